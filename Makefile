@@ -1,0 +1,53 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+INSTALLED := $(VENV)/.installed
+TRANSLATIONS := capdb/translations/fr/LC_MESSAGES/messages.mo
+DEMO_INCIDENTS ?= 2000
+PYTEST_WORKERS ?= 2
+export CAPDB_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint test-sqlite test-postgres install translations messages clean
+
+run: $(INSTALLED) $(TRANSLATIONS)
+	$(FLASK) db upgrade
+	$(FLASK) demo seed --incidents $(DEMO_INCIDENTS) --if-empty
+	$(FLASK) demo logins
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: $(INSTALLED) $(TRANSLATIONS) lint test-sqlite test-postgres
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-sqlite: $(INSTALLED) $(TRANSLATIONS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite
+
+test-postgres: $(INSTALLED) $(TRANSLATIONS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --db postgresql
+
+install: $(INSTALLED)
+
+# Reinstalled whenever the project's dependencies change.
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+translations: $(TRANSLATIONS)
+
+$(TRANSLATIONS): capdb/translations/fr/LC_MESSAGES/messages.po $(INSTALLED)
+	$(BIN)/pybabel compile --use-fuzzy -d capdb/translations -D messages
+
+# Refresh the catalog after adding or changing user-facing strings.
+messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o capdb/translations/messages.pot .
+	$(BIN)/pybabel update -i capdb/translations/messages.pot -d capdb/translations -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

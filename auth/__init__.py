@@ -1,0 +1,1 @@
+"""Users, roles, login and MFA, sessions, API tokens and the audit log."""

@@ -1,0 +1,74 @@
+"""Users, their roles and bindings, and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from capdb.db import Base, utcnow
+from capdb.reference import Country, Mission
+from capdb.vocabularies import AUDIT_ACTION, ROLE
+
+user_missions = sa.Table(
+    "user_missions",
+    Base.metadata,
+    sa.Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("mission_code", ForeignKey("missions.code"), primary_key=True),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(ROLE.column_type())
+    state_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(sa.Integer)
+
+    state: Mapped[Country | None] = relationship()
+    missions: Mapped[list[Mission]] = relationship(
+        secondary=user_missions, order_by=Mission.code, lazy="selectin"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role = 'member_state') = (state_code IS NOT NULL)", name="state_for_member_state"
+        ),
+    )
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @property
+    def mission_codes(self) -> frozenset[str]:
+        return frozenset(m.code for m in self.missions)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained audit trail."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(AUDIT_ACTION.column_type())
+    target_type: Mapped[str | None] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (sa.Index("ix_audit_events_target", "target_type", "target_id"),)

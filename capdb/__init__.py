@@ -1,0 +1,1 @@
+"""capdb: the database of crimes against UN peacekeepers."""

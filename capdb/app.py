@@ -1,0 +1,56 @@
+"""The composition root: builds the application and registers the features.
+
+This is the one module of ``capdb`` that knows the feature packages.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response
+
+from capdb import cli, db, i18n, security
+from capdb.config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env(os.environ)
+    app = Flask("capdb", instance_path=str(config.instance_path))
+    configure_settings(app, config)
+    db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
+    i18n.init_app(app)
+    security.init_app(app)
+    register_features(app)
+    cli.init_app(app)
+    return app
+
+
+def configure_settings(app: Flask, config: Config) -> None:
+    app.extensions["capdb.config"] = config
+    app.config.update(
+        SECRET_KEY=config.resolved_secret_key(),
+        TESTING=config.env == "test",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.is_production,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+
+
+def register_features(app: Flask) -> None:
+    from auth.views import bp as auth_bp
+    from incidents.cli import demo_cli
+    from incidents.views import bp as incidents_bp
+    from maps.views import bp as maps_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(incidents_bp)
+    app.register_blueprint(maps_bp)
+    app.cli.add_command(demo_cli)
+
+    def home() -> Response:
+        return redirect(url_for("incidents.index"))
+
+    app.add_url_rule("/", endpoint="home", view_func=home)

@@ -1,0 +1,132 @@
+"""The typed configuration of capdb, read once from ``CAPDB_*`` environment variables.
+
+Every setting has a safe default for the embedded set-up that ``make run`` serves; a
+production deployment must name its database and secret key. An unknown ``CAPDB_``
+variable is an error rather than a silently ignored typo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+PREFIX = "CAPDB_"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = ROOT / "instance"
+LOCALES = ("en", "fr")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or unknown."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = ""
+    secret_key: str = ""
+    instance_path: Path = DEFAULT_INSTANCE
+    redis_url: str = ""
+    tile_url: str = ""
+    default_locale: str = "en"
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    sql_echo: bool = False
+
+    def __post_init__(self) -> None:
+        if self.default_locale not in LOCALES:
+            raise ConfigError(f"CAPDB_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
+        if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
+            raise ConfigError("session lifetimes must be positive")
+        if self.is_production:
+            if not self.database_url:
+                raise ConfigError("CAPDB_DATABASE_URL is required in production")
+            if len(self.secret_key) < 32:
+                raise ConfigError(
+                    "CAPDB_SECRET_KEY of at least 32 characters is required in production"
+                )
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Environment.PRODUCTION
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database to use: the configured one, or the embedded SQLite file."""
+        return self.database_url or f"sqlite:///{self.instance_path / 'capdb.sqlite'}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the instance folder.
+
+        Keeping the generated key lets sessions survive a restart of a development server
+        without anyone having to invent a secret.
+        """
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.instance_path / "secret_key"
+        if not key_file.exists():
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Config:
+        known = {field.name: field for field in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in environ.items():
+            if not key.startswith(PREFIX):
+                continue
+            name = key.removeprefix(PREFIX).lower()
+            if name not in known:
+                raise ConfigError(f"unknown setting {key}")
+            values[name] = _parse(key, raw, known[name].type)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(key: str, raw: str, type_name: object) -> object:
+    # With postponed annotations the field types are strings.
+    match type_name:
+        case "Environment":
+            try:
+                return Environment(raw)
+            except ValueError:
+                allowed = ", ".join(e.value for e in Environment)
+                raise ConfigError(f"{key} must be one of {allowed}") from None
+        case "Path":
+            return Path(raw)
+        case "int":
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigError(f"{key} must be a whole number") from None
+        case "bool":
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ConfigError(f"{key} must be true or false")
+        case _:
+            return raw
+
+
+def current_config() -> Config:
+    """The configuration of the application handling the current request or command."""
+    from flask import current_app
+
+    config: Config = current_app.extensions["capdb.config"]
+    return config

@@ -1,0 +1,130 @@
+"""The database: declarative base, engine, and the session of a request.
+
+A request gets one session. The response commits it once when the request succeeded and
+rolls it back otherwise; the session is closed when the application context ends. Code
+below the views only ever flushes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp kept in UTC that comes back timezone-aware on every database.
+
+    SQLite has no time zones, so values are stored naive in UTC and given their zone back
+    when read.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC time is expected")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    engine = sa.create_engine(url, echo=echo, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_durable(engine)
+    return engine
+
+
+def _make_sqlite_durable(engine: Engine) -> None:
+    """WAL with full sync, enforced foreign keys, and transactions that SQLite honours.
+
+    The standard library driver starts transactions on its own terms, which breaks
+    SAVEPOINT; handing transaction control to SQLAlchemy is the documented remedy.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine of one application and the factory of its sessions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def init_app(app: Flask, engine: Engine) -> None:
+    app.extensions["capdb.db"] = Database(engine)
+    app.after_request(_finish_request)
+    app.teardown_appcontext(_close_session)
+
+
+def database() -> Database:
+    db: Database = current_app.extensions["capdb.db"]
+    return db
+
+
+def session() -> Session:
+    """The session of the current application context, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessionmaker()
+    db_session: Session = g.db_session
+    return db_session
+
+
+def _finish_request(response: Response) -> Response:
+    db_session: Session | None = g.get("db_session")
+    if db_session is not None:
+        if response.status_code < 400:
+            db_session.commit()
+        else:
+            db_session.rollback()
+    return response
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session: Session | None = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()

@@ -1,0 +1,1 @@
+"""Incidents, victims, judicial cases and assistance; the access rule; forms, pages, API."""

@@ -1,0 +1,258 @@
+"""Incidents, their victims, the judicial cases that follow them, and assistance to host States."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from auth.models import User
+from capdb.db import Base, utcnow
+from capdb.reference import Country, Mission
+from capdb.vocabularies import (
+    ASSISTANCE_KIND,
+    ATTACK_CONTEXT,
+    COMMENT_KIND,
+    DATE_PRECISION,
+    GEO_PRECISION,
+    JUDICIAL_STAGE,
+    JURISDICTION,
+    LOCATION_TYPE,
+    MEANS_OF_ATTACK,
+    OUTCOME,
+    PERPETRATOR_TYPE,
+    PERSONNEL_CATEGORY,
+    REVIEW_STATUS,
+    SEX,
+    VERIFICATION_STATUS,
+)
+
+
+class Record:
+    """What every editable record carries: a version for optimistic locking, timestamps,
+    and a soft-delete mark."""
+
+    version: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (a class-level directive)
+        return {"version_id_col": cls.version}
+
+
+case_incidents = sa.Table(
+    "case_incidents",
+    Base.metadata,
+    sa.Column("case_id", ForeignKey("judicial_cases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("incident_id", ForeignKey("incidents.id"), primary_key=True, index=True),
+)
+
+assistance_cases = sa.Table(
+    "assistance_cases",
+    Base.metadata,
+    sa.Column(
+        "assistance_id", ForeignKey("capacity_assistance.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("case_id", ForeignKey("judicial_cases.id"), primary_key=True, index=True),
+)
+
+
+class Incident(Record, Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    mission_code: Mapped[str] = mapped_column(ForeignKey("missions.code"))
+    occurred_on: Mapped[date]
+    occurred_time: Mapped[time | None]
+    date_precision: Mapped[str] = mapped_column(DATE_PRECISION.column_type())
+    country_code: Mapped[str] = mapped_column(ForeignKey("countries.code"))
+    place: Mapped[str] = mapped_column(String(200))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    geo_precision: Mapped[str] = mapped_column(GEO_PRECISION.column_type())
+    admin1: Mapped[str | None] = mapped_column(String(120))
+    admin2: Mapped[str | None] = mapped_column(String(120))
+    means_of_attack: Mapped[str] = mapped_column(MEANS_OF_ATTACK.column_type())
+    attack_context: Mapped[str] = mapped_column(ATTACK_CONTEXT.column_type())
+    location_type: Mapped[str] = mapped_column(LOCATION_TYPE.column_type())
+    perpetrator_type: Mapped[str] = mapped_column(PERPETRATOR_TYPE.column_type())
+    perpetrator_name: Mapped[str | None] = mapped_column(String(200))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    sources: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(VERIFICATION_STATUS.column_type(), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    mission: Mapped[Mission] = relationship()
+    country: Mapped[Country] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    victims: Mapped[list[Victim]] = relationship(
+        back_populates="incident", order_by="Victim.id", cascade="all, delete-orphan"
+    )
+    cases: Mapped[list[JudicialCase]] = relationship(
+        secondary=case_incidents, back_populates="incidents"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("mission_code", "reference", name="uq_incidents_mission_reference"),
+        sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        sa.CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        sa.CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
+        sa.CheckConstraint(
+            "occurred_time IS NULL OR date_precision = 'exact'", name="time_needs_exact_date"
+        ),
+        sa.CheckConstraint("version > 0", name="version_positive"),
+        sa.Index("ix_incidents_occurred_on_id", "occurred_on", "id"),
+        sa.Index("ix_incidents_mission_occurred_on", "mission_code", "occurred_on"),
+        sa.Index("ix_incidents_status", "status"),
+        sa.Index("ix_incidents_country", "country_code"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Incident {self.reference}>"
+
+
+class Victim(Record, Base):
+    __tablename__ = "victims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    category: Mapped[str] = mapped_column(PERSONNEL_CATEGORY.column_type())
+    nationality_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), index=True)
+    contributing_country_code: Mapped[str | None] = mapped_column(
+        ForeignKey("countries.code"), index=True
+    )
+    unit: Mapped[str | None] = mapped_column(String(120))
+    sex: Mapped[str] = mapped_column(SEX.column_type(), default="unknown")
+    outcome: Mapped[str] = mapped_column(OUTCOME.column_type())
+    date_of_death: Mapped[date | None]
+    # Personal data: shown only to those the access rule allows.
+    name: Mapped[str | None] = mapped_column(String(200))
+    identifier: Mapped[str | None] = mapped_column(String(64))
+
+    incident: Mapped[Incident] = relationship(back_populates="victims")
+    nationality: Mapped[Country] = relationship(foreign_keys=[nationality_code])
+    contributing_country: Mapped[Country | None] = relationship(
+        foreign_keys=[contributing_country_code]
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "date_of_death IS NULL OR outcome = 'killed'", name="death_date_only_if_killed"
+        ),
+    )
+
+
+class JudicialCase(Record, Base):
+    __tablename__ = "judicial_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prosecuting_state_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), index=True)
+    jurisdiction: Mapped[str] = mapped_column(JURISDICTION.column_type())
+    national_reference: Mapped[str | None] = mapped_column(String(120))
+    charges: Mapped[str] = mapped_column(Text, default="")
+    # Derived from the validated stage events; kept here so lists can filter on it.
+    current_stage: Mapped[str | None] = mapped_column(JUDICIAL_STAGE.column_type(), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    prosecuting_state: Mapped[Country] = relationship()
+    incidents: Mapped[list[Incident]] = relationship(
+        secondary=case_incidents, back_populates="cases", order_by=Incident.occurred_on
+    )
+    defendants: Mapped[list[Defendant]] = relationship(
+        back_populates="case", order_by="Defendant.id"
+    )
+    stage_events: Mapped[list[StageEvent]] = relationship(
+        back_populates="case", order_by="(StageEvent.occurred_on, StageEvent.id)"
+    )
+
+
+class Defendant(Record, Base):
+    __tablename__ = "defendants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("judicial_cases.id"), index=True)
+    # Personal data: shown only to those the access rule allows.
+    alias: Mapped[str] = mapped_column(String(200))
+    identifier: Mapped[str | None] = mapped_column(String(64))
+    affiliation: Mapped[str | None] = mapped_column(String(200))
+    current_stage: Mapped[str | None] = mapped_column(JUDICIAL_STAGE.column_type())
+    verdict: Mapped[str | None] = mapped_column(String(200))
+    sentence: Mapped[str | None] = mapped_column(String(200))
+    sentence_months: Mapped[int | None]
+
+    case: Mapped[JudicialCase] = relationship(back_populates="defendants")
+
+    __table_args__ = (
+        sa.CheckConstraint("sentence_months IS NULL OR sentence_months >= 0", name="sentence"),
+    )
+
+
+class StageEvent(Record, Base):
+    """One step of a case or of one defendant; the current stage is derived from these."""
+
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("judicial_cases.id"), index=True)
+    defendant_id: Mapped[int | None] = mapped_column(ForeignKey("defendants.id"), index=True)
+    stage: Mapped[str] = mapped_column(JUDICIAL_STAGE.column_type())
+    occurred_on: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    source_document: Mapped[str | None] = mapped_column(String(200))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_status: Mapped[str] = mapped_column(REVIEW_STATUS.column_type(), default="validated")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[JudicialCase] = relationship(back_populates="stage_events")
+    defendant: Mapped[Defendant | None] = relationship()
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
+
+
+class CapacityAssistance(Record, Base):
+    __tablename__ = "capacity_assistance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_state_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), index=True)
+    mission_code: Mapped[str] = mapped_column(ForeignKey("missions.code"))
+    kind: Mapped[str] = mapped_column(ASSISTANCE_KIND.column_type())
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    participants: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    recipient_state: Mapped[Country] = relationship()
+    mission: Mapped[Mission] = relationship()
+    cases: Mapped[list[JudicialCase]] = relationship(secondary=assistance_cases)
+
+    __table_args__ = (
+        sa.CheckConstraint("participants >= 0", name="participants_not_negative"),
+        sa.CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates_ordered"),
+    )
+
+
+class Comment(Record, Base):
+    """A comment or a request for clarification between a Member State and a mission."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("judicial_cases.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(COMMENT_KIND.column_type(), default="comment")
+    body: Mapped[str] = mapped_column(Text)
+
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("(incident_id IS NULL) <> (case_id IS NULL)", name="one_subject"),
+    )

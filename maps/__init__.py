@@ -1,0 +1,1 @@
+"""Boundaries, admin areas, maps, trend statistics and the periodic report."""

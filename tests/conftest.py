@@ -1,0 +1,146 @@
+"""Fixtures: a migrated database per worker, and each test inside a rolled-back transaction.
+
+The suite runs against SQLite (``--db sqlite``, the default) or PostgreSQL
+(``--db postgresql``, at ``CAPDB_TEST_DATABASE_URL``). Each xdist worker gets its own
+SQLite file or PostgreSQL schema, migrated once with Alembic; every test then runs in a
+transaction that is rolled back, with the application's commits turned into savepoints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from capdb.app import create_app
+from capdb.cli import alembic_config
+from capdb.config import Config, Environment
+from capdb.reference import load_reference
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database the suite runs against",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--db") != "postgresql" or hasattr(config, "workerinput"):
+        return
+    url = os.environ.get("CAPDB_TEST_DATABASE_URL", DEFAULT_POSTGRES)
+    probe = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        probe.connect().close()
+    except sa.exc.OperationalError as error:
+        message = f"PostgreSQL is not reachable at {make_url(url)!r}: {error.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.exit(message, returncode=1)
+        pytest.exit(f"SKIPPED the PostgreSQL run: {message}", returncode=0)
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    backend: str = request.config.getoption("--db")
+    return backend
+
+
+@pytest.fixture(scope="session")
+def make_database_url(
+    backend: str, worker_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], str]:
+    """A function giving the URL of a fresh, empty database for this worker and purpose."""
+
+    def make(purpose: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp(purpose) / 'capdb.sqlite'}"
+        schema = f"capdb_{purpose}_{worker_id}"
+        url = make_url(os.environ.get("CAPDB_TEST_DATABASE_URL", DEFAULT_POSTGRES))
+        admin = sa.create_engine(url)
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        admin.dispose()
+        return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database_url: Callable[[str], str]) -> str:
+    return make_database_url("suite")
+
+
+def config_for(database_url: str, instance_path: Path) -> Config:
+    return Config(
+        env=Environment.TEST,
+        database_url=database_url,
+        secret_key="test-secret-key-" + "x" * 32,
+        instance_path=instance_path,
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The worker's database, migrated to head and holding the reference data."""
+    app = create_app(config_for(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        command.upgrade(alembic_config(), "head")
+    with app.extensions["capdb.db"].sessionmaker.begin() as session:
+        load_reference(session)
+    engine: Engine = app.extensions["capdb.db"].engine
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def app(connection: sa.Connection, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(config_for(database_url, tmp_path))
+    app.extensions["capdb.db"].sessionmaker.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    yield app
+    app.extensions["capdb.db"].engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the test's transaction: what it flushes, the application's requests see."""
+    with app.extensions["capdb.db"].sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+pytest_plugins = ["tests.factories"]

@@ -1,0 +1,37 @@
+from flask import Flask
+from flask.testing import FlaskClient
+
+from capdb.config import Environment, current_config
+
+
+def test_factory_uses_the_given_config(app: Flask) -> None:
+    with app.app_context():
+        assert current_config().env is Environment.TEST
+    assert app.testing
+    assert {"auth", "incidents", "maps"} <= set(app.blueprints)
+
+
+def test_home_leads_to_the_incident_list(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/incidents/"
+
+
+def test_pages_carry_security_headers(client: FlaskClient) -> None:
+    for path in ("/incidents/", "/no-such-page"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Strict-Transport-Security" in response.headers
+
+
+def test_static_assets_are_served_by_the_application(client: FlaskClient) -> None:
+    page = client.get("/incidents/").get_data(as_text=True)
+    assert 'href="/static/css/capdb.css"' in page
+    with client.get("/static/css/capdb.css") as asset:
+        assert asset.status_code == 200
+        assert asset.mimetype == "text/css"
+    assert "http://" not in page
+    assert "https://" not in page
