@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+import sqlalchemy as sa
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth.models import User
 from auth.passwords import hash_password
+from capdb.bulk import insert_rows
+from capdb.db import Base
 from capdb.reference import Mission
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents.models import (
@@ -525,11 +528,14 @@ def _insert(
     """Insert the rows in batches and answer their new ids, in the order of the rows."""
     ids: list[int] = []
     for batch in _batches(rows):
-        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-        ids.extend(db.execute(statement, batch).scalars())
+        ids.extend(insert_rows(db, _table(model), batch, returning_ids=True))
         if progress:
             progress(len(batch))
     return ids
+
+
+def _table(model: type[Base]) -> sa.Table:
+    return cast(sa.Table, model.__table__)
 
 
 def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -557,8 +563,7 @@ def _seed_victims(
             row["incident_id"] = incident_id
             outcomes[incident_id].append(row["outcome"])
             rows.append(row)
-    for batch in _batches(rows):
-        db.execute(insert(Victim), batch)
+    insert_rows(db, _table(Victim), rows)
     report.victims = len(rows)
     return outcomes
 
@@ -636,8 +641,7 @@ def _seed_cases(
             other = siblings[min(siblings.index(incident_id) + 1, len(siblings) - 1)]
             if other != incident_id:
                 links.append({"case_id": case_id, "incident_id": other})
-    for batch in _batches(links):
-        db.execute(insert(case_incidents), batch)
+    insert_rows(db, case_incidents, links)
 
     defendant_rows: list[dict[str, Any]] = []
     for case_id, plan in zip(case_ids, plans, strict=True):
@@ -660,8 +664,7 @@ def _seed_cases(
         event["entered_by_id"] = users["admin@capdb.example"]
         if event.get("review_status") == "pending":
             event["entered_by_id"] = focal_point
-    for batch in _batches(events):
-        db.execute(insert(StageEvent), batch)
+    insert_rows(db, _table(StageEvent), events)
     report.cases = len(case_ids)
     report.defendants = len(defendant_ids)
     report.stage_events = len(events)
@@ -780,8 +783,7 @@ def _seed_assistance(
         for assistance_id, cases in zip(ids, linked_cases, strict=True)
         for case_id in cases
     ]
-    if links:
-        db.execute(insert(assistance_cases), links)
+    insert_rows(db, assistance_cases, links)
     report.assistance = len(ids)
 
 
@@ -828,6 +830,5 @@ def _seed_comments(
                     "version": 1,
                 }
             )
-    if rows:
-        db.execute(insert(Comment), rows)
+    insert_rows(db, _table(Comment), rows)
     report.comments = len(rows)
