@@ -7,7 +7,6 @@ INSTALLED := $(VENV)/.installed
 TRANSLATIONS := capdb/translations/fr/LC_MESSAGES/messages.mo
 DEMO_INCIDENTS ?= 2000
 PYTEST_WORKERS ?= 2
-export CAPDB_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint test-sqlite test-postgres install translations messages clean
 

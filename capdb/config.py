@@ -19,6 +19,8 @@ PREFIX = "CAPDB_"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 LOCALES = ("en", "fr")
+# Read by the test suite and the benchmarks, not by the application.
+NOT_FOR_THE_APP = frozenset({"CAPDB_TEST_DATABASE_URL", "CAPDB_BENCH_DATABASE_URL"})
 
 
 class ConfigError(ValueError):
@@ -86,7 +88,7 @@ class Config:
         known = {field.name: field for field in fields(cls)}
         values: dict[str, Any] = {}
         for key, raw in environ.items():
-            if not key.startswith(PREFIX):
+            if not key.startswith(PREFIX) or key in NOT_FOR_THE_APP:
                 continue
             name = key.removeprefix(PREFIX).lower()
             if name not in known:

@@ -20,6 +20,7 @@ def test_reads_prefixed_variables_with_their_types(tmp_path: Path) -> None:
             "CAPDB_SQL_ECHO": "yes",
             "CAPDB_INSTANCE_PATH": str(tmp_path),
             "HOME": "/ignored",
+            "CAPDB_TEST_DATABASE_URL": "postgresql+psycopg://for/the/tests",
         }
     )
     assert config.resolved_database_url == "postgresql+psycopg://db/capdb"
