@@ -30,7 +30,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(ROLE.column_type())
     state_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The time step of the last accepted TOTP code: a code is accepted only once.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     active: Mapped[bool] = mapped_column(default=True)
+    password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer)
 
@@ -46,9 +49,27 @@ class User(Base):
     )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
+    # What Flask-Login asks of a user. Accounts are authenticated per request by their
+    # server-side session or API token, never by the id stored in a cookie.
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.active
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
     @property
     def mission_codes(self) -> frozenset[str]:
         return frozenset(m.code for m in self.missions)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -72,3 +93,54 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (sa.Index("ix_audit_events_target", "target_type", "target_id"),)
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its hash is kept."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token for the API; acts with exactly its user's scope."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per account name, shared by every worker through the database.
+
+    Keyed by a hash of the normalised email so that unknown accounts are throttled the
+    same way as real ones and nothing tells them apart.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+
+    __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures_not_negative"),)

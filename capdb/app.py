@@ -40,15 +40,23 @@ def configure_settings(app: Flask, config: Config) -> None:
 
 
 def register_features(app: Flask) -> None:
+    from auth import guard
+    from auth.admin_views import bp as admin_bp
+    from auth.audit_views import bp as audit_bp
+    from auth.cli import audit_cli, tokens_cli, users_cli
     from auth.views import bp as auth_bp
     from incidents.cli import demo_cli
     from incidents.views import bp as incidents_bp
     from maps.views import bp as maps_bp
 
+    guard.init_app(app)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(incidents_bp)
     app.register_blueprint(maps_bp)
-    app.cli.add_command(demo_cli)
+    for group in (users_cli, tokens_cli, audit_cli, demo_cli):
+        app.cli.add_command(group)
 
     def home() -> Response:
         return redirect(url_for("incidents.index"))

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from capdb.config import LOCALES, current_config
 from capdb.safe_redirect import safe_next
+from capdb.security import public
 
 LOCALE_COOKIE = "capdb_lang"
 
@@ -32,6 +33,7 @@ def current_locale() -> str:
 
 
 @bp.post("/language")
+@public
 def switch_language() -> Response:
     """Remember the chosen language in a cookie and go back where the user was."""
     chosen = request.form.get("language", "")

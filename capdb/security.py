@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 csrf = CSRFProtect()
+
+View = TypeVar("View", bound=Callable[..., Any])
+_PUBLIC = "_capdb_public"
+
+
+def public(view: View) -> View:
+    """Mark a view as reachable without signing in; every other view requires it."""
+    setattr(view, _PUBLIC, True)
+    return view
+
+
+def is_public(app: Flask, endpoint: str) -> bool:
+    # Static files, the application's and any blueprint's, need no login.
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return True
+    return bool(getattr(app.view_functions.get(endpoint), _PUBLIC, False))
 
 
 def csp_nonce() -> str:

@@ -2,6 +2,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from capdb.config import Environment, current_config
+from tests.factories import LoginAs
 
 
 def test_factory_uses_the_given_config(app: Flask) -> None:
@@ -11,14 +12,16 @@ def test_factory_uses_the_given_config(app: Flask) -> None:
     assert {"auth", "incidents", "maps"} <= set(app.blueprints)
 
 
-def test_home_leads_to_the_incident_list(client: FlaskClient) -> None:
+def test_home_leads_to_the_incident_list(client: FlaskClient, login_as: LoginAs) -> None:
+    login_as("analyst")
     response = client.get("/")
     assert response.status_code == 302
     assert response.headers["Location"] == "/incidents/"
 
 
-def test_pages_carry_security_headers(client: FlaskClient) -> None:
-    for path in ("/incidents/", "/no-such-page"):
+def test_pages_carry_security_headers(client: FlaskClient, login_as: LoginAs) -> None:
+    login_as("analyst")
+    for path in ("/incidents/", "/no-such-page", "/auth/login"):
         response = client.get(path)
         csp = response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in csp
@@ -28,7 +31,7 @@ def test_pages_carry_security_headers(client: FlaskClient) -> None:
 
 
 def test_static_assets_are_served_by_the_application(client: FlaskClient) -> None:
-    page = client.get("/incidents/").get_data(as_text=True)
+    page = client.get("/auth/login").get_data(as_text=True)
     assert 'href="/static/css/capdb.css"' in page
     with client.get("/static/css/capdb.css") as asset:
         assert asset.status_code == 200

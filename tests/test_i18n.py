@@ -8,6 +8,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
+from tests.factories import LoginAs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,7 +19,8 @@ def csrf_token(page: str) -> str:
     return match.group(1)
 
 
-def test_language_follows_the_browser(client: FlaskClient) -> None:
+def test_language_follows_the_browser(client: FlaskClient, login_as: LoginAs) -> None:
+    login_as("analyst")
     page = client.get("/incidents/", headers={"Accept-Language": "fr-CH, en;q=0.5"}).text
     assert '<html lang="fr">' in page
     assert "Carte et tendances" in page
@@ -26,7 +29,10 @@ def test_language_follows_the_browser(client: FlaskClient) -> None:
     assert "Map and trends" in page
 
 
-def test_switch_is_remembered_and_returns_to_the_page(client: FlaskClient) -> None:
+def test_switch_is_remembered_and_returns_to_the_page(
+    client: FlaskClient, login_as: LoginAs
+) -> None:
+    login_as("analyst")
     page = client.get("/maps/").text
     response = client.post(
         "/language", data={"language": "fr", "next": "/maps/", "csrf_token": csrf_token(page)}
@@ -37,7 +43,7 @@ def test_switch_is_remembered_and_returns_to_the_page(client: FlaskClient) -> No
 
 
 def test_switch_refuses_foreign_redirects_and_needs_csrf(client: FlaskClient) -> None:
-    token = csrf_token(client.get("/maps/").text)
+    token = csrf_token(client.get("/auth/login").text)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         response = client.post(
             "/language", data={"language": "fr", "next": target, "csrf_token": token}

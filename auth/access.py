@@ -1,0 +1,54 @@
+"""Who may reach which endpoint: login required by default, public endpoints by name.
+
+Every endpoint requires a signed-in user unless its view is marked :func:`public`. Role
+checks are small decorators that answer 403; whether a *record* is visible is decided by
+the access rule in ``incidents.scope``, which answers 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from capdb.security import is_public
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def roles_required(*roles: str) -> Callable[[View], View]:
+    """Let only users of these roles through; everyone else gets 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(View, guarded)
+
+    return decorate
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.authorization is not None
+
+
+def require_login() -> Response | None:
+    """Refuse anonymous requests to every endpoint that is not public."""
+    endpoint = request.endpoint
+    if endpoint is None or is_public(current_app, endpoint):
+        return None
+    if current_user.is_authenticated:
+        return None
+    if wants_json():
+        response = jsonify(error="authentication required")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="capdb"'
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,34 @@
+"""Wiring authentication into the application: who is asking, and login by default."""
+
+from __future__ import annotations
+
+from flask import Flask, Request, g
+from flask_login import LoginManager
+
+from auth import sessions, tokens
+from auth.access import require_login
+from auth.models import User
+from capdb import db
+
+
+def load_user(request: Request) -> User | None:
+    """The user of a bearer token or of this browser's server-side session."""
+    authorization = request.authorization
+    if authorization is not None:
+        if authorization.type != "bearer" or not authorization.token:
+            return None
+        return tokens.user_for(db.session(), authorization.token)
+    user_session = sessions.current(db.session())
+    if user_session is None:
+        return None
+    g.user_session = user_session
+    return user_session.user
+
+
+def init_app(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.request_loader(load_user)
+    # Flask-Login's own "remember me" and user-id cookie are not used: sessions live in
+    # the database. Its session protection would only duplicate what they do.
+    manager.session_protection = None
+    app.before_request(require_login)
