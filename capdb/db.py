@@ -59,7 +59,9 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    engine = sa.create_engine(url, echo=echo, pool_pre_ping=True)
+    # Parameters are kept out of logs and error messages: they carry personal data and
+    # secrets such as TOTP keys.
+    engine = sa.create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _make_sqlite_durable(engine)
     return engine
