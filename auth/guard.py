@@ -25,9 +25,16 @@ def load_user(request: Request) -> User | None:
     return user_session.user
 
 
+def remember_actor(user: User | None) -> User | None:
+    # Changes flushed during the request are attributed to its user (record history).
+    if user is not None:
+        db.session().info["actor_id"] = user.id
+    return user
+
+
 def init_app(app: Flask) -> None:
     manager = LoginManager(app)
-    manager.request_loader(load_user)
+    manager.request_loader(lambda request: remember_actor(load_user(request)))
     # Flask-Login's own "remember me" and user-id cookie are not used: sessions live in
     # the database. Its session protection would only duplicate what they do.
     manager.session_protection = None

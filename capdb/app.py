@@ -45,11 +45,13 @@ def register_features(app: Flask) -> None:
     from auth.audit_views import bp as audit_bp
     from auth.cli import audit_cli, tokens_cli, users_cli
     from auth.views import bp as auth_bp
+    from incidents import history
     from incidents.cli import demo_cli
     from incidents.views import bp as incidents_bp
     from maps.views import bp as maps_bp
 
     guard.init_app(app)
+    history.keep_versions()
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)

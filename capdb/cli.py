@@ -21,7 +21,9 @@ def alembic_config() -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     # One file per change, named with the date it was written.
-    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(slug)s")
+    config.set_main_option(
+        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(slug)s"
+    )
     config.attributes["engine"] = db.database().engine
     return config
 

@@ -256,3 +256,23 @@ class Comment(Record, Base):
     __table_args__ = (
         sa.CheckConstraint("(incident_id IS NULL) <> (case_id IS NULL)", name="one_subject"),
     )
+
+
+class RecordVersion(Base):
+    """The state a record had before one of its changes: nothing edited is ever lost."""
+
+    __tablename__ = "record_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int]
+    version: Mapped[int]
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    replaced_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("record_type", "record_id", "version", name="uq_record_versions_key"),
+    )

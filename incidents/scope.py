@@ -101,9 +101,7 @@ def incident_or_404(db: Session, user: User, incident_id: int) -> Incident:
 
 def case_or_404(db: Session, user: User, case_id: int) -> JudicialCase:
     """The case if the user may see it; 404 otherwise. Member States' views are audited."""
-    case = db.scalar(
-        sa.select(JudicialCase).where(JudicialCase.id == case_id, visible_cases(user))
-    )
+    case = db.scalar(sa.select(JudicialCase).where(JudicialCase.id == case_id, visible_cases(user)))
     if case is None:
         abort(404)
     if user.role == "member_state":
