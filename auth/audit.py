@@ -104,5 +104,12 @@ def verify_chain(db: Session) -> ChainBreak | None:
 
 
 def _in_order(db: Session) -> Iterator[AuditEvent]:
-    statement = sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
-    yield from db.scalars(statement)
+    # Read from the table, not from copies the session may already hold.
+    statement = (
+        sa.select(AuditEvent)
+        .order_by(AuditEvent.id)
+        .execution_options(yield_per=1000, populate_existing=True)
+    )
+    # Closing the result ends the server-side cursor even when the caller stops early.
+    with db.scalars(statement) as events:
+        yield from events

@@ -88,11 +88,22 @@ class Incident(Record, Base):
     status: Mapped[str] = mapped_column(VERIFICATION_STATUS.column_type(), default="draft")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    validated_at: Mapped[datetime | None]
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Why the incident was last returned to draft, for its author to act on.
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when a user links this incident to one recorded earlier as the same event.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
 
     mission: Mapped[Mission] = relationship()
     country: Mapped[Country] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
+    duplicate_of: Mapped[Incident | None] = relationship(remote_side="Incident.id")
     victims: Mapped[list[Victim]] = relationship(
         back_populates="incident", order_by="Victim.id", cascade="all, delete-orphan"
     )
@@ -210,6 +221,7 @@ class StageEvent(Record, Base):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_status: Mapped[str] = mapped_column(REVIEW_STATUS.column_type(), default="validated")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
     review_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[JudicialCase] = relationship(back_populates="stage_events")
