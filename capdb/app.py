@@ -10,7 +10,7 @@ import os
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from capdb import cli, db, i18n, security
+from capdb import cli, db, i18n, security, vendor
 from capdb.config import Config
 
 
@@ -21,6 +21,8 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     i18n.init_app(app)
     security.init_app(app)
+    app.register_blueprint(vendor.bp)
+    app.jinja_env.globals["vendor_url"] = vendor.url
     register_features(app)
     cli.init_app(app)
     return app
@@ -46,7 +48,9 @@ def register_features(app: Flask) -> None:
     from auth.cli import audit_cli, tokens_cli, users_cli
     from auth.views import bp as auth_bp
     from incidents import history
+    from incidents.case_views import bp as cases_bp
     from incidents.cli import demo_cli
+    from incidents.recording_views import bp as recording_bp
     from incidents.views import bp as incidents_bp
     from maps.views import bp as maps_bp
 
@@ -56,6 +60,8 @@ def register_features(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(incidents_bp)
+    app.register_blueprint(recording_bp)
+    app.register_blueprint(cases_bp)
     app.register_blueprint(maps_bp)
     for group in (users_cli, tokens_cli, audit_cli, demo_cli):
         app.cli.add_command(group)

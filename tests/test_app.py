@@ -38,3 +38,13 @@ def test_static_assets_are_served_by_the_application(client: FlaskClient) -> Non
         assert asset.mimetype == "text/css"
     assert "http://" not in page
     assert "https://" not in page
+
+
+def test_vendored_assets_are_served_locally(client: FlaskClient) -> None:
+    with client.get("/vendor/leaflet/leaflet.js") as script:
+        assert script.status_code == 200
+        assert b"Leaflet" in script.data[:2000]
+    with client.get("/vendor/leaflet/images/marker-icon.png") as image:
+        assert image.mimetype == "image/png"
+    assert client.get("/vendor/nosuch/x.js").status_code == 404
+    assert client.get("/vendor/leaflet/../../../../etc/passwd").status_code == 404

@@ -28,6 +28,7 @@ PUBLIC_ENDPOINTS = {
     "auth.mfa",
     "auth.enroll",
     "i18n.switch_language",
+    "vendor.asset",
 }
 
 
