@@ -74,7 +74,7 @@ def _keep_previous_versions(session: Session, _context: object, _instances: obje
             previous = _stored(session, record)
             session.add(
                 RecordVersion(
-                    record_type=sa.inspect(record).mapper.local_table.name,  # type: ignore[attr-defined]
+                    record_type=sa.inspect(record).mapper.local_table.name,
                     record_id=record.id,  # type: ignore[attr-defined]
                     version=previous["version"],
                     data=previous,
@@ -91,8 +91,8 @@ def versions(db: Session, record: Record) -> list[RecordVersion]:
         db.scalars(
             sa.select(RecordVersion)
             .where(
-                RecordVersion.record_type == state.mapper.local_table.name,  # type: ignore[attr-defined]
-                RecordVersion.record_id == state.identity[0],  # type: ignore[index]
+                RecordVersion.record_type == state.mapper.local_table.name,
+                RecordVersion.record_id == state.identity[0],
             )
             .order_by(RecordVersion.version)
         )

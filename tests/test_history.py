@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from capdb.db import utcnow
 from incidents import history
-from incidents.models import RecordVersion
+from incidents.models import RecordVersion, Victim
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
 
 
@@ -58,8 +58,9 @@ def test_soft_delete_is_a_change_that_can_be_undone(
     victim.deleted_at = utcnow()
     db.flush()
     history.restore(db, victim, 1)
-    assert victim.deleted_at is None
-    assert victim.name == "Soldier A"
+    restored = db.get_one(Victim, victim.id)
+    assert restored.deleted_at is None
+    assert restored.name == "Soldier A"
 
 
 def test_new_records_have_no_earlier_version(db: Session, make_incident: IncidentFactory) -> None:

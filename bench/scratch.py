@@ -1,0 +1,79 @@
+"""A capdb application on a scratch PostgreSQL schema, seeded with demo data, for benchmarks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from auth import sessions
+from auth.models import User, UserSession
+from capdb.app import create_app
+from capdb.cli import alembic_config
+from capdb.config import Config, Environment
+from capdb.reference import load_reference
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def scratch_app(schema: str) -> Iterator[Flask]:
+    """An application on a fresh, migrated schema that is dropped afterwards."""
+    base = make_url(os.environ.get("CAPDB_BENCH_DATABASE_URL", DEFAULT_URL))
+    admin = sa.create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    config = Config(
+        env=Environment.TEST,
+        database_url=url.render_as_string(hide_password=False),
+        secret_key=secrets.token_urlsafe(32),
+        instance_path=Path(tempfile.mkdtemp()),
+    )
+    app = create_app(config)
+    try:
+        with app.app_context():
+            command.upgrade(alembic_config(), "head")
+        with app.extensions["capdb.db"].sessionmaker.begin() as session:
+            load_reference(session)
+        yield app
+    finally:
+        app.extensions["capdb.db"].engine.dispose()
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
+def schema_size(app: Flask, schema: str) -> int:
+    """Bytes on disk of the schema's tables and indexes."""
+    with app.extensions["capdb.db"].engine.connect() as connection:
+        size: int = connection.execute(
+            sa.text(
+                "SELECT sum(pg_total_relation_size(format('%I.%I', schemaname, tablename)))"
+                " FROM pg_tables WHERE schemaname = :schema"
+            ),
+            {"schema": schema},
+        ).scalar_one()
+    return size
+
+
+def signed_in_client(app: Flask, email: str) -> FlaskClient:
+    """A test client with a server-side session for the user, as after a full login."""
+    client = app.test_client()
+    token = secrets.token_urlsafe(32)
+    with app.extensions["capdb.db"].sessionmaker.begin() as session:
+        user = session.scalars(sa.select(User).where(User.email == email)).one()
+        session.add(UserSession(token_hash=sessions.token_hash(token), user_id=user.id))
+    with client.session_transaction() as browser:
+        browser[sessions.SESSION_KEY] = token
+    return client
