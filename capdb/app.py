@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, redirect, url_for
+from flask_compress import Compress
 from werkzeug.wrappers import Response
 
 from capdb import cli, db, i18n, security, vendor
@@ -21,6 +22,7 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     i18n.init_app(app)
     security.init_app(app)
+    configure_compression(app)
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals["vendor_url"] = vendor.url
     register_features(app)
@@ -39,6 +41,27 @@ def configure_settings(app: Flask, config: Config) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
+
+
+def configure_compression(app: Flask) -> None:
+    """Compress pages and assets for users on satellite links."""
+    app.config.update(
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        # Compressing streamed files leaves them to the garbage collector to close.
+        COMPRESS_STREAMS=False,
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/csv",
+            "application/javascript",
+            "text/javascript",
+            "application/json",
+            "application/geo+json",
+            "image/svg+xml",
+        ],
+        COMPRESS_MIN_SIZE=1024,
+    )
+    Compress(app)
 
 
 def register_features(app: Flask) -> None:

@@ -1,15 +1,20 @@
 """Third-party browser assets, installed as Python packages and served by capdb itself.
 
 No page asks another host for anything: Leaflet and the like come from ``xstatic``
-packages that the set-up installs.
+packages that the set-up installs. The files are read once and kept in memory, so that
+the compression layer can shrink them (a script to a quarter of its size) for users on
+slow links.
 """
 
 from __future__ import annotations
 
 import importlib
+import mimetypes
+from functools import cache
+from pathlib import Path
 
-from flask import Blueprint, abort, send_from_directory, url_for
-from werkzeug.wrappers import Response
+from flask import Blueprint, Response, abort, request, url_for
+from werkzeug.security import safe_join
 
 from capdb.security import public
 
@@ -20,13 +25,27 @@ ONE_WEEK = 7 * 24 * 3600
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 
 
+@cache
+def _read(package: str, filename: str) -> bytes | None:
+    module = importlib.import_module(PACKAGES[package])
+    path = safe_join(module.BASE_DIR, filename)
+    if path is None or not Path(path).is_file():
+        return None
+    return Path(path).read_bytes()
+
+
 @bp.get("/<package>/<path:filename>")
 @public
 def asset(package: str, filename: str) -> Response:
-    if package not in PACKAGES:
+    data = _read(package, filename) if package in PACKAGES else None
+    if data is None:
         abort(404)
-    module = importlib.import_module(PACKAGES[package])
-    return send_from_directory(module.BASE_DIR, filename, max_age=ONE_WEEK)
+    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = Response(data, mimetype=mimetype)
+    response.cache_control.public = True
+    response.cache_control.max_age = ONE_WEEK
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def url(package: str, filename: str) -> str:

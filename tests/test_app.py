@@ -48,3 +48,11 @@ def test_vendored_assets_are_served_locally(client: FlaskClient) -> None:
         assert image.mimetype == "image/png"
     assert client.get("/vendor/nosuch/x.js").status_code == 404
     assert client.get("/vendor/leaflet/../../../../etc/passwd").status_code == 404
+
+
+def test_pages_and_assets_are_compressed(client: FlaskClient) -> None:
+    with client.get("/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": "gzip"}) as script:
+        assert script.headers["Content-Encoding"] == "gzip"
+        assert len(script.data) < 60_000
+    with client.get("/static/css/capdb.css", headers={"Accept-Encoding": "gzip"}) as css:
+        assert css.status_code == 200
