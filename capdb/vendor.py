@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.security import safe_join
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from capdb.security import public
 
@@ -36,7 +37,7 @@ def _read(package: str, filename: str) -> bytes | None:
 
 @bp.get("/<package>/<path:filename>")
 @public
-def asset(package: str, filename: str) -> Response:
+def asset(package: str, filename: str) -> WerkzeugResponse:
     data = _read(package, filename) if package in PACKAGES else None
     if data is None:
         abort(404)
