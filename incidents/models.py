@@ -78,6 +78,15 @@ class Incident(Record, Base):
     geo_precision: Mapped[str] = mapped_column(GEO_PRECISION.column_type())
     admin1: Mapped[str | None] = mapped_column(String(120))
     admin2: Mapped[str | None] = mapped_column(String(120))
+    # Codes of the boundaries the point falls in, derived from them and recomputed when
+    # boundaries are reloaded (names can repeat across countries, codes cannot).
+    admin1_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    admin2_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    # Set when the point lies outside every host country of the mission: flagged, not refused.
+    outside_mission_area: Mapped[bool] = mapped_column(default=False)
+    # The mission's own reference for the incident in the spreadsheet it came from; with
+    # the mission, the natural key that makes a re-import add nothing twice.
+    source_reference: Mapped[str | None] = mapped_column(String(80))
     means_of_attack: Mapped[str] = mapped_column(MEANS_OF_ATTACK.column_type())
     attack_context: Mapped[str] = mapped_column(ATTACK_CONTEXT.column_type())
     location_type: Mapped[str] = mapped_column(LOCATION_TYPE.column_type())
@@ -113,6 +122,9 @@ class Incident(Record, Base):
 
     __table_args__ = (
         sa.UniqueConstraint("mission_code", "reference", name="uq_incidents_mission_reference"),
+        sa.UniqueConstraint(
+            "mission_code", "source_reference", name="uq_incidents_mission_source_reference"
+        ),
         sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         sa.CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
         sa.CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
@@ -288,3 +300,20 @@ class RecordVersion(Base):
     __table_args__ = (
         sa.UniqueConstraint("record_type", "record_id", "version", name="uq_record_versions_key"),
     )
+
+
+class IdempotencyKey(Base):
+    """The answer given to a POST carrying an ``Idempotency-Key``, replayed if it comes again."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(300))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
