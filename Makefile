@@ -6,28 +6,36 @@ FLASK := $(BIN)/flask --app wsgi
 INSTALLED := $(VENV)/.installed
 TRANSLATIONS := capdb/translations/fr/LC_MESSAGES/messages.mo
 DEMO_INCIDENTS ?= 2000
+CHROMIUM := /usr/bin/chromium
+ASSETS := node_modules/.installed
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint test-sqlite test-postgres install translations messages clean
 
-run: $(INSTALLED) $(TRANSLATIONS)
+run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --incidents $(DEMO_INCIDENTS) --if-empty
 	$(FLASK) demo logins
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(INSTALLED) $(TRANSLATIONS) lint test-sqlite test-postgres
+test: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) lint test-sqlite test-postgres
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test-sqlite: $(INSTALLED) $(TRANSLATIONS)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite
+# The browser journeys run once, against PostgreSQL, the production database.
+test-sqlite: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite --ignore=tests/browser
 
-test-postgres: $(INSTALLED) $(TRANSLATIONS)
+test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --db postgresql
+
+# Debian's Chromium, driven by Playwright; Playwright never downloads a browser here.
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 install: $(INSTALLED)
 
@@ -36,6 +44,11 @@ $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Map scripts and Natural Earth boundaries from the npm registry, served by capdb itself.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 translations: $(TRANSLATIONS)
@@ -49,4 +62,4 @@ messages: $(INSTALLED)
 	$(BIN)/pybabel update -i capdb/translations/messages.pot -d capdb/translations -D messages --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache

@@ -70,11 +70,16 @@ def register_features(app: Flask) -> None:
     from auth.audit_views import bp as audit_bp
     from auth.cli import audit_cli, tokens_cli, users_cli
     from auth.views import bp as auth_bp
-    from incidents import history
+    from incidents import api, history
     from incidents.case_views import bp as cases_bp
     from incidents.cli import demo_cli
     from incidents.recording_views import bp as recording_bp
+    from incidents.transfer_cli import incidents_cli
+    from incidents.transfer_views import bp as transfer_bp
     from incidents.views import bp as incidents_bp
+    from maps.boundaries_cli import boundaries_cli
+    from maps.report_cli import report_cli
+    from maps.trend_views import bp as trends_bp
     from maps.views import bp as maps_bp
 
     guard.init_app(app)
@@ -85,8 +90,19 @@ def register_features(app: Flask) -> None:
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
-    for group in (users_cli, tokens_cli, audit_cli, demo_cli):
+    app.register_blueprint(trends_bp)
+    api.init_app(app)
+    for group in (
+        users_cli,
+        tokens_cli,
+        audit_cli,
+        demo_cli,
+        incidents_cli,
+        boundaries_cli,
+        report_cli,
+    ):
         app.cli.add_command(group)
 
     def home() -> Response:

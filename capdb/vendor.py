@@ -19,8 +19,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from capdb.security import public
 
-# name in the URL -> the xstatic module holding the files
-PACKAGES = {"leaflet": "xstatic.pkg.leaflet"}
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+# name in the URL -> where its files are: an xstatic module, or a folder of an npm
+# package that `make` installs (see package.json)
+PACKAGES = {
+    "leaflet": "xstatic.pkg.leaflet",
+    "leaflet.markercluster": NODE_MODULES / "leaflet.markercluster" / "dist",
+    "leaflet.heat": NODE_MODULES / "leaflet.heat" / "dist",
+}
 ONE_WEEK = 7 * 24 * 3600
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
@@ -28,8 +34,9 @@ bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 
 @cache
 def _read(package: str, filename: str) -> bytes | None:
-    module = importlib.import_module(PACKAGES[package])
-    path = safe_join(module.BASE_DIR, filename)
+    location = PACKAGES[package]
+    folder = location if isinstance(location, Path) else importlib.import_module(location).BASE_DIR
+    path = safe_join(str(folder), filename)
     if path is None or not Path(path).is_file():
         return None
     return Path(path).read_bytes()
