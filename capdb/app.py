@@ -6,9 +6,11 @@ This is the one module of ``capdb`` that knows the feature packages.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import Flask, redirect, url_for
 from flask_compress import Compress
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from capdb import cli, db, i18n, security, vendor
@@ -18,6 +20,8 @@ from capdb.config import Config
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env(os.environ)
     app = Flask("capdb", instance_path=str(config.instance_path))
+    # Ids beyond what the database's integer holds are simply not found.
+    app.url_map.converters["int"] = DatabaseId
     configure_settings(app, config)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     i18n.init_app(app)
@@ -28,6 +32,12 @@ def create_app(config: Config | None = None) -> Flask:
     register_features(app)
     cli.init_app(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def configure_settings(app: Flask, config: Config) -> None:

@@ -1,7 +1,613 @@
-"""Judicial cases, their defendants and stages, comments, and capacity-building assistance."""
+"""Judicial cases, their defendants and stages, comments, and capacity-building assistance.
+
+Every view loads its record through the access rule first (404 when out of scope), then
+checks what the user may change (403). Invalid forms are shown again with 422 and stale
+ones with 409, so that the request rolls back and nothing half-done is kept.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from auth.access import roles_required
+from auth.models import User
+from capdb import db
+from capdb.clock import now
+from capdb.i18n import current_locale
+from capdb.safe_redirect import safe_next
+from capdb.vocabularies import ASSISTANCE_KIND
+from incidents import assistance, cases, comments
+from incidents.case_forms import (
+    AnswerForm,
+    AssistanceForm,
+    CaseForm,
+    CommentForm,
+    DefendantForm,
+    EditCaseForm,
+    RejectForm,
+    ServiceForm,
+    StageEventForm,
+)
+from incidents.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
+from incidents.models import CapacityAssistance, Defendant, Incident, JudicialCase, StageEvent
+from incidents.scope import case_or_404, incident_or_404
 
 bp = Blueprint("cases", __name__, template_folder="templates")
+
+INVALID = 422
+CONFLICT = 409
+# Ids beyond what the database holds name nothing: the route itself answers 404.
+ID = f"int(max={MAX_ID})"
+
+Page = str | Response | tuple[str, int]
+
+
+def viewer() -> User:
+    user: User = current_user._get_current_object()  # the User behind the proxy
+    return user
+
+
+def session() -> Session:
+    return db.session()
+
+
+def allowed_or_403(allowed: bool) -> None:
+    if not allowed:
+        abort(403)
+
+
+def back_to(next_value: str | None, fallback: str) -> str:
+    """The page a form came from when it is one of ours, otherwise the fallback."""
+    if next_value and safe_next(next_value) == next_value:
+        return next_value
+    return fallback
+
+
+def flash_unplaced(form: ServiceForm, error: InputError) -> None:
+    for reason in form.show(error):
+        flash(reason, "error")
+
+
+def stale_message(what: str) -> str:
+    """Why a stale edit was refused, and what the form now shows."""
+    reasons = {
+        "case": _("Someone else changed this case after you opened the form."),
+        "defendant": _("Someone else changed this defendant after you opened the form."),
+        "assistance": _("Someone else changed this record after you opened the form."),
+    }
+    return " ".join(
+        [
+            reasons[what],
+            _("Your changes were not saved. The form now shows the current values."),
+        ]
+    )
+
+
+def forget_failed_changes() -> None:
+    # A refused write may leave the session unusable; what it held is dropped anyway,
+    # since the request answers with an error status and rolls back.
+    session().rollback()
+
+
+# Cases --------------------------------------------------------------------------------------
+
+
+def case_of(case_id: int) -> JudicialCase:
+    return case_or_404(session(), viewer(), case_id)
+
+
+def incident_arg() -> Incident:
+    value = request.args.get("incident", "")
+    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        abort(404)
+    return incident_or_404(session(), viewer(), int(value))
+
+
+def jurisdiction_placeholder(form: CaseForm) -> None:
+    form.jurisdiction.choices = [("", "—"), *form.jurisdiction.choices]
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@roles_required("mission", "admin")
+def new_case() -> Page:
+    user = viewer()
+    incident = incident_arg()
+    allowed_or_403(cases.may_open_case_on(user, incident))
+    form = CaseForm()
+    form.fill_choices(session(), current_locale())
+    jurisdiction_placeholder(form)
+    if not form.is_submitted():
+        form.prosecuting_state.data = incident.country_code
+        return case_form_page(form, incident, False)
+    valid = form.validate_on_submit()
+    references = cases.parse_references(form.other_incidents.data)
+    references = [r for r in references if r != incident.reference.upper()]
+    try:
+        # Resolved even when other fields are invalid, so that every reason shows at once.
+        others = cases.incidents_by_reference(session(), user, references)
+        if not valid:
+            return case_form_page(form, incident, True)
+        case = cases.open_case(session(), user, [incident, *others], form.case_fields())
+    except InputError as error:
+        flash_unplaced(form, error)
+        return case_form_page(form, incident, True)
+    flash(_("The case was opened."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def case_form_page(
+    form: CaseForm, incident: Incident | None, invalid: bool, *, case: JudicialCase | None = None
+) -> tuple[str, int]:
+    page = render_template("incidents/case_form.html", form=form, incident=incident, case=case)
+    return page, INVALID if invalid else 200
+
+
+@bp.get(f"/cases/<{ID}:case_id>")
+def detail(case_id: int) -> str:
+    return case_page(case_of(case_id))[0]
+
+
+def case_page(
+    case: JudicialCase,
+    *,
+    reject_form: RejectForm | None = None,
+    rejecting: int | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    user = viewer()
+    page = render_template(
+        "incidents/case_detail.html",
+        dossier=cases.dossier(session(), user, case, on_day=cases.today()),
+        comment_panel=comments.case_comment_panel(session(), user, case),
+        reject_form=reject_form or RejectForm(formdata=None),
+        rejecting=rejecting,
+    )
+    return page, status
+
+
+def fill_case_form(form: EditCaseForm, case: JudicialCase) -> None:
+    form.prosecuting_state.data = case.prosecuting_state_code
+    form.jurisdiction.data = case.jurisdiction
+    form.national_reference.data = case.national_reference or ""
+    form.charges.data = case.charges
+    form.other_incidents.data = ""
+    form.version.data = str(case.version)
+
+
+@bp.route(f"/cases/<{ID}:case_id>/edit", methods=["GET", "POST"])
+def edit_case(case_id: int) -> Page:
+    user = viewer()
+    case = case_of(case_id)
+    allowed_or_403(cases.may_keep(user, case))
+    form = EditCaseForm()
+    form.fill_choices(session(), current_locale())
+    if not form.is_submitted():
+        fill_case_form(form, case)
+        return case_form_page(form, None, False, case=case)
+    valid = form.validate_on_submit()
+    try:
+        more = cases.incidents_by_reference(
+            session(), user, cases.parse_references(form.other_incidents.data)
+        )
+        if not valid:
+            return case_form_page(form, None, True, case=case)
+        cases.update_case(
+            session(),
+            user,
+            case,
+            form.case_fields(),
+            version=form.expected_version(),
+            more_incidents=more,
+        )
+    except InputError as error:
+        flash_unplaced(form, error)
+        return case_form_page(form, None, True, case=case)
+    except StaleEditError:
+        forget_failed_changes()
+        fresh = EditCaseForm(formdata=None)
+        fresh.fill_choices(session(), current_locale())
+        fill_case_form(fresh, case)
+        flash(stale_message("case"), "error")
+        return case_form_page(fresh, None, False, case=case)[0], CONFLICT
+    flash(_("The case was saved."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+# Defendants ----------------------------------------------------------------------------------
+
+
+def defendant_of(case: JudicialCase, defendant_id: int) -> Defendant:
+    defendant = cases.defendant_or_none(session(), case, defendant_id)
+    if defendant is None:
+        abort(404)
+    return defendant
+
+
+def defendant_form_page(
+    form: DefendantForm, case: JudicialCase, defendant: Defendant | None, status: int
+) -> tuple[str, int]:
+    page = render_template(
+        "incidents/case_defendant_form.html", form=form, case=case, defendant=defendant
+    )
+    return page, status
+
+
+@bp.route(f"/cases/<{ID}:case_id>/defendants/new", methods=["GET", "POST"])
+def new_defendant(case_id: int) -> Page:
+    user = viewer()
+    case = case_of(case_id)
+    allowed_or_403(cases.may_keep(user, case))
+    form = DefendantForm()
+    if not form.validate_on_submit():
+        return defendant_form_page(form, case, None, INVALID if form.is_submitted() else 200)
+    try:
+        cases.add_defendant(session(), user, case, form.defendant_fields())
+    except InputError as error:
+        flash_unplaced(form, error)
+        return defendant_form_page(form, case, None, INVALID)
+    flash(_("The defendant was added."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def fill_defendant_form(form: DefendantForm, defendant: Defendant) -> None:
+    for name in ("alias", "identifier", "affiliation", "verdict", "sentence", "sentence_months"):
+        form[name].data = getattr(defendant, name)
+    form.version.data = str(defendant.version)
+
+
+@bp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>/edit", methods=["GET", "POST"])
+def edit_defendant(case_id: int, defendant_id: int) -> Page:
+    user = viewer()
+    case = case_of(case_id)
+    allowed_or_403(cases.may_keep(user, case))
+    defendant = defendant_of(case, defendant_id)
+    form = DefendantForm()
+    if not form.is_submitted():
+        fill_defendant_form(form, defendant)
+    if not form.validate_on_submit():
+        status = INVALID if form.is_submitted() else 200
+        return defendant_form_page(form, case, defendant, status)
+    try:
+        cases.update_defendant(
+            session(), user, defendant, form.defendant_fields(), version=form.expected_version()
+        )
+    except InputError as error:
+        flash_unplaced(form, error)
+        return defendant_form_page(form, case, defendant, INVALID)
+    except StaleEditError:
+        forget_failed_changes()
+        fresh = DefendantForm(formdata=None)
+        fill_defendant_form(fresh, defendant)
+        flash(stale_message("defendant"), "error")
+        return defendant_form_page(fresh, case, defendant, CONFLICT)
+    flash(_("The defendant was saved."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+# Stage events and their review -------------------------------------------------------------
+
+
+@bp.route(f"/cases/<{ID}:case_id>/events/new", methods=["GET", "POST"])
+def new_stage_event(case_id: int) -> Page:
+    user = viewer()
+    case = case_of(case_id)
+    allowed_or_403(cases.may_report_progress(user, case))
+    defendants = cases.active_defendants(session(), case)
+    form = StageEventForm()
+    form.fill_choices(cases.subject_choices(user, case, defendants), current_locale())
+    form.stage.choices = [("", "—"), *form.stage.choices]
+    pending = not cases.may_keep(user, case)
+
+    def page(status: int) -> tuple[str, int]:
+        html = render_template(
+            "incidents/case_event_form.html", form=form, case=case, pending=pending
+        )
+        return html, status
+
+    if not form.validate_on_submit():
+        return page(INVALID if form.is_submitted() else 200)
+    try:
+        event = cases.add_stage_event(
+            session(), user, case, form.event_fields(), on_day=cases.today()
+        )
+    except InputError as error:
+        flash_unplaced(form, error)
+        return page(INVALID)
+    if event.review_status == "pending":
+        flash(_("Your update was recorded; it counts once the mission validates it."), "info")
+    else:
+        flash(_("The stage was recorded."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def event_of(case: JudicialCase, event_id: int) -> StageEvent:
+    event = cases.stage_event_or_none(session(), case, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def keeper_case(case_id: int) -> JudicialCase:
+    case = case_of(case_id)
+    allowed_or_403(cases.may_keep(viewer(), case))
+    return case
+
+
+@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate")
+def validate_stage_event(case_id: int, event_id: int) -> Response:
+    case = keeper_case(case_id)
+    event = event_of(case, event_id)
+    try:
+        cases.validate_update(session(), viewer(), event, at=now())
+    except InputError as error:
+        for reason in error.problems.values():
+            flash(reason, "error")
+    else:
+        flash(_("The update was validated."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject")
+def reject_stage_event(case_id: int, event_id: int) -> Page:
+    case = keeper_case(case_id)
+    event = event_of(case, event_id)
+    form = RejectForm()
+    if not form.validate():
+        return case_page(case, reject_form=form, rejecting=event.id, status=INVALID)
+    try:
+        cases.reject_update(session(), viewer(), event, form.reason.data or "", at=now())
+    except InputError as error:
+        if "reason" not in error.problems:
+            for reason in error.problems.values():
+                flash(reason, "error")
+            return redirect(url_for("cases.detail", case_id=case.id))
+        form.show(error)
+        return case_page(case, reject_form=form, rejecting=event.id, status=INVALID)
+    flash(_("The update was rejected."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/delete")
+def delete_stage_event(case_id: int, event_id: int) -> Response:
+    case = keeper_case(case_id)
+    event = event_of(case, event_id)
+    cases.delete_stage_event(session(), viewer(), event, at=now())
+    flash(_("The stage event was deleted; its history keeps it."), "info")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+# Comments -----------------------------------------------------------------------------------
+
+
+def comments_page(
+    subject: Incident | JudicialCase, panel: dict[str, Any], status: int = 200
+) -> tuple[str, int]:
+    if isinstance(subject, Incident):
+        title = _("Comments on incident %(reference)s", reference=subject.reference)
+        back = url_for("incidents.detail", incident_id=subject.id)
+    else:
+        title = _("Comments on %(case)s", case=cases.case_title(subject))
+        back = url_for("cases.detail", case_id=subject.id)
+    page = render_template(
+        "incidents/case_comments.html", title=title, back=back, comment_panel=panel
+    )
+    return page, status
+
+
+def comments_url(subject: Incident | JudicialCase) -> str:
+    if isinstance(subject, Incident):
+        return url_for("cases.incident_comments", incident_id=subject.id)
+    return url_for("cases.case_comments", case_id=subject.id)
+
+
+def panel_of(subject: Incident | JudicialCase) -> dict[str, Any]:
+    if isinstance(subject, Incident):
+        return comments.comment_panel(session(), viewer(), subject)
+    return comments.case_comment_panel(session(), viewer(), subject)
+
+
+def post_comment(subject: Incident | JudicialCase) -> Page:
+    user = viewer()
+    allowed_or_403(comments.may_post(user))
+    form = CommentForm()
+    form.fill_choices(current_locale())
+    fallback = comments_url(subject)
+    try:
+        if not form.validate():
+            raise InputError(
+                {name: " ".join(map(str, errors)) for name, errors in form.errors.items()}
+            )
+        comments.post_comment(
+            session(), user, subject, kind=form.kind.data or "", body=form.body.data or ""
+        )
+    except InputError as error:
+        panel = panel_of(subject)
+        panel["errors"] = error.problems
+        panel["draft"] = {"kind": form.kind.data or "comment", "body": form.body.data or ""}
+        return comments_page(subject, panel, INVALID)
+    flash(_("Your message was posted."), "info")
+    return redirect(back_to(form.next.data, fallback) + "#comments")
+
+
+def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
+    user = viewer()
+    allowed_or_403(comments.may_post(user))
+    asked = comments.comment_or_none(session(), subject, comment_id)
+    if asked is None:
+        abort(404)
+    form = AnswerForm()
+    fallback = comments_url(subject)
+    try:
+        if not form.validate():
+            raise InputError({"answer": " ".join(map(str, form.errors.get("answer", [])))})
+        comments.answer_request(session(), user, subject, asked, form.answer.data or "")
+    except NotAllowedError:
+        abort(403)
+    except InputError as error:
+        panel = panel_of(subject)
+        reason = " ".join(error.problems.values())
+        if asked.id in panel["answer_urls"]:
+            panel["answer_errors"] = {asked.id: reason}
+        else:
+            flash(reason, "error")
+        return comments_page(subject, panel, INVALID)
+    flash(_("Your answer was posted."), "info")
+    return redirect(back_to(form.next.data, fallback) + "#comments")
+
+
+@bp.get(f"/incidents/<{ID}:incident_id>/comments")
+def incident_comments(incident_id: int) -> Page:
+    incident = incident_or_404(session(), viewer(), incident_id)
+    return comments_page(incident, panel_of(incident))
+
+
+@bp.post(f"/incidents/<{ID}:incident_id>/comments")
+def post_incident_comment(incident_id: int) -> Page:
+    return post_comment(incident_or_404(session(), viewer(), incident_id))
+
+
+@bp.post(f"/incidents/<{ID}:incident_id>/comments/<{ID}:comment_id>/answer")
+def answer_incident_comment(incident_id: int, comment_id: int) -> Page:
+    return answer_comment(incident_or_404(session(), viewer(), incident_id), comment_id)
+
+
+@bp.get(f"/cases/<{ID}:case_id>/comments")
+def case_comments(case_id: int) -> Page:
+    case = case_of(case_id)
+    return comments_page(case, panel_of(case))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/comments")
+def post_case_comment(case_id: int) -> Page:
+    return post_comment(case_of(case_id))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/comments/<{ID}:comment_id>/answer")
+def answer_case_comment(case_id: int, comment_id: int) -> Page:
+    return answer_comment(case_of(case_id), comment_id)
+
+
+# Capacity-building assistance ---------------------------------------------------------------
+
+
+@bp.get("/assistance/")
+def assistance_list() -> tuple[str, int]:
+    user = viewer()
+    assistance_filter, errors = assistance.parse_filter(session(), request.args)
+    groups, more = assistance.grouped_by_recipient(session(), user, assistance_filter)
+    page = render_template(
+        "incidents/assistance_list.html",
+        groups=groups,
+        more=more,
+        limit=assistance.MAX_LISTED,
+        assistance_filter=assistance_filter,
+        errors=errors,
+        choices=assistance.filter_choices(session(), user),
+        may_record=assistance.may_record(user),
+        kind_label=kind_labeller(),
+    )
+    return page, 400 if errors else 200
+
+
+def kind_labeller() -> Any:
+    locale = current_locale()
+    return lambda code: ASSISTANCE_KIND.label(code, locale)
+
+
+@bp.get(f"/assistance/<{ID}:record_id>")
+def assistance_detail(record_id: int) -> str:
+    user = viewer()
+    record = assistance.assistance_or_404(session(), user, record_id)
+    return render_template(
+        "incidents/assistance_detail.html",
+        record=record,
+        linked=[
+            (case, cases.case_title(case))
+            for case in assistance.linked_cases(session(), user, record)
+        ],
+        may_edit=assistance.may_edit(user, record),
+        kind_label=kind_labeller(),
+    )
+
+
+def assistance_form_page(
+    form: AssistanceForm, record: CapacityAssistance | None, status: int
+) -> tuple[str, int]:
+    page = render_template("incidents/assistance_form.html", form=form, record=record)
+    return page, status
+
+
+def assistance_form(*, blank: bool = False) -> AssistanceForm:
+    form = AssistanceForm(formdata=None) if blank else AssistanceForm()
+    missions = assistance.missions_for(session(), viewer())
+    form.fill_choices(session(), missions, current_locale())
+    form.recipient_state.choices = [("", "—"), *form.recipient_state.choices]
+    return form
+
+
+def save_assistance(form: AssistanceForm, record: CapacityAssistance | None) -> CapacityAssistance:
+    user = viewer()
+    fields = form.assistance_fields(assistance.parse_case_numbers(form.cases.data))
+    if record is None:
+        return assistance.create_assistance(session(), user, fields)
+    assistance.update_assistance(session(), user, record, fields, version=form.expected_version())
+    return record
+
+
+@bp.route("/assistance/new", methods=["GET", "POST"])
+@roles_required("mission", "admin")
+def new_assistance() -> Page:
+    form = assistance_form()
+    if not form.validate_on_submit():
+        return assistance_form_page(form, None, INVALID if form.is_submitted() else 200)
+    try:
+        record = save_assistance(form, None)
+    except InputError as error:
+        flash_unplaced(form, error)
+        return assistance_form_page(form, None, INVALID)
+    flash(_("The assistance was recorded."), "info")
+    return redirect(url_for("cases.assistance_detail", record_id=record.id))
+
+
+def fill_assistance_form(form: AssistanceForm, record: CapacityAssistance) -> None:
+    user = viewer()
+    form.recipient_state.data = record.recipient_state_code
+    form.mission.data = record.mission_code
+    form.kind.data = record.kind
+    form.started_on.data = record.started_on
+    form.ended_on.data = record.ended_on
+    form.participants.data = record.participants
+    form.description.data = record.description
+    seen = assistance.linked_cases(session(), user, record)
+    form.cases.data = ", ".join(str(case.id) for case in seen)
+    form.version.data = str(record.version)
+
+
+@bp.route(f"/assistance/<{ID}:record_id>/edit", methods=["GET", "POST"])
+def edit_assistance(record_id: int) -> Page:
+    record = assistance.assistance_or_404(session(), viewer(), record_id)
+    allowed_or_403(assistance.may_edit(viewer(), record))
+    form = assistance_form()
+    if not form.is_submitted():
+        fill_assistance_form(form, record)
+    if not form.validate_on_submit():
+        return assistance_form_page(form, record, INVALID if form.is_submitted() else 200)
+    try:
+        save_assistance(form, record)
+    except InputError as error:
+        flash_unplaced(form, error)
+        return assistance_form_page(form, record, INVALID)
+    except StaleEditError:
+        forget_failed_changes()
+        fresh = assistance_form(blank=True)
+        fill_assistance_form(fresh, record)
+        flash(stale_message("assistance"), "error")
+        return assistance_form_page(fresh, record, CONFLICT)
+    flash(_("The assistance record was saved."), "info")
+    return redirect(url_for("cases.assistance_detail", record_id=record.id))

@@ -59,25 +59,37 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def make_database_url(
-    backend: str, worker_id: str, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[str], str]:
-    """A function giving the URL of a fresh, empty database for this worker and purpose."""
+    backend: str, worker_id: str, testrun_uid: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], str]]:
+    """A function giving the URL of a fresh, empty database for this worker and purpose.
+
+    On PostgreSQL each is a schema named after the run and the worker, so that runs going
+    on at once never touch each other's tables; the schemas are dropped at the end.
+    """
+    url = make_url(os.environ.get("CAPDB_TEST_DATABASE_URL", DEFAULT_POSTGRES))
+    schemas: list[str] = []
 
     def make(purpose: str) -> str:
         if backend == "sqlite":
             return f"sqlite:///{tmp_path_factory.mktemp(purpose) / 'capdb.sqlite'}"
-        schema = f"capdb_{purpose}_{worker_id}"
-        url = make_url(os.environ.get("CAPDB_TEST_DATABASE_URL", DEFAULT_POSTGRES))
-        admin = sa.create_engine(url)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        admin.dispose()
+        schema = f"capdb_{purpose}_{worker_id}_{testrun_uid[:8]}"
+        _run_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', f'CREATE SCHEMA "{schema}"')
+        schemas.append(schema)
         return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
             hide_password=False
         )
 
-    return make
+    yield make
+    for schema in schemas:
+        _run_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _run_sql(url: sa.URL, *statements: str) -> None:
+    admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with admin.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

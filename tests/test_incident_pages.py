@@ -122,6 +122,8 @@ def test_an_incident_out_of_scope_is_not_found(
     incident_id = incidents[target].id
     assert client.get(f"/incidents/{incident_id}").status_code == status
     assert client.get("/incidents/999999").status_code == 404
+    assert client.get("/incidents/3000000000").status_code == 404
+    assert client.get("/incidents/99999999999999999999").status_code == 404
 
 
 @pytest.mark.parametrize(
