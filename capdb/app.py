@@ -13,7 +13,7 @@ from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from capdb import cli, db, i18n, security, vendor
+from capdb import cli, db, errors, i18n, security, vendor
 from capdb.config import Config
 
 
@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     i18n.init_app(app)
     security.init_app(app)
+    errors.init_app(app)
     configure_compression(app)
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals["vendor_url"] = vendor.url

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
+
+from capdb.config import current_config
 from werkzeug.wrappers import Response
 
 csrf = CSRFProtect()
@@ -37,12 +40,24 @@ def csp_nonce() -> str:
     return nonce
 
 
-def content_security_policy(nonce: str) -> str:
+def tile_origin(tile_url: str) -> str:
+    """The origin map tiles come from, when an operator configured a tile server.
+
+    Leaflet's ``{s}`` subdomain placeholder becomes a wildcard.
+    """
+    if not tile_url:
+        return ""
+    parts = urlsplit(tile_url.replace("{s}.", "*."))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in {"http", "https"} else ""
+
+
+def content_security_policy(nonce: str, tile_url: str = "") -> str:
+    images = " ".join(filter(None, ("'self' data:", tile_origin(tile_url))))
     directives = {
         "default-src": "'self'",
         "script-src": f"'self' 'nonce-{nonce}'",
         "style-src": "'self'",
-        "img-src": "'self' data:",
+        "img-src": images,
         "font-src": "'self'",
         "connect-src": "'self'",
         "object-src": "'none'",
@@ -55,7 +70,9 @@ def content_security_policy(nonce: str) -> str:
 
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    headers["Content-Security-Policy"] = content_security_policy(
+        csp_nonce(), current_config().tile_url
+    )
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

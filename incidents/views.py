@@ -144,7 +144,8 @@ def changeable_or_403(incident_id: int) -> Incident:
 def record_history(incident_id: int) -> str:
     session = db.session()
     incident = changeable_or_403(incident_id)
-    changes = history.changes(session, incident)
+    # A change to victims alone moves the incident's version without changing its fields.
+    changes = [change for change in history.changes(session, incident) if change.fields]
     victims = [(victim, history.changes(session, victim)) for victim in incident.victims]
     victims = [(victim, victim_changes) for victim, victim_changes in victims if victim_changes]
     everyone = changes + [change for _victim, victim_changes in victims for change in victim_changes]

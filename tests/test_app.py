@@ -56,3 +56,12 @@ def test_pages_and_assets_are_compressed(client: FlaskClient) -> None:
         assert len(script.data) < 60_000
     with client.get("/static/css/capdb.css", headers={"Accept-Encoding": "gzip"}) as css:
         assert css.status_code == 200
+
+
+def test_a_configured_tile_server_is_the_only_other_image_origin() -> None:
+    from capdb.security import content_security_policy
+
+    assert "img-src 'self' data:;" in content_security_policy("n")
+    policy = content_security_policy("n", "https://{s}.tiles.example.org/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: https://*.tiles.example.org;" in policy
+    assert "javascript" not in content_security_policy("n", "javascript:alert(1)")
