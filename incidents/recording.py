@@ -1,0 +1,625 @@
+"""Recording incidents: creating and editing them with their victims, the verification
+workflow, and finding incidents that are likely the same event.
+
+Services take a session and only flush; the request commits. They take values that a form
+has already validated (:class:`IncidentFields`, :class:`VictimRow`), whose fields are the
+only ones a user may set: status, version, authorship and reference never come from input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from auth import audit
+from auth.models import User
+from capdb.clock import now
+from capdb.reference import Mission
+from incidents import history
+from incidents.models import Incident, RecordVersion, Victim
+from incidents.scope import visible_incidents
+
+# How many times a new incident tries the next free reference when another request took
+# the one it computed.
+REFERENCE_ATTEMPTS = 5
+RETURN_REASON_MAX = 2000
+
+DUPLICATE_DAYS = 2
+DUPLICATE_KM = 10.0
+EARTH_RADIUS_KM = 6371.0088
+
+SUBMIT, VALIDATE, RETURN = "submit", "validate", "return"
+
+
+class RecordingError(Exception):
+    """A refusal with a message for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowedError(RecordingError):
+    """The user may not do this to this incident (403)."""
+
+
+class InvalidTransitionError(RecordingError):
+    """The incident's status does not allow this step (409)."""
+
+
+class NotACandidateError(RecordingError):
+    """The incident to link is not among the likely duplicates the user may see."""
+
+
+@dataclass(frozen=True)
+class IncidentFields:
+    """The incident's values a user may set; named as the model's attributes."""
+
+    mission_code: str
+    occurred_on: date
+    occurred_time: time | None
+    date_precision: str
+    country_code: str
+    place: str
+    latitude: float | None
+    longitude: float | None
+    geo_precision: str
+    means_of_attack: str
+    attack_context: str
+    location_type: str
+    perpetrator_type: str
+    perpetrator_name: str | None
+    narrative: str
+    sources: str
+
+
+@dataclass(frozen=True)
+class VictimFields:
+    """A victim's values a user may set; named as the model's attributes."""
+
+    category: str
+    nationality_code: str
+    contributing_country_code: str | None
+    unit: str | None
+    sex: str
+    outcome: str
+    date_of_death: date | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class VictimRow:
+    """One victim row of the form: an existing victim (with the version the form was loaded
+    at) or a new one; ``fields`` is None when the row is to be removed."""
+
+    victim_id: int | None
+    version: int | None
+    fields: VictimFields | None
+
+    @property
+    def remove(self) -> bool:
+        return self.fields is None
+
+
+# Missions and permissions
+
+
+def missions_for(db: Session, user: User) -> list[Mission]:
+    """The missions the user may record incidents for."""
+    if user.role == "admin":
+        return list(db.scalars(sa.select(Mission).order_by(Mission.code)))
+    if user.role == "mission":
+        return list(user.missions)
+    return []
+
+
+def keeps_record_of(user: User, incident: Incident) -> bool:
+    """Admins, and mission officers of the incident's mission."""
+    return user.role == "admin" or (
+        user.role == "mission" and incident.mission_code in user.mission_codes
+    )
+
+
+def may_edit(user: User, incident: Incident) -> bool:
+    """Admins edit any incident; mission officers the drafts (returned ones included) of
+    their missions."""
+    if user.role == "admin":
+        return True
+    return keeps_record_of(user, incident) and incident.status == "draft"
+
+
+def ensure_editable(user: User, incident: Incident) -> None:
+    if not may_edit(user, incident):
+        raise NotAllowedError(_("Only drafts can be edited; return the incident to draft first."))
+
+
+# Creating and editing
+
+
+def next_reference(db: Session, mission_code: str, year: int) -> str:
+    """The next free reference of the mission for the year, such as ``MINUSMA-2021-0042``."""
+    prefix = f"{mission_code}-{year}-"
+    taken = db.scalars(
+        sa.select(Incident.reference).where(
+            Incident.mission_code == mission_code,
+            Incident.reference.startswith(prefix, autoescape=True),
+        )
+    )
+    numbers = [int(s) for s in (r[len(prefix) :] for r in taken) if s.isascii() and s.isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def create_incident(
+    db: Session, user: User, fields: IncidentFields, rows: Sequence[VictimRow]
+) -> Incident:
+    """A new draft incident with its victims, under the next free reference."""
+    if fields.mission_code not in {m.code for m in missions_for(db, user)}:
+        raise NotAllowedError(_("You cannot record incidents for this mission."))
+    incident = Incident(
+        **asdict(fields), status="draft", created_by_id=user.id, updated_by_id=user.id
+    )
+    incident.victims = [Victim(**asdict(row.fields)) for row in rows if row.fields is not None]
+    _insert_under_next_reference(db, incident)
+    audit.record(
+        db,
+        "create",
+        user=user,
+        target=incident,
+        detail={"reference": incident.reference, "victims": [v.id for v in incident.victims]},
+    )
+    return incident
+
+
+def _insert_under_next_reference(db: Session, incident: Incident) -> None:
+    """Insert the incident, retrying with the next number when a concurrent request took
+    the reference between reading the highest one and inserting (a unique violation)."""
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        incident.reference = next_reference(db, incident.mission_code, incident.occurred_on.year)
+        try:
+            with db.begin_nested():
+                db.add(incident)
+                db.flush()
+            return
+        except IntegrityError:
+            # The savepoint is rolled back and the incident is transient again.
+            if not _reference_taken(db, incident.mission_code, incident.reference):
+                raise
+    raise RecordingError(_("No free reference was found; please save again."))
+
+
+def _reference_taken(db: Session, mission_code: str, reference: str) -> bool:
+    return bool(
+        db.scalar(
+            sa.select(
+                sa.exists().where(
+                    Incident.mission_code == mission_code, Incident.reference == reference
+                )
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ChangedField:
+    """A field changed since a version, with its newer value (as the history stores it)."""
+
+    name: str
+    value: object
+
+
+@dataclass(frozen=True)
+class ChangedVictim:
+    victim: Victim
+    how: str  # "added", "changed" or "removed"
+
+
+class StaleEditError(Exception):
+    """The incident changed since the form was loaded: nothing was saved."""
+
+    def __init__(
+        self,
+        fields: list[ChangedField],
+        victims: list[ChangedVictim],
+        editors: list[str],
+        current_version: int,
+    ) -> None:
+        super().__init__("the incident changed since the form was loaded")
+        self.fields = fields
+        self.victims = victims
+        self.editors = editors
+        self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class EditSummary:
+    fields: list[str] = field(default_factory=list)
+    added: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.added or self.changed or self.removed)
+
+
+# Kept by the database, the optimistic lock or the workflow rather than by an edit; admin
+# areas are derived from the coordinates.
+_NOT_REPORTED = frozenset(
+    {
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "created_by_id",
+        "updated_by_id",
+        "submitted_at",
+        "submitted_by_id",
+        "validated_at",
+        "validated_by_id",
+        "admin1",
+        "admin2",
+    }
+)
+
+
+def update_incident(
+    db: Session,
+    user: User,
+    incident: Incident,
+    fields: IncidentFields,
+    rows: Sequence[VictimRow],
+    *,
+    loaded_version: int,
+) -> EditSummary:
+    """Apply an edit made on the form loaded at ``loaded_version``.
+
+    Raises :class:`StaleEditError` when the incident or one of its victims changed since
+    then, whether that is seen before writing or by the optimistic lock while writing.
+    """
+    ensure_editable(user, incident)
+    if fields.mission_code not in {m.code for m in missions_for(db, user)}:
+        raise NotAllowedError(_("You cannot record incidents for this mission."))
+    current = {v.id: v for v in incident.victims if v.deleted_at is None}
+    stale_rows = [
+        row
+        for row in rows
+        if row.victim_id is not None
+        and (row.victim_id not in current or current[row.victim_id].version != row.version)
+    ]
+    if incident.version != loaded_version or stale_rows:
+        raise stale_edit(db, incident, loaded_version)
+    try:
+        with db.begin_nested():
+            fields_changed, added, changed, removed = _apply(incident, fields, rows, current)
+            if fields_changed or added or changed or removed:
+                # The incident's version moves with any change of its victims too, so
+                # that a form loaded earlier is always recognised as stale.
+                incident.updated_by_id = user.id
+                incident.updated_at = now()
+                db.flush()
+    except (StaleDataError, IntegrityError):
+        db.expire(incident)
+        if incident.version == loaded_version:
+            raise
+        raise stale_edit(db, incident, loaded_version) from None
+    summary = EditSummary(fields_changed, [v.id for v in added], changed, removed)
+    if summary:
+        audit.record(
+            db,
+            "update",
+            user=user,
+            target=incident,
+            detail={
+                "fields": summary.fields,
+                "victims": {
+                    "added": summary.added,
+                    "changed": summary.changed,
+                    "removed": summary.removed,
+                },
+            },
+        )
+    return summary
+
+
+def _apply(
+    incident: Incident,
+    fields: IncidentFields,
+    rows: Sequence[VictimRow],
+    current: dict[int, Victim],
+) -> tuple[list[str], list[Victim], list[int], list[int]]:
+    """Set the edited values; the fields changed, and the victims added, changed, removed."""
+    fields_changed = _assign(incident, asdict(fields))
+    added: list[Victim] = []
+    changed: list[int] = []
+    removed: list[int] = []
+    for row in rows:
+        victim = current.get(row.victim_id) if row.victim_id is not None else None
+        if row.fields is None:
+            if victim is not None:
+                victim.deleted_at = now()
+                removed.append(victim.id)
+        elif victim is None:
+            added.append(Victim(**asdict(row.fields)))
+        elif _assign(victim, asdict(row.fields)):
+            changed.append(victim.id)
+    incident.victims.extend(added)
+    return fields_changed, added, changed, removed
+
+
+def _assign(record: Any, values: dict[str, Any]) -> list[str]:
+    """Set the values that differ; the names of those changed."""
+    changed = []
+    for name, value in values.items():
+        if getattr(record, name) != value:
+            setattr(record, name, value)
+            changed.append(name)
+    return changed
+
+
+def stale_edit(db: Session, incident: Incident, loaded_version: int) -> StaleEditError:
+    """What changed in the incident and its victims since ``loaded_version``."""
+    earlier = {v.version: v for v in history.versions(db, incident)}
+    base = earlier.get(loaded_version)
+    current = history.snapshot(incident)
+    fields = []
+    if base is not None:
+        fields = [
+            ChangedField(name, _describe_reference(db, name, value))
+            for name, value in current.items()
+            if name not in _NOT_REPORTED and base.data.get(name) != value
+        ]
+    since = base.replaced_at if base is not None else None
+    victims = [] if since is None else _victims_changed_since(incident, since)
+    later = [v for number, v in earlier.items() if number >= loaded_version]
+    return StaleEditError(
+        fields=fields,
+        victims=victims,
+        editors=_emails(db, later),
+        current_version=incident.version,
+    )
+
+
+def _describe_reference(db: Session, name: str, value: object) -> object:
+    if name == "duplicate_of_id" and value is not None:
+        return db.scalar(sa.select(Incident.reference).where(Incident.id == value))
+    return value
+
+
+def _victims_changed_since(incident: Incident, since: datetime) -> list[ChangedVictim]:
+    changed = []
+    for victim in incident.victims:
+        if victim.deleted_at is not None and victim.deleted_at >= since:
+            changed.append(ChangedVictim(victim, "removed"))
+        elif victim.deleted_at is None and victim.created_at >= since:
+            changed.append(ChangedVictim(victim, "added"))
+        elif victim.deleted_at is None and victim.updated_at >= since:
+            changed.append(ChangedVictim(victim, "changed"))
+    return changed
+
+
+def _emails(db: Session, versions: Iterable[RecordVersion]) -> list[str]:
+    ids = {v.replaced_by_id for v in versions if v.replaced_by_id is not None}
+    if not ids:
+        return []
+    return sorted(db.scalars(sa.select(User.email).where(User.id.in_(ids))))
+
+
+# The verification workflow: draft -> submitted -> validated, and back to draft with a reason
+
+
+def workflow_actions(user: User, incident: Incident) -> tuple[str, ...]:
+    """The workflow steps the user may take on the incident now."""
+    return tuple(
+        action
+        for action, check in (
+            (SUBMIT, _check_submit),
+            (VALIDATE, _check_validate),
+            (RETURN, _check_return),
+        )
+        if _passes(check, user, incident)
+    )
+
+
+def _passes(check: Any, user: User, incident: Incident) -> bool:
+    try:
+        check(user, incident)
+    except RecordingError:
+        return False
+    return True
+
+
+def _check_submit(user: User, incident: Incident) -> None:
+    if incident.status != "draft":
+        raise InvalidTransitionError(_("Only a draft can be submitted for validation."))
+    if not keeps_record_of(user, incident):
+        raise NotAllowedError(_("Only the incident's mission can submit it."))
+
+
+def _check_validate(user: User, incident: Incident) -> None:
+    if incident.status != "submitted":
+        raise InvalidTransitionError(_("Only a submitted incident can be validated."))
+    if not keeps_record_of(user, incident):
+        raise NotAllowedError(_("Only the incident's mission can validate it."))
+    if user.role != "admin" and user.id in {incident.created_by_id, incident.submitted_by_id}:
+        raise NotAllowedError(
+            _("An incident is validated by another officer than its author or submitter.")
+        )
+
+
+def _check_return(user: User, incident: Incident) -> None:
+    if incident.status not in {"submitted", "validated"}:
+        raise InvalidTransitionError(_("Only a submitted or validated incident can be returned."))
+    if not keeps_record_of(user, incident):
+        raise NotAllowedError(_("Only the incident's mission can return it."))
+
+
+def submit(db: Session, user: User, incident: Incident) -> None:
+    _check_submit(user, incident)
+    incident.status = "submitted"
+    incident.submitted_at, incident.submitted_by_id = now(), user.id
+    # The reason it was returned for has been acted on; the history keeps it.
+    incident.return_reason = None
+    _record_step(db, user, incident, SUBMIT, "draft")
+
+
+def validate(db: Session, user: User, incident: Incident) -> None:
+    _check_validate(user, incident)
+    incident.status = "validated"
+    incident.validated_at, incident.validated_by_id = now(), user.id
+    _record_step(db, user, incident, VALIDATE, "submitted")
+
+
+def return_to_draft(db: Session, user: User, incident: Incident, reason: str) -> None:
+    _check_return(user, incident)
+    reason = reason.strip()
+    if not reason:
+        raise RecordingError(_("Give the reason for returning the incident."))
+    if len(reason) > RETURN_REASON_MAX:
+        raise RecordingError(
+            _("The reason is limited to %(max)d characters.", max=RETURN_REASON_MAX)
+        )
+    before = incident.status
+    incident.status = "draft"
+    incident.return_reason = reason
+    incident.submitted_at = incident.submitted_by_id = None
+    incident.validated_at = incident.validated_by_id = None
+    _record_step(db, user, incident, RETURN, before, reason=reason)
+
+
+def _record_step(
+    db: Session, user: User, incident: Incident, step: str, before: str, **extra: str
+) -> None:
+    incident.updated_by_id = user.id
+    db.flush()
+    detail = {"workflow": step, "from": before, "to": incident.status, **extra}
+    audit.record(db, "update", user=user, target=incident, detail=detail)
+
+
+@dataclass(frozen=True)
+class WorkflowPanel:
+    """What the incident page shows of the workflow to one user."""
+
+    actions: tuple[str, ...]
+    may_edit: bool
+    keeps_record: bool
+    return_reason: str | None
+    duplicate_of: Incident | None
+
+
+def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel:
+    keeps_record = keeps_record_of(user, incident)
+    duplicate_of = None
+    if incident.duplicate_of_id is not None:
+        # Linked only if the viewer may open it: its reference is not disclosed otherwise.
+        duplicate_of = db.scalar(
+            sa.select(Incident).where(
+                Incident.id == incident.duplicate_of_id, visible_incidents(user)
+            )
+        )
+    return WorkflowPanel(
+        actions=workflow_actions(user, incident),
+        may_edit=may_edit(user, incident),
+        keeps_record=keeps_record,
+        return_reason=(
+            incident.return_reason if keeps_record and incident.status == "draft" else None
+        ),
+        duplicate_of=duplicate_of,
+    )
+
+
+# Likely duplicates
+
+
+@dataclass(frozen=True)
+class Candidate:
+    incident: Incident
+    distance_km: float
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great-circle distance (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def likely_duplicates(db: Session, user: User, incident: Incident) -> list[Candidate]:
+    """Other incidents of the same mission and means of attack, within 2 days and 10 km,
+    that the user may see; nearest first.
+
+    The database narrows to a bounding box; the exact distance is computed here over the
+    few incidents inside it.
+    """
+    lat, lon = incident.latitude, incident.longitude
+    if lat is None or lon is None:
+        return []
+    window = timedelta(days=DUPLICATE_DAYS)
+    query = (
+        sa.select(Incident)
+        .where(
+            visible_incidents(user),
+            Incident.id != incident.id,
+            Incident.mission_code == incident.mission_code,
+            Incident.means_of_attack == incident.means_of_attack,
+            Incident.occurred_on.between(
+                incident.occurred_on - window, incident.occurred_on + window
+            ),
+            _within_box(lat, lon, DUPLICATE_KM),
+        )
+        .order_by(Incident.occurred_on, Incident.id)
+        .limit(200)
+    )
+    candidates = []
+    for other in db.scalars(query):
+        if other.latitude is None or other.longitude is None:  # outside any box; for mypy
+            continue
+        distance = distance_km(lat, lon, other.latitude, other.longitude)
+        if distance <= DUPLICATE_KM:
+            candidates.append(Candidate(other, distance))
+    return sorted(candidates, key=lambda c: (c.distance_km, c.incident.id))
+
+
+def _within_box(lat: float, lon: float, km: float) -> sa.ColumnElement[bool]:
+    # A little wider than the circle, so that rounding never loses an incident at the edge.
+    dlat = math.degrees(km / EARTH_RADIUS_KM) * 1.01
+    cos_lat = math.cos(math.radians(min(89.9, abs(lat))))
+    dlon = min(180.0, math.degrees(km / (EARTH_RADIUS_KM * cos_lat)) * 1.01)
+    latitude = Incident.latitude.between(lat - dlat, lat + dlat)
+    west, east = lon - dlon, lon + dlon
+    if west < -180 or east > 180:  # across the antimeridian
+        longitude = sa.or_(
+            Incident.longitude >= (west + 360 if west < -180 else west),
+            Incident.longitude <= (east - 360 if east > 180 else east),
+        )
+    else:
+        longitude = Incident.longitude.between(west, east)
+    return sa.and_(latitude, longitude)
+
+
+def link_duplicate(db: Session, user: User, incident: Incident, original_id: int) -> Incident:
+    """Mark the incident as a duplicate of one of its likely duplicates."""
+    ensure_editable(user, incident)
+    candidates = {c.incident.id: c.incident for c in likely_duplicates(db, user, incident)}
+    original = candidates.get(original_id)
+    if original is None:
+        raise NotACandidateError(_("That incident is not among the likely duplicates."))
+    incident.duplicate_of_id = original.id
+    incident.updated_by_id = user.id
+    db.flush()
+    audit.record(
+        db,
+        "update",
+        user=user,
+        target=incident,
+        detail={"duplicate_of": original.id, "reference": original.reference},
+    )
+    return original
