@@ -98,15 +98,26 @@ def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[
     missions = session.scalars(sa.select(Mission).order_by(Mission.code))
     if user.role == "mission":
         missions = (m for m in user.missions)  # type: ignore[assignment]
-    countries = session.scalars(sa.select(Country))
     return {
         "mission": [(m.code, m.code) for m in missions],
-        "state": sorted(((c.code, c.name(locale)) for c in countries), key=lambda c: c[1]),
+        "state": country_choices(session, locale),
         "means_of_attack": [(t.code, t.label(locale)) for t in MEANS_OF_ATTACK],
         "outcome": [(t.code, t.label(locale)) for t in OUTCOME],
         "stage": [(t.code, t.label(locale)) for t in JUDICIAL_STAGE],
         "status": [(t.code, t.label(locale)) for t in VERIFICATION_STATUS],
     }
+
+
+def country_choices(session: sa.orm.Session, locale: str) -> list[tuple[str, str]]:
+    """Every country by name in the locale; reference data, so kept for the process."""
+    if locale not in _country_choices:
+        countries = session.execute(sa.select(Country.code, Country.name_en, Country.name_fr))
+        named = ((code, fr if locale == "fr" else en) for code, en, fr in countries)
+        _country_choices[locale] = sorted(named, key=lambda choice: choice[1])
+    return _country_choices[locale]
+
+
+_country_choices: dict[str, list[tuple[str, str]]] = {}
 
 
 @bp.get("/<int:incident_id>")
