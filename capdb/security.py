@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
 
 from capdb.config import current_config
-from werkzeug.wrappers import Response
 
 csrf = CSRFProtect()
 

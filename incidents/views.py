@@ -19,10 +19,10 @@ from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import (
     JUDICIAL_STAGE,
-    VOCABULARIES,
     MEANS_OF_ATTACK,
     OUTCOME,
     VERIFICATION_STATUS,
+    VOCABULARIES,
 )
 from incidents import history
 from incidents.cases import case_panel
@@ -43,7 +43,7 @@ bp = Blueprint("incidents", __name__, template_folder="templates", url_prefix="/
 
 
 def viewer() -> User:
-    user: User = current_user._get_current_object()  # noqa: SLF001 (the User behind the proxy)
+    user: User = current_user._get_current_object()
     return user
 
 
@@ -159,7 +159,9 @@ def record_history(incident_id: int) -> str:
     changes = [change for change in history.changes(session, incident) if change.fields]
     victims = [(victim, history.changes(session, victim)) for victim in incident.victims]
     victims = [(victim, victim_changes) for victim, victim_changes in victims if victim_changes]
-    everyone = changes + [change for _victim, victim_changes in victims for change in victim_changes]
+    everyone = changes + [
+        change for _victim, victim_changes in victims for change in victim_changes
+    ]
     return render_template(
         "incidents/history.html",
         incident=incident,
@@ -179,7 +181,9 @@ def restore_version(incident_id: int, version: int) -> Response:
     session = db.session()
     incident = changeable_or_403(incident_id)
     if request.form.get("current_version") != str(incident.version):
-        flash(_("The incident changed since you opened its history; nothing was restored."), "error")
+        flash(
+            _("The incident changed since you opened its history; nothing was restored."), "error"
+        )
         return redirect(url_for("incidents.record_history", incident_id=incident_id))
     try:
         history.restore(session, incident, version)

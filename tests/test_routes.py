@@ -36,7 +36,7 @@ def sample_url(app: Flask, rule: Rule) -> str:
     """The rule's URL with a plausible value for each of its arguments."""
     values: dict[str, Any] = {}
     for argument in rule.arguments:
-        converter = rule._converters[argument]  # noqa: SLF001 (werkzeug keeps no public view)
+        converter = rule._converters[argument]
         if isinstance(converter, IntegerConverter):
             values[argument] = 1
         elif isinstance(converter, PathConverter):
