@@ -15,6 +15,7 @@ PYTEST_WORKERS ?= 2
 run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --incidents $(DEMO_INCIDENTS) --if-empty
+	$(FLASK) boundaries load-default --if-empty
 	$(FLASK) demo logins
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

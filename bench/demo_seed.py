@@ -1,6 +1,6 @@
 """How long ``demo seed`` takes on PostgreSQL, and how large the database becomes.
 
-    .venv/bin/python bench/demo_seed.py --incidents 100000
+.venv/bin/python bench/demo_seed.py --incidents 100000
 """
 
 from __future__ import annotations

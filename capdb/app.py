@@ -75,6 +75,13 @@ def configure_compression(app: Flask) -> None:
     Compress(app)
 
 
+def place_incidents(db: Any, incident_ids: list[int]) -> None:
+    """Give newly saved incidents their administrative areas."""
+    from maps.assign import assign_areas
+
+    assign_areas(db, incident_ids)
+
+
 def register_features(app: Flask) -> None:
     from auth import guard
     from auth.admin_views import bp as admin_bp
@@ -85,6 +92,7 @@ def register_features(app: Flask) -> None:
     from incidents.case_views import bp as cases_bp
     from incidents.cli import demo_cli
     from incidents.recording_views import bp as recording_bp
+    from incidents.signals import incidents_saved
     from incidents.transfer_cli import incidents_cli
     from incidents.transfer_views import bp as transfer_bp
     from incidents.views import bp as incidents_bp
@@ -105,6 +113,8 @@ def register_features(app: Flask) -> None:
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
     api.init_app(app)
+    # Connecting the same function again is a no-op, whatever number of apps are made.
+    incidents_saved.connect(place_incidents)
     for group in (
         users_cli,
         tokens_cli,

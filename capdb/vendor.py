@@ -22,7 +22,7 @@ from capdb.security import public
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 # name in the URL -> where its files are: an xstatic module, or a folder of an npm
 # package that `make` installs (see package.json)
-PACKAGES = {
+PACKAGES: dict[str, str | Path] = {
     "leaflet": "xstatic.pkg.leaflet",
     "leaflet.markercluster": NODE_MODULES / "leaflet.markercluster" / "dist",
     "leaflet.heat": NODE_MODULES / "leaflet.heat" / "dist",

@@ -135,6 +135,16 @@ class Incident(Record, Base):
         sa.Index("ix_incidents_occurred_on_id", "occurred_on", "id"),
         sa.Index("ix_incidents_mission_occurred_on", "mission_code", "occurred_on"),
         sa.Index("ix_incidents_status", "status"),
+        # Map aggregation reads only these columns of live incidents.
+        sa.Index(
+            "ix_incidents_map",
+            "status",
+            "longitude",
+            "latitude",
+            "id",
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        ),
         sa.Index("ix_incidents_country", "country_code"),
     )
 
@@ -169,6 +179,13 @@ class Victim(Record, Base):
     __table_args__ = (
         sa.CheckConstraint(
             "date_of_death IS NULL OR outcome = 'killed'", name="death_date_only_if_killed"
+        ),
+        # Fatality counts on maps and charts.
+        sa.Index(
+            "ix_victims_killed",
+            "incident_id",
+            postgresql_where=sa.text("outcome = 'killed' AND deleted_at IS NULL"),
+            sqlite_where=sa.text("outcome = 'killed' AND deleted_at IS NULL"),
         ),
     )
 

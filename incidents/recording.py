@@ -27,6 +27,7 @@ from capdb.reference import Mission
 from incidents import history
 from incidents.models import Incident, RecordVersion, Victim
 from incidents.scope import visible_incidents
+from incidents.signals import incidents_saved
 
 # How many times a new incident tries the next free reference when another request took
 # the one it computed.
@@ -176,6 +177,7 @@ def create_incident(
         target=incident,
         detail={"reference": incident.reference, "victims": [v.id for v in incident.victims]},
     )
+    incidents_saved.send(db, incident_ids=[incident.id])
     return incident
 
 
@@ -326,6 +328,7 @@ def update_incident(
                 },
             },
         )
+        incidents_saved.send(db, incident_ids=[incident.id])
     return summary
 
 

@@ -1,0 +1,542 @@
+"""What the map draws: clusters, heat and choropleth, aggregated in SQL.
+
+Every figure starts from :func:`incidents.filters.scoped_incidents`, the access rule plus
+the filter the incident list shares, so the map never counts an incident its viewer could
+not open. Incidents are aggregated on a grid whose cell size follows the zoom, so what is
+sent depends on the view, not on how many incidents there are: one feature per occupied
+cell, and single incidents (with their popup) only where a cell holds just one, or when
+the view is close enough to hold few.
+
+Payloads are JSON text: the stored display geometries are spliced in as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from auth.models import User
+from capdb.reference import Country
+from incidents.filters import IncidentFilters, scoped_incidents
+from incidents.models import Incident, Victim
+from maps.models import Area
+
+MAX_ZOOM = 18
+DEFAULT_ZOOM = 2
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+# A cluster covers about 64 screen pixels, a heat cell 16, whatever the zoom.
+CLUSTER_PIXELS = 64
+HEAT_PIXELS = 16
+# Bounds on what one answer holds, even for a view far larger than a screen.
+MAX_CLUSTER_CELLS = 600
+MAX_HEAT_CELLS = 4_000
+# From this zoom, a view holding few incidents shows each of them.
+POINTS_ZOOM = 12
+POINT_LIMIT = 300
+MEASURES = ("incidents", "fatalities")
+LEVELS = ("admin0", "admin1", "admin2")
+AREA_KEYS = {
+    "admin0": Incident.country_code,
+    "admin1": Incident.admin1_code,
+    "admin2": Incident.admin2_code,
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """The part of the world on screen, and how closely it is looked at."""
+
+    zoom: int = DEFAULT_ZOOM
+    west: float = WORLD[0]
+    south: float = WORLD[1]
+    east: float = WORLD[2]
+    north: float = WORLD[3]
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> tuple[View, dict[str, str]]:
+        """The view given by ``zoom`` and ``bbox``, and a reason for each value refused."""
+        errors: dict[str, str] = {}
+        zoom = DEFAULT_ZOOM
+        raw_zoom = (args.get("zoom") or "").strip()
+        if raw_zoom:
+            if re.fullmatch(r"[0-9]{1,2}", raw_zoom) and int(raw_zoom) <= MAX_ZOOM:
+                zoom = int(raw_zoom)
+            else:
+                errors["zoom"] = _("Give a zoom level from 0 to %(max)d.", max=MAX_ZOOM)
+        bounds = WORLD
+        raw_bbox = (args.get("bbox") or "").strip()
+        if raw_bbox:
+            parsed = _bbox(raw_bbox)
+            if parsed is None:
+                errors["bbox"] = _(
+                    "Give the bounding box as four numbers, west,south,east,north, with west"
+                    " before east and south before north."
+                )
+            else:
+                bounds = parsed
+        return cls(zoom, *bounds), errors
+
+    def cell(self, pixels: int, max_cells: int) -> float:
+        """The side of a grid cell in degrees: ``pixels`` on screen at this zoom, but
+        large enough that the view holds at most ``max_cells`` cells."""
+        on_screen = 360.0 * pixels / (256.0 * 2.0**self.zoom)
+        area = (self.east - self.west) * (self.north - self.south)
+        return max(on_screen, math.sqrt(area / max_cells))
+
+    @property
+    def band(self) -> str:
+        """The display geometries that fit this zoom."""
+        return "low" if self.zoom <= 3 else "mid" if self.zoom <= 7 else "high"
+
+    @property
+    def decimals(self) -> int:
+        """Decimals of a coordinate worth sending: about a tenth of a pixel."""
+        return min(6, max(1, math.ceil(math.log10(256 * 2**self.zoom / 360)) + 1))
+
+    def holds_point(self) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            Incident.longitude.between(self.west, self.east),
+            Incident.latitude.between(self.south, self.north),
+        )
+
+    def overlaps_area(self) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            Area.min_x <= self.east,
+            Area.max_x >= self.west,
+            Area.min_y <= self.north,
+            Area.max_y >= self.south,
+        )
+
+
+def _bbox(raw: str) -> tuple[float, float, float, float] | None:
+    try:
+        west, south, east, north = (float(part) for part in raw.split(","))
+    except ValueError:
+        return None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        return None
+    # Leaflet's bounds run past the antimeridian when the world is seen whole.
+    west, east = max(west, -180.0), min(east, 180.0)
+    south, north = max(south, -90.0), min(north, 90.0)
+    if west >= east or south >= north:
+        return None
+    return west, south, east, north
+
+
+def parse_choice(args: Mapping[str, str], name: str, choices: Sequence[str]) -> str | None:
+    """The argument if it is one of the choices, None when absent; ValueError otherwise."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw not in choices:
+        raise ValueError(_("Unknown value."))
+    return raw
+
+
+# Shared pieces of the queries
+
+
+def _without_jit(db: Session) -> None:
+    """Turn off JIT compilation for the rest of the transaction.
+
+    PostgreSQL compiles a query whose estimated cost is high (as an access rule's
+    subqueries make it) with JIT, which costs seconds for what runs in milliseconds.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(sa.text("SET LOCAL jit = off"))
+
+
+def killed_per_incident() -> sa.Subquery:
+    return (
+        sa.select(Victim.incident_id, sa.func.count().label("killed"))
+        .where(Victim.outcome == "killed", Victim.deleted_at.is_(None))
+        .group_by(Victim.incident_id)
+        .subquery("killed_per_incident")
+    )
+
+
+def _killed_here() -> sa.ScalarSelect[int]:
+    """The incident's fatalities, for a few rows (an index lookup each)."""
+    return (
+        sa.select(sa.func.count())
+        .where(
+            Victim.incident_id == Incident.id,
+            Victim.outcome == "killed",
+            Victim.deleted_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+
+
+def _grid_index(
+    value: QueryableAttribute[float | None], origin: float, cell: float, dialect: str
+) -> sa.ColumnElement[int]:
+    offset = (value - origin) / cell  # never negative
+    if dialect == "postgresql":
+        return sa.cast(sa.func.floor(offset), sa.BigInteger)
+    return sa.cast(offset, sa.Integer)  # SQLite truncates, which is floor here
+
+
+@dataclass(frozen=True)
+class Cell:
+    count: int
+    fatalities: int | None  # None when not asked for
+    longitude: float
+    latitude: float
+    first_id: int
+
+
+def grid_cells(
+    db: Session,
+    user: User,
+    filters: IncidentFilters,
+    view: View,
+    cell: float,
+    *,
+    fatalities: bool = False,
+) -> list[Cell]:
+    """The occupied cells of the view's grid, with their incidents (and fatalities)."""
+    dialect = db.get_bind().dialect.name
+    placed = (
+        scoped_incidents(user, filters)
+        .with_only_columns(
+            _grid_index(Incident.longitude, -180.0, cell, dialect).label("gx"),
+            _grid_index(Incident.latitude, -90.0, cell, dialect).label("gy"),
+            Incident.id,
+            Incident.longitude,
+            Incident.latitude,
+        )
+        .where(view.holds_point())
+    )
+    if fatalities:
+        killed = killed_per_incident()
+        placed = placed.add_columns(sa.func.coalesce(killed.c.killed, 0).label("killed"))
+        placed = placed.outerjoin(killed, killed.c.incident_id == Incident.id)
+    grid = placed.subquery("placed")
+    query = sa.select(
+        sa.func.count(),
+        sa.func.sum(grid.c.killed) if fatalities else sa.null(),
+        sa.func.avg(grid.c.longitude),
+        sa.func.avg(grid.c.latitude),
+        sa.func.min(grid.c.id),
+    ).group_by(grid.c.gx, grid.c.gy)
+    _without_jit(db)
+    return [
+        Cell(int(n), None if k is None else int(k), float(x), float(y), int(i))
+        for n, k, x, y, i in db.execute(query)
+    ]
+
+
+# Clusters
+
+
+def clusters(
+    db: Session, user: User, filters: IncidentFilters, view: View, measure: str = "incidents"
+) -> str:
+    """GeoJSON of the view: a feature per occupied cell with its count, and its fatalities
+    when they are the measure.
+
+    A cell holding a single incident carries that incident's popup; at a close zoom a
+    view holding few incidents shows every one of them.
+    """
+    fatalities = measure == "fatalities"
+    cell = view.cell(CLUSTER_PIXELS, MAX_CLUSTER_CELLS)
+    cells = grid_cells(db, user, filters, view, cell, fatalities=fatalities)
+    total = sum(c.count for c in cells)
+    if view.zoom >= POINTS_ZOOM and total <= POINT_LIMIT:
+        features = _point_features(db, user, filters, view, fatalities)
+    else:
+        popups = _popups(db, user, filters, [c.first_id for c in cells if c.count == 1])
+        features = [_cell_feature(c, view.decimals, popups.get(c.first_id)) for c in cells]
+    return dumps({"type": "FeatureCollection", "total": total, "features": features})
+
+
+def _cell_feature(cell: Cell, decimals: int, popup: str | None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"count": cell.count}
+    if cell.fatalities is not None:
+        properties["fatalities"] = cell.fatalities
+    if popup is not None:
+        properties["popup"] = popup
+    return _point(cell.longitude, cell.latitude, decimals, properties)
+
+
+def _point(
+    longitude: float, latitude: float, decimals: int, properties: dict[str, Any]
+) -> dict[str, Any]:
+    coordinates = [round(longitude, decimals), round(latitude, decimals)]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": coordinates},
+        "properties": properties,
+    }
+
+
+def _popup_rows(
+    db: Session,
+    user: User,
+    filters: IncidentFilters,
+    condition: sa.ColumnElement[bool],
+    fatalities: bool = False,
+) -> list[tuple[Any, ...]]:
+    """(id, reference, date, place, longitude, latitude[, fatalities]) of matching incidents."""
+    columns: list[Any] = [
+        Incident.id,
+        Incident.reference,
+        Incident.occurred_on,
+        Incident.place,
+        Incident.longitude,
+        Incident.latitude,
+    ]
+    if fatalities:
+        columns.append(_killed_here())
+    query = (
+        scoped_incidents(user, filters)
+        .with_only_columns(*columns)
+        .where(condition)
+        .order_by(Incident.occurred_on.desc(), Incident.id.desc())
+    )
+    return [tuple(row) for row in db.execute(query)]
+
+
+def _popups(
+    db: Session, user: User, filters: IncidentFilters, incident_ids: list[int]
+) -> dict[int, str]:
+    if not incident_ids:
+        return {}
+    rows = _popup_rows(db, user, filters, Incident.id.in_(incident_ids))
+    return {row[0]: popup_html([row]) for row in rows}
+
+
+def _point_features(
+    db: Session, user: User, filters: IncidentFilters, view: View, fatalities: bool
+) -> list[dict[str, Any]]:
+    """One feature per place: incidents at the same coordinates share a popup."""
+    places: dict[tuple[float, float], list[tuple[Any, ...]]] = {}
+    for row in _popup_rows(db, user, filters, view.holds_point(), fatalities):
+        places.setdefault((row[4], row[5]), []).append(row)
+    features = []
+    for (longitude, latitude), rows in places.items():
+        properties: dict[str, Any] = {"count": len(rows), "popup": popup_html(rows)}
+        if fatalities:
+            properties["fatalities"] = sum(r[6] for r in rows)
+        features.append(_point(longitude, latitude, view.decimals, properties))
+    return features
+
+
+def popup_html(rows: Sequence[tuple[Any, ...]]) -> str:
+    """The popup of one or more incidents; every value is escaped."""
+    items = Markup("").join(
+        Markup('<li><a href="{}">{}</a> <span>{}</span> {}</li>').format(
+            url_for("incidents.detail", incident_id=row[0]),
+            row[1],
+            row[2].isoformat() if isinstance(row[2], date) else "",
+            row[3],
+        )
+        for row in rows
+    )
+    return str(Markup('<ul class="map-popup">{}</ul>').format(items))
+
+
+# Heat
+
+
+def heat(db: Session, user: User, filters: IncidentFilters, view: View, measure: str) -> str:
+    """Weighted points for the heat layer: one per occupied fine cell, at its centre."""
+    fatalities = measure == "fatalities"
+    cell = view.cell(HEAT_PIXELS, MAX_HEAT_CELLS)
+    points = []
+    for c in grid_cells(db, user, filters, view, cell, fatalities=fatalities):
+        weight = c.fatalities if fatalities else c.count
+        if weight:
+            points.append(
+                [round(c.latitude, view.decimals), round(c.longitude, view.decimals), weight]
+            )
+    biggest = max((p[2] for p in points), default=0)
+    return dumps({"measure": measure, "max": biggest, "points": points})
+
+
+# Choropleth and the base layer
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    code: str | None
+    incidents: int
+    fatalities: int | None  # None when not asked for
+    unlocated: int  # of the incidents, those without coordinates
+
+
+def counts_by_area(
+    db: Session, user: User, filters: IncidentFilters, level: str, *, fatalities: bool = False
+) -> list[AreaCount]:
+    """Incidents (and fatalities) per area of the level; ``None`` is no area.
+
+    Countries are the incidents' own country; finer levels come from the boundaries.
+    """
+    key = AREA_KEYS[level]
+    killed = killed_per_incident()
+    query = scoped_incidents(user, filters).with_only_columns(
+        key,
+        sa.func.count(),
+        sa.func.count().filter(Incident.latitude.is_(None)),
+        sa.func.sum(sa.func.coalesce(killed.c.killed, 0)) if fatalities else sa.null(),
+    )
+    if fatalities:
+        query = query.outerjoin(killed, killed.c.incident_id == Incident.id)
+    _without_jit(db)
+    return [
+        AreaCount(code, int(n), None if k is None else int(k), int(unlocated))
+        for code, n, unlocated, k in db.execute(query.group_by(key))
+    ]
+
+
+@dataclass(frozen=True)
+class CountryRow:
+    code: str
+    name: str
+    incidents: int
+    fatalities: int | None
+
+
+@dataclass(frozen=True)
+class CountryFigures:
+    rows: list[CountryRow]
+    unlocated: int
+
+
+def country_figures(
+    db: Session, user: User, filters: IncidentFilters, *, measure: str, locale: str
+) -> CountryFigures:
+    """The map's figures as a table: incidents (and fatalities) by country, the largest
+    first, and how many incidents have no coordinates to be mapped."""
+    counts = counts_by_area(db, user, filters, "admin0", fatalities=measure == "fatalities")
+    names = country_names(db, [c.code for c in counts if c.code], locale)
+    rows = [
+        CountryRow(c.code, names.get(c.code, c.code), c.incidents, c.fatalities)
+        for c in counts
+        if c.code
+    ]
+    rows.sort(key=lambda row: (-row.incidents, row.name))
+    return CountryFigures(rows, sum(c.unlocated for c in counts))
+
+
+def loaded_levels(db: Session) -> set[str]:
+    return set(db.scalars(sa.select(Area.level).distinct()))
+
+
+def level_for(db: Session, view: View, requested: str | None) -> str:
+    """The requested level, or the finest one loaded that suits the zoom."""
+    if requested:
+        return requested
+    wanted = "admin0" if view.zoom <= 4 else "admin1" if view.zoom <= 7 else "admin2"
+    loaded = loaded_levels(db)
+    for level in reversed(LEVELS[: LEVELS.index(wanted) + 1]):
+        if level in loaded:
+            return level
+    return "admin0"
+
+
+def choropleth(
+    db: Session,
+    user: User,
+    filters: IncidentFilters,
+    view: View,
+    *,
+    level: str,
+    measure: str,
+    locale: str,
+) -> str:
+    """GeoJSON of the areas in view that hold incidents, with their counts.
+
+    ``total`` counts every incident the viewer may see that matches the filter;
+    ``unmapped`` those that fall in no area of the level.
+    """
+    fatalities = measure == "fatalities"
+    counts = {c.code: c for c in counts_by_area(db, user, filters, level, fatalities=fatalities)}
+    total = sum(c.incidents for c in counts.values())
+    mapped = 0
+    features = []
+    for area in _areas_of(db, level, view, [code for code in counts if code], locale):
+        count = counts[area.code]
+        mapped += count.incidents
+        if area.geometry is not None:
+            properties: dict[str, Any] = {
+                "code": area.code,
+                "name": area.name,
+                "incidents": count.incidents,
+            }
+            if count.fatalities is not None:
+                properties["fatalities"] = count.fatalities
+            features.append(_feature_text(area.geometry, properties))
+    header = dumps(
+        {"type": "FeatureCollection", "level": level, "measure": measure, "total": total,
+         "unmapped": total - mapped}
+    )  # fmt: skip
+    return header[:-1] + ',"features":[' + ",".join(features) + "]}"
+
+
+@dataclass(frozen=True)
+class _Area:
+    code: str
+    name: str
+    geometry: str | None  # None when the area is out of view
+
+
+def _areas_of(db: Session, level: str, view: View, codes: list[str], locale: str) -> list[_Area]:
+    """The level's areas with these codes; the display geometry of those in view."""
+    if not codes:
+        return []
+    display = getattr(Area, f"display_{view.band}")
+    in_view = sa.case((view.overlaps_area(), display), else_=sa.null())
+    rows = list(
+        db.execute(
+            sa.select(Area.code, Area.name, in_view)
+            .where(Area.level == level, Area.code.in_(codes))
+            .order_by(Area.code)
+        )
+    )
+    names = country_names(db, codes, locale) if level == "admin0" else {}
+    return [_Area(code, names.get(code, name), geometry) for code, name, geometry in rows]
+
+
+def country_names(db: Session, codes: list[str], locale: str) -> dict[str, str]:
+    rows = db.scalars(sa.select(Country).where(Country.code.in_(codes)))
+    return {country.code: country.name(locale) for country in rows}
+
+
+def boundaries(db: Session, view: View, *, level: str, locale: str) -> str:
+    """GeoJSON of the level's areas in view, for the base layer; no incident data."""
+    display = getattr(Area, f"display_{view.band}")
+    rows = list(
+        db.execute(
+            sa.select(Area.code, Area.name, display)
+            .where(Area.level == level, view.overlaps_area())
+            .order_by(Area.code)
+        )
+    )
+    names = country_names(db, [row[0] for row in rows], locale) if level == "admin0" else {}
+    features = [
+        _feature_text(geometry, {"code": code, "name": names.get(code, name)})
+        for code, name, geometry in rows
+    ]
+    header = dumps({"type": "FeatureCollection", "level": level})
+    return header[:-1] + ',"features":[' + ",".join(features) + "]}"
+
+
+def _feature_text(geometry: str, properties: Mapping[str, Any]) -> str:
+    return '{"type":"Feature","geometry":' + geometry + ',"properties":' + dumps(properties) + "}"
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
