@@ -1,7 +1,286 @@
-"""Spreadsheet import, exports and case dossiers."""
+"""Spreadsheet import, exports and case dossiers.
+
+The import is two steps, each one request: the upload is checked and kept for a day
+under a random token (bound to its uploader), and the page answers with every bad cell,
+or with what would be created and a button to go ahead; going ahead checks the kept file
+again and writes it in the request's transaction. While a step runs, the page shows that
+it is working (checking 10,000 rows takes a few seconds).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import hashlib
+import io
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from auth import audit
+from auth.access import roles_required
+from auth.models import User
+from capdb import db
+from capdb.clock import now
+from capdb.config import LOCALES, current_config
+from capdb.i18n import current_locale
+from incidents import dossier, exporting, importing
+from incidents.cases import MAX_ID
+from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
+from incidents.scope import case_or_404, incident_or_404
 
 bp = Blueprint("transfer", __name__, template_folder="templates")
+
+ID = f"int(max={MAX_ID})"
+IMPORT_ROLES = ("mission", "admin")
+UPLOAD_SUFFIXES = (".xlsx", ".csv")
+TEMPLATE_FORMATS = ("xlsx", "csv")
+KEEP_UPLOADS_SECONDS = 24 * 3600
+TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+SHOWN_PROBLEMS = 1000
+INVALID = 422
+
+Page = str | tuple[str, int] | BaseResponse
+
+
+def viewer() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+# Import -------------------------------------------------------------------------------------
+
+
+@bp.get("/incidents/import")
+@roles_required(*IMPORT_ROLES)
+def import_form() -> str:
+    return render_template("incidents/import.html", errors={})
+
+
+@bp.post("/incidents/import")
+@roles_required(*IMPORT_ROLES)
+def import_upload() -> Page:
+    token = request.form.get("token")
+    if token is not None:
+        return run_import(token, write=True)
+    upload = request.files.get("file")
+    filename = Path(upload.filename or "").name if upload else ""
+    if upload is None or not filename:
+        return upload_refused(_("Choose the spreadsheet to import."))
+    if not filename.lower().endswith(UPLOAD_SUFFIXES):
+        return upload_refused(_("Upload an .xlsx or a .csv file."))
+    token = keep_upload(viewer(), upload.read(), filename)
+    return run_import(token, write=False)
+
+
+def upload_refused(reason: str) -> tuple[str, int]:
+    return render_template("incidents/import.html", errors={"file": reason}), INVALID
+
+
+def run_import(token: str, *, write: bool) -> Page:
+    """Check the kept upload, and write it if asked and every cell is right."""
+    session, user = db.session(), viewer()
+    data, filename = kept_upload(user, token)
+    try:
+        sheet = importing.read_spreadsheet(data, filename)
+    except importing.UnreadableFileError as error:
+        return upload_refused(str(error))
+    plan = importing.check(
+        session, user, sheet, filename=filename, sha256=hashlib.sha256(data).hexdigest()
+    )
+    if not plan.ok:
+        return result_page("problems", plan, token), INVALID
+    if not write:
+        return result_page("ready", plan, token)
+    try:
+        created = importing.write(session, user, plan)
+    except importing.ImportConflictError:
+        message = _(
+            "Other incidents were recorded for these missions while the file was imported; "
+            "nothing was imported. Check the file again."
+        )
+        return render_template("incidents/import.html", errors={"file": message}), 409
+    upload_path(user, token).unlink(missing_ok=True)
+    return result_page("done", plan, token, created=len(created))
+
+
+def result_page(stage: str, plan: importing.ImportPlan, token: str, *, created: int = 0) -> str:
+    return render_template(
+        "incidents/import_result.html",
+        stage=stage,
+        plan=plan,
+        token=token,
+        created=created,
+        submitted=sum(1 for row in plan.new if row.status == "submitted"),
+        shown_problems=plan.problems[:SHOWN_PROBLEMS],
+    )
+
+
+@bp.get("/incidents/import/<token>/report.csv")
+@roles_required(*IMPORT_ROLES)
+def import_report(token: str) -> Response:
+    """Every bad cell of a kept upload, for files with more than a page can show."""
+    session, user = db.session(), viewer()
+    data, filename = kept_upload(user, token)
+    try:
+        sheet = importing.read_spreadsheet(data, filename)
+    except importing.UnreadableFileError:
+        abort(404)
+    plan = importing.check(session, user, sheet, filename=filename)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    for row in importing.report_rows(plan.problems):
+        writer.writerow([exporting.neutralise(cell) for cell in row])
+    return attachment(buffer.getvalue(), "text/csv", f"import-report-{Path(filename).stem}.csv")
+
+
+@bp.get("/incidents/import/template.<file_format>")
+@roles_required(*IMPORT_ROLES)
+def import_template(file_format: str) -> Response:
+    if file_format not in TEMPLATE_FORMATS:
+        abort(404)
+    locale = request.args.get("lang", current_locale())
+    if locale not in LOCALES:
+        locale = current_locale()
+    if file_format == "csv":
+        return attachment(importing.template_csv(locale), "text/csv", f"capdb-import-{locale}.csv")
+    data = importing.template_xlsx(db.session(), locale)
+    return attachment(data, exporting.MEDIA_TYPES["xlsx"], f"capdb-import-{locale}.xlsx")
+
+
+def uploads_folder() -> Path:
+    folder = current_config().instance_path / "imports"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def upload_path(user: User, token: str) -> Path:
+    return uploads_folder() / f"{user.id}-{token}"
+
+
+def keep_upload(user: User, data: bytes, filename: str) -> str:
+    """Keep the uploaded file for the second step; forget those older than a day."""
+    cutoff = time.time() - KEEP_UPLOADS_SECONDS
+    for old in uploads_folder().iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(16)
+    path = upload_path(user, token)
+    path.write_bytes(data)
+    path.with_suffix(".name").write_text(filename, encoding="utf-8")
+    return token
+
+
+def kept_upload(user: User, token: str) -> tuple[bytes, str]:
+    """The file and its name; 404 for an unknown, expired or someone else's token."""
+    if not TOKEN.fullmatch(token):
+        abort(404)
+    path = upload_path(user, token)
+    name = path.with_suffix(".name")
+    if not path.is_file() or not name.is_file():
+        abort(404)
+    return path.read_bytes(), name.read_text(encoding="utf-8")
+
+
+# Exports ------------------------------------------------------------------------------------
+
+
+@bp.get("/incidents/export.<export_format>")
+def export(export_format: str) -> BaseResponse:
+    if export_format not in exporting.FORMATS:
+        abort(404)
+    session, user = db.session(), viewer()
+    filters, errors = IncidentFilters.parse(session, request.args)
+    sort = request.args.get("sort", DEFAULT_SORT)
+    if sort not in SORTS:
+        errors["sort"] = _("Unknown sort order.")
+    if errors:
+        lines = [f"{name}: {reason}" for name, reason in errors.items()]
+        return Response("\n".join(lines) + "\n", status=400, mimetype="text/plain")
+    wanted = exporting.ExportRequest(user, filters, sort, current_locale())
+    exporting.record(session, wanted, export_format, exporting.count(session, wanted))
+    filename = f"incidents-{now().date().isoformat()}.{export_format}"
+    media_type = exporting.MEDIA_TYPES[export_format]
+    if export_format == "csv":
+        chunks = exporting.csv_chunks(session, wanted)
+    elif export_format == "geojson":
+        chunks = exporting.geojson_chunks(session, wanted)
+    elif export_format == "xlsx":
+        return xlsx_response(wanted, filename)
+    else:
+        return gpkg_response(wanted, filename)
+    response = Response(stream_with_context(chunks), mimetype=media_type)
+    return no_store(response, filename)
+
+
+def xlsx_response(wanted: exporting.ExportRequest, filename: str) -> BaseResponse:
+    # Deleted when closed, which the response does once sent.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response)
+    try:
+        exporting.write_xlsx(db.session(), wanted, handle)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return no_store(send_file(handle, mimetype=exporting.MEDIA_TYPES["xlsx"]), filename)
+
+
+def gpkg_response(wanted: exporting.ExportRequest, filename: str) -> BaseResponse:
+    folder = Path(tempfile.mkdtemp(prefix="capdb-export-"))
+    try:
+        path = folder / "incidents.gpkg"
+        exporting.write_gpkg(db.session(), wanted, path)
+        # The open file outlives its name: nothing is left behind once it is sent.
+        handle = path.open("rb")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return no_store(send_file(handle, mimetype=exporting.MEDIA_TYPES["gpkg"]), filename)
+
+
+def no_store(response: BaseResponse, filename: str) -> BaseResponse:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def attachment(data: str | bytes, media_type: str, filename: str) -> Response:
+    response = Response(data, mimetype=media_type)
+    no_store(response, filename)
+    return response
+
+
+# Dossiers -----------------------------------------------------------------------------------
+
+
+@bp.get(f"/incidents/<{ID}:incident_id>/dossier.pdf")
+def incident_dossier(incident_id: int) -> Response:
+    session, user = db.session(), viewer()
+    incident = incident_or_404(session, user, incident_id)
+    pdf = dossier.incident_pdf(session, user, incident)
+    audit.record(session, "export", user=user, target=incident, detail={"format": "pdf"})
+    return attachment(pdf, "application/pdf", f"dossier-{incident.reference}.pdf")
+
+
+@bp.get(f"/cases/<{ID}:case_id>/dossier.pdf")
+def case_dossier(case_id: int) -> Response:
+    session, user = db.session(), viewer()
+    case = case_or_404(session, user, case_id)
+    pdf = dossier.case_pdf(session, user, case)
+    audit.record(session, "export", user=user, target=case, detail={"format": "pdf"})
+    return attachment(pdf, "application/pdf", f"dossier-case-{case.id}.pdf")

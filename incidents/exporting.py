@@ -1,0 +1,337 @@
+"""Exports of the incident list: CSV, XLSX, GeoJSON and GeoPackage.
+
+An export holds exactly what the incident list shows its viewer for the same filter and
+order (:func:`incidents.filters.scoped_incidents`), every row of it rather than a page.
+Rows are read in batches, so that 100,000 incidents export with flat memory: CSV and
+GeoJSON are written as they are read, XLSX in openpyxl's write-only mode and GeoPackage
+in chunks, both into temporary files.
+
+An export carries no personal data: the victims of each incident are counted by outcome,
+never named, so the same file is right for every viewer who may see the incident.
+Headers are in the viewer's language, as are vocabulary labels and country names.
+Text cells that a spreadsheet would take for a formula are neutralised in CSV and XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from auth import audit
+from auth.models import User
+from capdb.reference import Country
+from capdb.vocabularies import (
+    ATTACK_CONTEXT,
+    DATE_PRECISION,
+    GEO_PRECISION,
+    LOCATION_TYPE,
+    MEANS_OF_ATTACK,
+    OUTCOME,
+    PERPETRATOR_TYPE,
+    VERIFICATION_STATUS,
+    Vocabulary,
+)
+from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, scoped_incidents
+from incidents.importing import Column
+from incidents.models import Incident, Victim
+
+FORMATS = ("csv", "xlsx", "geojson", "gpkg")
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+}
+BATCH = 1_000
+GPKG_CHUNK = 5_000
+# What a spreadsheet reads as the start of a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """The text, prefixed with an apostrophe if a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+COLUMNS = (
+    Column("reference", "Reference", "Référence"),
+    Column("mission", "Mission", "Mission"),
+    Column("occurred_on", "Date", "Date"),
+    Column("occurred_time", "Time", "Heure"),
+    Column("date_precision", "Date precision", "Précision de la date"),
+    Column("country", "Country", "Pays"),
+    Column("place", "Place", "Lieu"),
+    Column("latitude", "Latitude", "Latitude"),
+    Column("longitude", "Longitude", "Longitude"),
+    Column("geo_precision", "Location precision", "Précision du lieu"),
+    Column("admin1", "Administrative area", "Zone administrative"),
+    Column("admin2", "Administrative subarea", "Subdivision administrative"),
+    Column("means_of_attack", "Means of attack", "Moyen d'attaque"),
+    Column("attack_context", "Attack context", "Contexte de l'attaque"),
+    Column("location_type", "Location type", "Type de lieu"),
+    Column("perpetrator_type", "Perpetrator type", "Type d'auteur"),
+    Column("perpetrator_name", "Perpetrator name", "Nom de l'auteur"),
+    Column("status", "Status", "Statut"),
+    Column("victims", "Victims", "Victimes"),
+    Column("killed", "Killed", "Tués"),
+    Column("injured", "Injured", "Blessés"),
+    Column("abducted", "Abducted", "Enlevés"),
+    Column("detained", "Detained", "Détenus"),
+    Column("narrative", "Narrative", "Récit"),
+    Column("sources", "Sources", "Sources"),
+)
+COUNTS = ("victims", *OUTCOME.codes)
+_LABELLED: dict[str, Vocabulary] = {
+    "date_precision": DATE_PRECISION,
+    "geo_precision": GEO_PRECISION,
+    "means_of_attack": MEANS_OF_ATTACK,
+    "attack_context": ATTACK_CONTEXT,
+    "location_type": LOCATION_TYPE,
+    "perpetrator_type": PERPETRATOR_TYPE,
+    "status": VERIFICATION_STATUS,
+}
+# column key -> attribute of Incident, for the columns read straight from the incident
+_RENAMED = {"mission": "mission_code", "country": "country_code"}
+_ATTRIBUTES = {c.key: _RENAMED.get(c.key, c.key) for c in COLUMNS if c.key not in COUNTS}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Whose export, of which filter and order, in which language."""
+
+    user: User
+    filters: IncidentFilters
+    sort: str = DEFAULT_SORT
+    locale: str = "en"
+
+    def headers(self) -> list[str]:
+        return [column.header(self.locale) for column in COLUMNS]
+
+
+def export_query(request: ExportRequest) -> sa.Select[Any]:
+    """The list's query, its every row with the victims counted by outcome, in its order."""
+    counts = (
+        sa.select(
+            Victim.incident_id.label("incident_id"),
+            sa.func.count().label("victims"),
+            *(
+                sa.func.sum(sa.case((Victim.outcome == outcome, 1), else_=0)).label(outcome)
+                for outcome in OUTCOME.codes
+            ),
+        )
+        .where(Victim.deleted_at.is_(None))
+        .group_by(Victim.incident_id)
+        .subquery()
+    )
+    attribute, descending = SORTS[request.sort]
+    column = getattr(Incident, attribute)
+    order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
+    return (
+        scoped_incidents(request.user, request.filters)
+        .with_only_columns(
+            *(getattr(Incident, name).label(key) for key, name in _ATTRIBUTES.items()),
+            *(sa.func.coalesce(counts.c[name], 0).label(name) for name in COUNTS),
+        )
+        .join_from(Incident, counts, counts.c.incident_id == Incident.id, isouter=True)
+        .order_by(*order)
+    )
+
+
+def count(db: Session, request: ExportRequest) -> int:
+    query = scoped_incidents(request.user, request.filters).with_only_columns(Incident.id)
+    return db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def record(db: Session, request: ExportRequest, export_format: str, rows: int) -> None:
+    """The audit entry of an export: who, which format, filter and order, how many rows."""
+    user = request.user
+    audit.record(
+        db,
+        "export",
+        user=user if user.id is not None else None,
+        actor=None if user.id is not None else user.email,
+        target_type="incidents",
+        detail={
+            "format": export_format,
+            "filters": request.filters.as_args(),
+            "sort": request.sort,
+            "rows": rows,
+        },
+    )
+
+
+def rows(db: Session, request: ExportRequest) -> Iterator[list[Any]]:
+    """Each incident's values in the order of :data:`COLUMNS`, labelled in the language."""
+    countries = {c.code: c.name(request.locale) for c in db.scalars(sa.select(Country))}
+    statement = export_query(request).execution_options(yield_per=BATCH)
+    with db.execute(statement) as result:
+        for row in result.mappings():
+            yield [_value(column.key, row, countries, request.locale) for column in COLUMNS]
+
+
+def _value(key: str, row: sa.RowMapping, countries: dict[str, str], locale: str) -> Any:
+    value = row[key]
+    if key in _LABELLED:
+        return _LABELLED[key].label(value, locale)
+    if key == "country":
+        return countries.get(value, value)
+    if key in COUNTS:
+        return int(value)
+    return value
+
+
+# CSV and GeoJSON, written as they are read ------------------------------------------------
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_chunks(db: Session, request: ExportRequest) -> Iterator[str]:
+    """The CSV text in pieces of a batch of rows, starting with a byte-order mark for Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(request.headers())
+    for number, row in enumerate(rows(db, request), start=1):
+        writer.writerow([_csv_cell(value) for value in row])
+        if number % BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+_LATITUDE = [column.key for column in COLUMNS].index("latitude")
+_LONGITUDE = [column.key for column in COLUMNS].index("longitude")
+
+
+def feature(headers: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+    latitude, longitude = row[_LATITUDE], row[_LONGITUDE]
+    geometry = None
+    if latitude is not None and longitude is not None:
+        geometry = {"type": "Point", "coordinates": [longitude, latitude]}
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {h: _json_value(v) for h, v in zip(headers, row, strict=True)},
+    }
+
+
+def geojson_chunks(db: Session, request: ExportRequest) -> Iterator[str]:
+    """A GeoJSON FeatureCollection in pieces; incidents without coordinates have no geometry."""
+    headers = request.headers()
+    pieces = ['{"type":"FeatureCollection","features":[\n']
+    for number, row in enumerate(rows(db, request)):
+        separator = ",\n" if number else ""
+        pieces.append(separator + json.dumps(feature(headers, row), ensure_ascii=False))
+        if len(pieces) >= BATCH:
+            yield "".join(pieces)
+            pieces = []
+    pieces.append("\n]}\n")
+    yield "".join(pieces)
+
+
+# XLSX and GeoPackage, written to files -----------------------------------------------------
+
+
+def write_xlsx(db: Session, request: ExportRequest, target: IO[bytes] | Path) -> None:
+    """The workbook in write-only mode, so rows go to disk as they come."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Incidents")
+    sheet.freeze_panes = "A2"
+    sheet.append(request.headers())
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            # Set as a string explicitly: openpyxl would take "=..." for a formula.
+            written = WriteOnlyCell(sheet, value=neutralise(value))
+            written.data_type = "s"
+            return written
+        if isinstance(value, date):
+            written = WriteOnlyCell(sheet, value=value)
+            written.number_format = "yyyy-mm-dd"
+            return written
+        if isinstance(value, time):
+            return value.strftime("%H:%M")
+        return value
+
+    for row in rows(db, request):
+        sheet.append([cell(value) for value in row])
+    workbook.save(target)
+
+
+def write_gpkg(db: Session, request: ExportRequest, path: Path) -> None:
+    """A GeoPackage layer "incidents" in WGS 84, written in chunks."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point
+
+    headers = request.headers()
+    text_columns = [
+        header
+        for header, column in zip(headers, COLUMNS, strict=True)
+        if column.key not in {*COUNTS, "latitude", "longitude"}
+    ]
+
+    count_columns = [h for h, c in zip(headers, COLUMNS, strict=True) if c.key in COUNTS]
+
+    def frame(chunk: list[list[Any]]) -> Any:
+        data = pd.DataFrame([[_json_value(v) for v in row] for row in chunk], columns=headers)
+        data = data.astype(dict.fromkeys(text_columns, "object"))
+        data = data.astype({headers[_LATITUDE]: "float64", headers[_LONGITUDE]: "float64"})
+        data = data.astype(dict.fromkeys(count_columns, "int64"))
+        geometry = [
+            Point(row[_LONGITUDE], row[_LATITUDE]) if row[_LATITUDE] is not None else None
+            for row in chunk
+        ]
+        return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")
+
+    written = False
+    chunk: list[list[Any]] = []
+    for row in rows(db, request):
+        chunk.append(row)
+        if len(chunk) == GPKG_CHUNK:
+            _append(frame(chunk), path, written)
+            written, chunk = True, []
+    if chunk or not written:
+        _append(frame(chunk), path, written)
+
+
+def _append(frame: Any, path: Path, exists: bool) -> None:
+    frame.to_file(
+        path,
+        layer="incidents",
+        driver="GPKG",
+        engine="pyogrio",
+        mode="a" if exists else "w",
+        geometry_type="Point",
+    )
