@@ -42,7 +42,9 @@ def user_for(db: Session, value: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    token.last_used_at = moment
+    # Recorded once a minute at most, so that reading through the API rarely writes.
+    if token.last_used_at is None or moment - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = moment
     return token.user
 
 

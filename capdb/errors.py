@@ -25,8 +25,12 @@ def _explanations() -> dict[int, str]:
 def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
     code = error.code or 500
     if request.path.startswith("/api/"):
-        response = jsonify(error=error.name, status=code)
+        response = jsonify(error=error.description or error.name)
         response.status_code = code
+        # Keep what the error says in headers, such as Allow on a 405.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
     message = _explanations().get(code, error.name)
     return render_template("error.html", code=code, message=message), code

@@ -65,3 +65,9 @@ def test_a_configured_tile_server_is_the_only_other_image_origin() -> None:
     policy = content_security_policy("n", "https://{s}.tiles.example.org/{z}/{x}/{y}.png")
     assert "img-src 'self' data: https://*.tiles.example.org;" in policy
     assert "javascript" not in content_security_policy("n", "javascript:alert(1)")
+
+
+def test_nul_characters_are_refused_not_stored(client: FlaskClient, login_as: LoginAs) -> None:
+    login_as("analyst")
+    assert client.get("/incidents/?q=%00").status_code == 400
+    assert client.get("/incidents/?q=gao").status_code == 200

@@ -1,0 +1,102 @@
+"""Who is asking, and the records they name, loaded through the access rule first.
+
+A view that names a record gets it from one of these decorators, which run before the
+request body is read: a record outside the viewer's scope answers 404 whatever was sent,
+and one the viewer may see but not change answers 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from auth.models import User
+from capdb import db
+from incidents.assistance import assistance_or_404
+from incidents.cases import MAX_ID
+from incidents.models import CapacityAssistance, Incident, JudicialCase, Victim
+from incidents.scope import case_or_404, incident_or_404
+
+# Ids beyond what the database holds name nothing: the route itself answers 404.
+ID = f"int(max={MAX_ID})"
+
+View = Callable[..., Any]
+Rule = Callable[[User, Any], bool]
+
+
+def viewer() -> User:
+    user: User = current_user._get_current_object()  # the User behind the proxy
+    return user
+
+
+def session() -> Session:
+    return db.session()
+
+
+def allowed_or_403(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        abort(403, message)
+
+
+def _loading(
+    argument: str, name: str, load: Callable[[Session, User, int], Any], allowed: Rule | None
+) -> Callable[[View], View]:
+    """The view gets the record ``name`` instead of the id ``argument``; 403 unless
+    ``allowed(user, record)``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def loaded(*args: Any, **kwargs: Any) -> Any:
+            user = viewer()
+            record = load(session(), user, kwargs.pop(argument))
+            if allowed is not None:
+                allowed_or_403(allowed(user, record))
+            return view(*args, **{name: record}, **kwargs)
+
+        return loaded
+
+    return decorate
+
+
+def _victim_or_404(db_session: Session, user: User, victim_id: int) -> Victim:
+    incident_id = db_session.scalar(
+        sa.select(Victim.incident_id).where(Victim.id == victim_id, Victim.deleted_at.is_(None))
+    )
+    if incident_id is None:
+        abort(404)
+    incident_or_404(db_session, user, incident_id)
+    return db_session.get_one(Victim, victim_id)
+
+
+def _incident(db_session: Session, user: User, incident_id: int) -> Incident:
+    return incident_or_404(db_session, user, incident_id)
+
+
+def _case(db_session: Session, user: User, case_id: int) -> JudicialCase:
+    return case_or_404(db_session, user, case_id)
+
+
+def _assistance(db_session: Session, user: User, record_id: int) -> CapacityAssistance:
+    return assistance_or_404(db_session, user, record_id)
+
+
+def with_incident(allowed: Rule | None = None) -> Callable[[View], View]:
+    return _loading("incident_id", "incident", _incident, allowed)
+
+
+def with_victim(allowed: Rule | None = None) -> Callable[[View], View]:
+    return _loading("victim_id", "victim", _victim_or_404, allowed)
+
+
+def with_case(allowed: Rule | None = None) -> Callable[[View], View]:
+    return _loading("case_id", "case", _case, allowed)
+
+
+def with_assistance(allowed: Rule | None = None) -> Callable[[View], View]:
+    return _loading("record_id", "record", _assistance, allowed)

@@ -1,0 +1,280 @@
+"""What the API takes and gives for judicial cases, their defendants and stages, comments,
+and capacity-building assistance.
+
+A defendant's ``alias`` and ``identifier`` are personal data: left out of a response,
+key and all, for viewers the access rule does not let see who the defendants are.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
+
+from capdb.vocabularies import ASSISTANCE_KIND, COMMENT_KIND, JUDICIAL_STAGE, JURISDICTION
+from incidents import assistance, cases, comments
+from incidents.api.schemas import (
+    PERSONAL,
+    Code,
+    Schema,
+    Text,
+    at_most,
+    country_field,
+    record_id,
+    version_field,
+    vocabulary_field,
+)
+
+# Cases ----------------------------------------------------------------------------------------
+
+
+class CaseInput(Schema):
+    incidents = fields.List(
+        record_id(),
+        required=True,
+        validate=validate.Length(
+            min=1,
+            max=cases.MAX_REFERENCES,
+            error=_l("Name between {min} and {max} incidents."),
+        ),
+        metadata={"description": "Ids of the incidents; a case is opened on the first."},
+    )
+    prosecuting_state = country_field(required=True, attribute="prosecuting_state_code")
+    jurisdiction = vocabulary_field(JURISDICTION, required=True)
+    national_reference = Text(allow_none=True, load_default=None, validate=at_most(120))
+    charges = Text(load_default="", validate=at_most(cases.MAX_CHARGES))
+
+
+class DefendantSchema(Schema):
+    id = fields.Integer(required=True)
+    alias = fields.String(metadata={"description": PERSONAL})
+    identifier = fields.String(allow_none=True, metadata={"description": PERSONAL})
+    affiliation = fields.String(required=True, allow_none=True)
+    current_stage = vocabulary_field(JUDICIAL_STAGE, required=True, allow_none=True)
+    verdict = fields.String(required=True, allow_none=True)
+    sentence = fields.String(required=True, allow_none=True)
+    sentence_months = fields.Integer(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class CaseSchema(Schema):
+    id = fields.Integer(required=True)
+    prosecuting_state = fields.String(required=True, metadata={"description": "ISO alpha-3"})
+    jurisdiction = vocabulary_field(JURISDICTION, required=True)
+    national_reference = fields.String(required=True, allow_none=True)
+    charges = fields.String(required=True)
+    current_stage = vocabulary_field(JUDICIAL_STAGE, required=True, allow_none=True)
+    incidents = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "The case's incidents that the viewer may open."},
+    )
+    defendants = fields.List(fields.Nested(DefendantSchema), required=True)
+    version = fields.Integer(required=True)
+
+
+class CasePage(Schema):
+    items = fields.List(fields.Nested(CaseSchema), required=True)
+    next_cursor = fields.Integer(required=True, allow_none=True)
+
+
+class CaseQuery(Schema):
+    incident = fields.Integer(
+        validate=validate.Range(min=1, max=cases.MAX_ID, error=_l("This is not a valid number.")),
+        metadata={"description": "Only the cases of this incident."},
+    )
+    stage = vocabulary_field(JUDICIAL_STAGE)
+    per_page = fields.Integer(
+        load_default=50,
+        validate=validate.Range(
+            min=1, max=200, error=_l("Choose a number between {min} and {max}.")
+        ),
+    )
+    cursor = fields.Integer(
+        validate=validate.Range(min=1, max=cases.MAX_ID, error=_l("This page link is not valid.")),
+        metadata={"description": "The next_cursor of the previous page."},
+    )
+
+
+# Defendants -----------------------------------------------------------------------------------
+
+
+class DefendantInput(Schema):
+    alias = Text(
+        required=True,
+        validate=[validate.Length(min=1, error=_l("This field is required.")), at_most(200)],
+        metadata={"description": PERSONAL},
+    )
+    identifier = Text(allow_none=True, load_default=None, validate=at_most(64))
+    affiliation = Text(allow_none=True, load_default=None, validate=at_most(200))
+    verdict = Text(allow_none=True, load_default=None, validate=at_most(200))
+    sentence = Text(allow_none=True, load_default=None, validate=at_most(200))
+    sentence_months = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(
+            min=0,
+            max=cases.MAX_SENTENCE_MONTHS,
+            error=_l("Enter a number of months between 0 and {max}."),
+        ),
+    )
+
+
+class DefendantPatch(DefendantInput):
+    version = version_field()
+
+
+class DefendantList(Schema):
+    items = fields.List(fields.Nested(DefendantSchema), required=True)
+
+
+# Stage events ---------------------------------------------------------------------------------
+
+
+class StageEventInput(Schema):
+    stage = vocabulary_field(JUDICIAL_STAGE, required=True)
+    occurred_on = fields.Date(required=True)
+    note = Text(load_default="", validate=at_most(cases.MAX_NOTE))
+    source_document = Text(allow_none=True, load_default=None, validate=at_most(200))
+    defendant = record_id(
+        allow_none=True,
+        load_default=None,
+        attribute="defendant_id",
+        metadata={"description": "The defendant the step concerns; the whole case if null."},
+    )
+
+
+class StageEventSchema(Schema):
+    id = fields.Integer(required=True)
+    defendant = fields.Integer(required=True, allow_none=True)
+    stage = vocabulary_field(JUDICIAL_STAGE, required=True)
+    occurred_on = fields.Date(required=True)
+    note = fields.String(required=True)
+    source_document = fields.String(required=True, allow_none=True)
+    review_status = fields.String(
+        required=True,
+        validate=validate.OneOf(["pending", "validated", "rejected"]),
+        metadata={"description": "A Member State's update is pending until a keeper reviews it."},
+    )
+    review_reason = fields.String(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class StageEventList(Schema):
+    items = fields.List(fields.Nested(StageEventSchema), required=True)
+
+
+class RejectInput(Schema):
+    reason = Text(
+        required=True,
+        validate=[
+            validate.Length(min=1, error=_l("Say why the update is rejected.")),
+            at_most(cases.MAX_REASON),
+        ],
+    )
+
+
+# Comments -------------------------------------------------------------------------------------
+
+
+class CommentInput(Schema):
+    kind = vocabulary_field(COMMENT_KIND, load_default="comment")
+    body = Text(
+        required=True,
+        validate=[
+            validate.Length(min=1, error=_l("Write something first.")),
+            at_most(comments.MAX_BODY),
+        ],
+    )
+    answers = record_id(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "The request for clarification this comment answers."},
+    )
+
+
+class CommentSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = vocabulary_field(COMMENT_KIND, required=True)
+    body = fields.String(required=True)
+    author = fields.String(required=True)
+    side = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf([comments.STATE_SIDE, comments.UN_SIDE]),
+    )
+    created_at = fields.DateTime(required=True)
+
+
+class CommentList(Schema):
+    items = fields.List(fields.Nested(CommentSchema), required=True)
+
+
+# Capacity-building assistance -------------------------------------------------------------------
+
+
+class AssistanceInput(Schema):
+    recipient_state = country_field(required=True, attribute="recipient_state_code")
+    mission = Code(required=True, attribute="mission_code")
+    kind = vocabulary_field(ASSISTANCE_KIND, required=True)
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(allow_none=True, load_default=None)
+    participants = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(
+            min=0,
+            max=assistance.MAX_PARTICIPANTS,
+            error=_l("Enter a number between {min} and {max}."),
+        ),
+    )
+    description = Text(load_default="", validate=at_most(assistance.MAX_DESCRIPTION))
+    cases = fields.List(
+        record_id(),
+        load_default=list,
+        validate=validate.Length(
+            max=assistance.MAX_LINKED_CASES, error=_l("Link at most {max} cases.")
+        ),
+        metadata={"description": "Ids of the cases the assistance supported."},
+    )
+
+
+class AssistancePatch(AssistanceInput):
+    version = version_field()
+
+
+class AssistanceSchema(Schema):
+    id = fields.Integer(required=True)
+    recipient_state = fields.String(required=True)
+    mission = fields.String(required=True)
+    kind = vocabulary_field(ASSISTANCE_KIND, required=True)
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(required=True, allow_none=True)
+    participants = fields.Integer(required=True)
+    description = fields.String(required=True)
+    cases = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "The linked cases that the viewer may open."},
+    )
+    version = fields.Integer(required=True)
+
+
+class AssistanceQuery(Schema):
+    state = Text(metadata={"description": "ISO alpha-3 of the recipient State."})
+    mission = Text()
+    kind = Text(metadata={"enum": list(ASSISTANCE_KIND.codes)})
+    per_page = fields.Integer(
+        load_default=50,
+        validate=validate.Range(
+            min=1, max=200, error=_l("Choose a number between {min} and {max}.")
+        ),
+    )
+    cursor = fields.Integer(
+        validate=validate.Range(min=1, max=cases.MAX_ID, error=_l("This page link is not valid.")),
+    )
+
+
+class AssistancePage(Schema):
+    items = fields.List(fields.Nested(AssistanceSchema), required=True)
+    next_cursor = fields.Integer(required=True, allow_none=True)

@@ -1,0 +1,100 @@
+"""Comments and requests for clarification on incidents and cases, through the API.
+
+Whoever may open the incident or case reads its thread; Member State focal points and the
+United Nations side (mission officers, administrators) write in it, as on the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from incidents import comments
+from incidents.api import resources
+from incidents.api.access import ID, allowed_or_403, session, viewer, with_case, with_incident
+from incidents.api.blueprint import api_blueprint
+from incidents.api.case_schemas import CommentInput, CommentList, CommentSchema
+from incidents.api.errors import abort
+from incidents.api.idempotency import idempotent
+from incidents.api.judicial_cases import refused
+from incidents.cases import InputError, NotAllowedError
+from incidents.models import Comment, Incident, JudicialCase
+
+blp = api_blueprint(
+    "api_comments", __name__, "Comments and requests for clarification on incidents and cases."
+)
+
+Subject = Incident | JudicialCase
+
+
+def thread(subject: Subject) -> dict[str, Any]:
+    about = (
+        Comment.incident_id == subject.id
+        if isinstance(subject, Incident)
+        else Comment.case_id == subject.id
+    )
+    found = session().scalars(
+        sa.select(Comment)
+        .where(about, Comment.deleted_at.is_(None))
+        .order_by(Comment.id)
+        .limit(comments.MAX_THREAD)
+    )
+    return {"items": [resources.comment(c) for c in found]}
+
+
+def post(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
+    db, user = session(), viewer()
+    allowed_or_403(comments.may_post(user))
+    try:
+        if values["answers"] is None:
+            comment = comments.post_comment(
+                db, user, subject, kind=values["kind"], body=values["body"]
+            )
+        else:
+            asked = comments.comment_or_none(db, subject, values["answers"])
+            if asked is None:
+                abort(422, errors={"answers": [_("There is no such comment here.")]})
+            comment = comments.answer_request(db, user, subject, asked, values["body"])
+    except NotAllowedError:
+        abort(403, message=_("Only the other side answers a request for clarification."))
+    except InputError as error:
+        refused(error, renamed={"answer": "answers"})
+    return resources.comment(comment)
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>/comments", methods=["GET"])
+@with_incident()
+@blp.response(200, CommentList)
+def incident_comments(incident: Incident) -> dict[str, Any]:
+    """The incident's comments, oldest first."""
+    return thread(incident)
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>/comments", methods=["POST"])
+@with_incident()
+@idempotent
+@blp.arguments(CommentInput)
+@blp.response(201, CommentSchema)
+def post_incident_comment(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Comment on the incident, ask for a clarification, or answer one (``answers``)."""
+    return post(incident, values)
+
+
+@blp.route(f"/cases/<{ID}:case_id>/comments", methods=["GET"])
+@with_case()
+@blp.response(200, CommentList)
+def case_comments(case: JudicialCase) -> dict[str, Any]:
+    """The case's comments, oldest first."""
+    return thread(case)
+
+
+@blp.route(f"/cases/<{ID}:case_id>/comments", methods=["POST"])
+@with_case()
+@idempotent
+@blp.arguments(CommentInput)
+@blp.response(201, CommentSchema)
+def post_case_comment(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
+    """Comment on the case, ask for a clarification, or answer one (``answers``)."""
+    return post(case, values)

@@ -1,0 +1,261 @@
+"""Incidents through the API: the filtered list and its map, recording, editing with a
+version check, soft deletion, and the verification workflow.
+
+The rules are the pages' own: the recording services decide who may record, edit and take
+each workflow step, and the input is checked as the incident form checks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields
+from typing import Any, NoReturn
+
+from flask import Response, current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session, selectinload
+
+from auth import audit
+from auth.access import roles_required
+from auth.models import User
+from capdb.clock import now
+from capdb.reference import Mission
+from incidents import recording
+from incidents.api import resources
+from incidents.api.access import ID, session, viewer, with_incident
+from incidents.api.blueprint import api_blueprint
+from incidents.api.errors import abort
+from incidents.api.idempotency import idempotent
+from incidents.api.schemas import (
+    ErrorSchema,
+    FeatureCollectionSchema,
+    GeoQuery,
+    IncidentInput,
+    IncidentPage,
+    IncidentPatch,
+    IncidentQuery,
+    IncidentSchema,
+    ReturnInput,
+    WorkflowInput,
+    incident_problems,
+)
+from incidents.filters import CursorError, Page, page_of, scoped_incidents
+from incidents.models import Incident
+from incidents.recording import IncidentFields, VictimFields
+
+blp = api_blueprint(
+    "api_incidents", __name__, "Incidents: the filtered list and map, recording, the workflow."
+)
+
+INCIDENT_FIELDS = tuple(f.name for f in dataclass_fields(IncidentFields))
+VICTIM_FIELDS = tuple(f.name for f in dataclass_fields(VictimFields))
+PATCHABLE = tuple(name for name in IncidentPatch().fields if name != "version")
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+@blp.route("/incidents", methods=["GET"])
+@blp.arguments(IncidentQuery, location="query", error_status_code=400)
+@blp.response(200, IncidentPage)
+def list_incidents(query: dict[str, Any]) -> dict[str, Any]:
+    """The incidents the viewer may see that match the filter, one page at a time."""
+    user = viewer()
+    statement = scoped_incidents(user, query["filters"]).options(selectinload(Incident.victims))
+    page = _page(session(), statement, query, sort=query["sort"])
+    return {
+        "items": [resources.incident(user, record) for record in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _page(db: Session, statement: Any, query: dict[str, Any], *, sort: str = "-date") -> Page:
+    try:
+        return page_of(
+            db, statement, sort=sort, cursor=query.get("cursor"), per_page=query["per_page"]
+        )
+    except CursorError as error:
+        abort(400, errors={"cursor": [str(error)]})
+
+
+@blp.route("/incidents.geojson", methods=["GET"])
+@blp.arguments(GeoQuery, location="query", error_status_code=400)
+@blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
+def incidents_geojson(query: dict[str, Any]) -> Response:
+    """The filtered incidents as GeoJSON points, without personal data, a page at a time."""
+    db, user, filters = session(), viewer(), query["filters"]
+    page = _page(db, scoped_incidents(user, filters), query)
+    counts = resources.casualties(db, [record.id for record in page.items])
+    collection = {
+        "type": "FeatureCollection",
+        "features": [resources.feature(r, counts[r.id]) for r in page.items],
+        "next_cursor": page.next_cursor,
+    }
+    audit.record(
+        db,
+        "export",
+        user=user,
+        detail={"format": "geojson", "filters": filters.as_args(), "count": len(page.items)},
+    )
+    body = current_app.json.dumps(FeatureCollectionSchema().dump(collection))
+    return Response(body, mimetype="application/geo+json")
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>", methods=["GET"])
+@with_incident()
+@blp.response(200, IncidentSchema)
+def get_incident(incident: Incident) -> dict[str, Any]:
+    """One incident with its victims."""
+    return resources.incident(viewer(), incident)
+
+
+# Recording and editing ----------------------------------------------------------------------
+
+
+@blp.route("/incidents", methods=["POST"])
+@roles_required("mission", "admin")
+@idempotent
+@blp.arguments(IncidentInput)
+@blp.response(201, IncidentSchema)
+def create_incident(values: dict[str, Any]) -> dict[str, Any]:
+    """Record a draft incident with its victims, for one of the user's missions."""
+    db, user = session(), viewer()
+    fields = incident_fields(db, user, values)
+    rows = [recording.VictimRow(None, None, victim_fields(v)) for v in values["victims"]]
+    try:
+        record = recording.create_incident(db, user, fields, rows)
+    except recording.NotAllowedError as refused:
+        abort(403, message=refused.message)
+    except recording.RecordingError as refused:
+        abort(409, message=refused.message)
+    return resources.incident(user, record)
+
+
+def incident_fields(db: Session, user: User, values: dict[str, Any]) -> IncidentFields:
+    """The values as the recording service takes them, once the user's mission is checked
+    and the country defaulted to the mission's host, as the form does."""
+    missions = {m.code: m for m in recording.missions_for(db, user)}
+    mission: Mission | None = missions.get(values["mission_code"])
+    if mission is None:
+        abort(422, errors={"mission": [_("You cannot record incidents for this mission.")]})
+    if not values.get("country_code"):
+        if not mission.hosts:
+            abort(422, errors={"country": [_("Choose the country where it happened.")]})
+        values = values | {"country_code": mission.hosts[0].code}
+    chosen = {name: values[name] for name in INCIDENT_FIELDS}
+    chosen["perpetrator_name"] = chosen["perpetrator_name"] or None
+    return IncidentFields(**chosen)
+
+
+def victim_fields(values: dict[str, Any]) -> VictimFields:
+    chosen = {name: values[name] for name in VICTIM_FIELDS}
+    chosen["unit"] = chosen["unit"] or None
+    chosen["name"] = chosen["name"] or None
+    return VictimFields(**chosen)
+
+
+def current_values(incident: Incident) -> dict[str, Any]:
+    return {name: getattr(incident, name) for name in INCIDENT_FIELDS}
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>", methods=["PATCH"])
+@with_incident(recording.may_edit)
+@blp.arguments(IncidentPatch(partial=PATCHABLE))
+@blp.response(200, IncidentSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
+def update_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Change some of a draft's fields, on the version the change was made on.
+
+    Victims are changed through their own endpoints.
+    """
+    db, user = session(), viewer()
+    version = values.pop("version")
+    merged = current_values(incident) | values
+    problems = incident_problems(merged)
+    if problems:
+        abort(422, errors=problems)
+    try:
+        recording.update_incident(
+            db, user, incident, incident_fields(db, user, merged), [], loaded_version=version
+        )
+    except recording.StaleEditError:
+        stale(user, incident)
+    except recording.NotAllowedError as refused:
+        abort(403, message=refused.message)
+    return resources.incident(user, incident)
+
+
+def stale(user: User, incident: Incident) -> NoReturn:
+    abort(
+        409,
+        message=_("The incident changed since this version; nothing was saved."),
+        current=IncidentSchema().dump(resources.incident(user, incident)),
+    )
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>", methods=["DELETE"])
+@with_incident(recording.keeps_record_of)
+@blp.response(204)
+def delete_incident(incident: Incident) -> Response:
+    """Delete an incident; an administrator can restore it."""
+    incident.deleted_at = now()
+    audit.record(session(), "delete", user=viewer(), target=incident)
+    return Response(status=204)
+
+
+# The verification workflow ------------------------------------------------------------------
+
+
+def _take(incident: Incident, version: int, step: Any, *args: str) -> dict[str, Any]:
+    """Take a workflow step on the version the client saw, with the pages' rules."""
+    db, user = session(), viewer()
+    if version != incident.version:
+        stale(user, incident)
+    try:
+        step(db, user, incident, *args)
+    except recording.NotAllowedError as refused:
+        abort(403, message=refused.message)
+    except recording.InvalidTransitionError as refused:
+        abort(
+            409,
+            message=refused.message,
+            current=IncidentSchema().dump(resources.incident(user, incident)),
+        )
+    except recording.RecordingError as refused:
+        abort(422, errors={"reason": [refused.message]})
+    return resources.incident(user, incident)
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>/submit", methods=["POST"])
+@with_incident()
+@roles_required("mission", "admin")
+@idempotent
+@blp.arguments(WorkflowInput)
+@blp.response(200, IncidentSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not a draft.")
+def submit_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Submit a draft for validation."""
+    return _take(incident, values["version"], recording.submit)
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>/validate", methods=["POST"])
+@with_incident()
+@roles_required("mission", "admin")
+@idempotent
+@blp.arguments(WorkflowInput)
+@blp.response(200, IncidentSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not submitted.")
+def validate_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Validate a submitted incident; another officer than its author or submitter does."""
+    return _take(incident, values["version"], recording.validate)
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>/return", methods=["POST"])
+@with_incident()
+@roles_required("mission", "admin")
+@idempotent
+@blp.arguments(ReturnInput)
+@blp.response(200, IncidentSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or still a draft.")
+def return_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Return a submitted or validated incident to draft, saying why."""
+    return _take(incident, values["version"], recording.return_to_draft, values["reason"])

@@ -1,0 +1,279 @@
+"""Judicial cases through the API: the cases the viewer may see, opening one, its defendants,
+and its stages, where a prosecuting State's updates wait, pending, for the mission.
+
+Who may do what is the case services' decision (incidents.cases), as on the case pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from auth.access import roles_required
+from capdb.clock import now
+from incidents import cases
+from incidents.api import resources
+from incidents.api.access import ID, session, viewer, with_case
+from incidents.api.blueprint import api_blueprint
+from incidents.api.case_schemas import (
+    CaseInput,
+    CasePage,
+    CaseQuery,
+    CaseSchema,
+    DefendantInput,
+    DefendantList,
+    DefendantPatch,
+    DefendantSchema,
+    RejectInput,
+    StageEventInput,
+    StageEventList,
+    StageEventSchema,
+)
+from incidents.api.errors import abort
+from incidents.api.idempotency import idempotent
+from incidents.api.schemas import ErrorSchema
+from incidents.models import Defendant, Incident, JudicialCase, StageEvent, case_incidents
+from incidents.scope import sees_defendant_identity, visible_cases, visible_incidents
+
+blp = api_blueprint(
+    "api_cases", __name__, "Judicial cases, their defendants and stages of proceedings."
+)
+
+DEFENDANT_FIELDS = tuple(DefendantInput().fields)
+
+
+def refused(error: cases.InputError, *, renamed: dict[str, str] | None = None) -> NoReturn:
+    """Answer 422 with the service's reasons, under the API's field names."""
+    names = renamed or {}
+    abort(422, errors={names.get(k, k): [reason] for k, reason in error.problems.items()})
+
+
+# Cases ----------------------------------------------------------------------------------------
+
+
+@blp.route("/cases", methods=["GET"])
+@blp.arguments(CaseQuery, location="query", error_status_code=400)
+@blp.response(200, CasePage)
+def list_cases(query: dict[str, Any]) -> dict[str, Any]:
+    """The cases the viewer may see, newest first, one page at a time."""
+    db, user = session(), viewer()
+    statement = sa.select(JudicialCase).where(visible_cases(user))
+    if "incident" in query:
+        statement = statement.where(
+            sa.exists().where(
+                case_incidents.c.case_id == JudicialCase.id,
+                case_incidents.c.incident_id == query["incident"],
+                case_incidents.c.incident_id == Incident.id,
+                visible_incidents(user),
+            )
+        )
+    if "stage" in query:
+        statement = statement.where(JudicialCase.current_stage == query["stage"])
+    if "cursor" in query:
+        statement = statement.where(JudicialCase.id < query["cursor"])
+    per_page = query["per_page"]
+    rows = list(db.scalars(statement.order_by(JudicialCase.id.desc()).limit(per_page + 1)))
+    items = rows[:per_page]
+    return {
+        "items": resources.judicial_cases(db, user, items),
+        "next_cursor": items[-1].id if len(rows) > per_page else None,
+    }
+
+
+@blp.route(f"/cases/<{ID}:case_id>", methods=["GET"])
+@with_case()
+@blp.response(200, CaseSchema)
+def get_case(case: JudicialCase) -> dict[str, Any]:
+    """One case, with its defendants and the incidents the viewer may open."""
+    return resources.judicial_case(session(), viewer(), case)
+
+
+@blp.route("/cases", methods=["POST"])
+@roles_required("mission", "admin")
+@idempotent
+@blp.arguments(CaseInput)
+@blp.response(201, CaseSchema)
+def open_case(values: dict[str, Any]) -> dict[str, Any]:
+    """Open a case on incidents of the user's mission."""
+    db, user = session(), viewer()
+    wanted: list[int] = list(dict.fromkeys(values["incidents"]))
+    found = {
+        i.id: i
+        for i in db.scalars(
+            sa.select(Incident).where(Incident.id.in_(wanted), visible_incidents(user))
+        )
+    }
+    missing = [str(n) for n in wanted if n not in found]
+    if missing:
+        message = _("No incident you can see has the id %(ids)s.", ids=", ".join(missing))
+        abort(422, errors={"incidents": [message]})
+    fields = cases.CaseFields(
+        prosecuting_state_code=values["prosecuting_state_code"],
+        jurisdiction=values["jurisdiction"],
+        national_reference=values["national_reference"] or None,
+        charges=values["charges"],
+    )
+    try:
+        case = cases.open_case(db, user, [found[n] for n in wanted], fields)
+    except cases.NotAllowedError:
+        abort(403, message=_("Only the incident's mission can open a case on it."))
+    except cases.InputError as error:
+        refused(error)
+    return resources.judicial_case(db, user, case)
+
+
+# Defendants -----------------------------------------------------------------------------------
+
+
+def defendant_of(case: JudicialCase, defendant_id: int) -> Defendant:
+    defendant = cases.defendant_or_none(session(), case, defendant_id)
+    if defendant is None:
+        abort(404)
+    return defendant
+
+
+def defendant_resource(case: JudicialCase, defendant: Defendant) -> dict[str, Any]:
+    return resources.defendant(defendant, shows_identity=sees_defendant_identity(viewer(), case))
+
+
+@blp.route(f"/cases/<{ID}:case_id>/defendants", methods=["GET"])
+@with_case()
+@blp.response(200, DefendantList)
+def list_defendants(case: JudicialCase) -> dict[str, Any]:
+    """The case's defendants; who they are only where the viewer may know."""
+    return {
+        "items": [defendant_resource(case, d) for d in cases.active_defendants(session(), case)]
+    }
+
+
+@blp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>", methods=["GET"])
+@with_case()
+@blp.response(200, DefendantSchema)
+def get_defendant(case: JudicialCase, defendant_id: int) -> dict[str, Any]:
+    """One defendant of the case."""
+    return defendant_resource(case, defendant_of(case, defendant_id))
+
+
+@blp.route(f"/cases/<{ID}:case_id>/defendants", methods=["POST"])
+@with_case(cases.may_keep)
+@idempotent
+@blp.arguments(DefendantInput)
+@blp.response(201, DefendantSchema)
+def add_defendant(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
+    """Add a defendant to a case the user keeps."""
+    try:
+        defendant = cases.add_defendant(session(), viewer(), case, cases.DefendantFields(**values))
+    except cases.InputError as error:
+        refused(error)
+    return defendant_resource(case, defendant)
+
+
+@blp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>", methods=["PATCH"])
+@with_case(cases.may_keep)
+@blp.arguments(DefendantPatch(partial=DEFENDANT_FIELDS))
+@blp.response(200, DefendantSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
+def update_defendant(
+    values: dict[str, Any], case: JudicialCase, defendant_id: int
+) -> dict[str, Any]:
+    """Change some of a defendant's fields, on the version the change was made on."""
+    defendant = defendant_of(case, defendant_id)
+    version = values.pop("version")
+    merged = {name: getattr(defendant, name) for name in DEFENDANT_FIELDS} | values
+    try:
+        cases.update_defendant(
+            session(), viewer(), defendant, cases.DefendantFields(**merged), version=version
+        )
+    except cases.StaleEditError:
+        # A refused flush leaves the session unusable; the answer rolls back anyway.
+        session().rollback()
+        abort(
+            409,
+            message=_("The defendant changed since this version; nothing was saved."),
+            current=DefendantSchema().dump(defendant_resource(case, defendant)),
+        )
+    except cases.InputError as error:
+        refused(error)
+    return defendant_resource(case, defendant)
+
+
+# Stage events ---------------------------------------------------------------------------------
+
+
+def event_resource(case: JudicialCase, event: StageEvent) -> dict[str, Any]:
+    return resources.stage_event(event, reports=cases.may_report_progress(viewer(), case))
+
+
+@blp.route(f"/cases/<{ID}:case_id>/events", methods=["GET"])
+@with_case()
+@blp.response(200, StageEventList)
+def list_stage_events(case: JudicialCase) -> dict[str, Any]:
+    """The case's stages of proceedings, oldest first; pending and rejected updates only for
+    those who keep the case or report on it."""
+    events = resources.visible_events(session(), viewer(), case)
+    return {"items": [event_resource(case, event) for event in events]}
+
+
+@blp.route(f"/cases/<{ID}:case_id>/events", methods=["POST"])
+@with_case(cases.may_report_progress)
+@idempotent
+@blp.arguments(StageEventInput)
+@blp.response(201, StageEventSchema)
+def add_stage_event(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
+    """Record a stage of the case or of one defendant. The mission's count at once; the
+    prosecuting State's wait, pending, until the mission validates them."""
+    try:
+        event = cases.add_stage_event(
+            session(), viewer(), case, cases.EventFields(**values), on_day=cases.today()
+        )
+    except cases.NotAllowedError:
+        abort(403)
+    except cases.InputError as error:
+        refused(error, renamed={"subject": "defendant"})
+    return event_resource(case, event)
+
+
+def pending_event(case: JudicialCase, event_id: int) -> StageEvent:
+    event = cases.stage_event_or_none(session(), case, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def review_refused(error: cases.InputError) -> NoReturn:
+    if "review" in error.problems:
+        abort(409, message=error.problems["review"])
+    refused(error)
+
+
+@blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate", methods=["POST"])
+@with_case(cases.may_keep)
+@idempotent
+@blp.response(200, StageEventSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
+def validate_stage_event(case: JudicialCase, event_id: int) -> dict[str, Any]:
+    """Accept a prosecuting State's pending update: it now counts for the stages."""
+    event = pending_event(case, event_id)
+    try:
+        cases.validate_update(session(), viewer(), event, at=now())
+    except cases.InputError as error:
+        review_refused(error)
+    return event_resource(case, event)
+
+
+@blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject", methods=["POST"])
+@with_case(cases.may_keep)
+@idempotent
+@blp.arguments(RejectInput)
+@blp.response(200, StageEventSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
+def reject_stage_event(values: dict[str, Any], case: JudicialCase, event_id: int) -> dict[str, Any]:
+    """Refuse a prosecuting State's pending update, saying why."""
+    event = pending_event(case, event_id)
+    try:
+        cases.reject_update(session(), viewer(), event, values["reason"], at=now())
+    except cases.InputError as error:
+        review_refused(error)
+    return event_resource(case, event)

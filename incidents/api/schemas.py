@@ -1,0 +1,524 @@
+"""What the API takes and gives for incidents, victims, filters, maps and reference data.
+
+The schemas validate requests field by field and are, through flask-smorest, the OpenAPI
+document itself. Rules between fields (a time needs an exact date, a date of death needs a
+killed victim...) are functions over the loaded values, so that a partial update checks
+them on the record as it would become. Input field names are the API's; ``attribute``
+maps them onto the model's (``mission`` -> ``mission_code``).
+
+Personal data (a victim's ``name`` and ``identifier``) is left out of a response, key
+and all, for viewers the access rule does not let see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import marshmallow as ma
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
+
+from capdb import db
+from capdb.reference import Country
+from capdb.vocabularies import (
+    ATTACK_CONTEXT,
+    DATE_PRECISION,
+    GEO_PRECISION,
+    JUDICIAL_STAGE,
+    LOCATION_TYPE,
+    MEANS_OF_ATTACK,
+    OUTCOME,
+    PERPETRATOR_TYPE,
+    PERSONNEL_CATEGORY,
+    SEX,
+    UNIFORMED_CATEGORIES,
+    VERIFICATION_STATUS,
+    Vocabulary,
+)
+from incidents.cases import MAX_ID
+from incidents.filters import DEFAULT_PER_PAGE, MAX_PER_PAGE, Q_MAX_LENGTH, SORTS, IncidentFilters
+from incidents.forms import (
+    EARLIEST_DATE,
+    MAX_VICTIMS,
+    NARRATIVE_MAX,
+    SOURCES_MAX,
+    latest_date,
+)
+from incidents.recording import RETURN_REASON_MAX
+
+PERSONAL = "Personal data: present only when the access rule lets the viewer see it."
+MAX_GEOJSON_PER_PAGE = 5000
+DEFAULT_GEOJSON_PER_PAGE = 1000
+MAX_CURSOR = 500
+
+Problems = dict[str, Any]
+
+
+class Schema(ma.Schema):
+    """Refuses fields it does not know: nothing is mass-assigned by accident."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+# Fields ------------------------------------------------------------------------------------
+
+
+class Text(fields.String):
+    """Text with surrounding blanks removed, as the forms do, and nothing a database
+    cannot store (PostgreSQL refuses NUL characters; lone surrogates are not UTF-8)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if not _storable(text):
+            raise ma.ValidationError(_("This text holds characters that are not allowed."))
+        return text.strip()
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+class Code(Text):
+    """A mission's acronym or a country's ISO alpha-3 code, in any case."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).upper()
+
+
+def at_most(count: int) -> validate.Length:
+    return validate.Length(max=count, error=_l("Use at most {max} characters."))
+
+
+def one_of(vocabulary: Vocabulary) -> validate.OneOf:
+    return validate.OneOf(vocabulary.codes, error=_l("Choose one of the listed values."))
+
+
+def vocabulary_field(vocabulary: Vocabulary, **kwargs: Any) -> fields.String:
+    description = f"A code of the {vocabulary.name} vocabulary (GET /api/v1/vocabularies)."
+    kwargs.setdefault("metadata", {"description": description})
+    return fields.String(validate=one_of(vocabulary), **kwargs)
+
+
+def known_country(code: str) -> None:
+    if len(code) != 3 or db.session().get(Country, code) is None:
+        raise ma.ValidationError(_("Choose a country from the list."))
+
+
+def country_field(**kwargs: Any) -> Code:
+    kwargs.setdefault("metadata", {"description": "ISO 3166 alpha-3 code, such as MLI."})
+    return Code(validate=known_country, **kwargs)
+
+
+def record_id(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID, error=_l("This is not a valid number.")),
+        **kwargs,
+    )
+
+
+def version_field() -> fields.Integer:
+    return fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID, error=_l("This is not a valid version.")),
+        metadata={"description": "The version of the record the change was made on."},
+    )
+
+
+def _incident_date(value: date) -> None:
+    if value > latest_date():
+        raise ma.ValidationError(_("The date cannot be in the future."))
+    if value < EARLIEST_DATE:
+        raise ma.ValidationError(_("The date is before the first peacekeeping mission."))
+
+
+# Errors -------------------------------------------------------------------------------------
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "What went wrong."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Each invalid field (dotted when nested) with its reasons."},
+    )
+    current = fields.Dict(metadata={"description": "On a stale change (409): the record now."})
+
+
+# Victims ------------------------------------------------------------------------------------
+
+
+class VictimInput(Schema):
+    category = vocabulary_field(PERSONNEL_CATEGORY, required=True)
+    nationality = country_field(required=True, attribute="nationality_code")
+    contributing_country = country_field(
+        allow_none=True,
+        load_default=None,
+        attribute="contributing_country_code",
+        metadata={"description": "For uniformed personnel only: who contributed their unit."},
+    )
+    unit = Text(allow_none=True, load_default=None, validate=at_most(120))
+    sex = vocabulary_field(SEX, load_default="unknown")
+    outcome = vocabulary_field(OUTCOME, required=True)
+    date_of_death = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Only for a victim who was killed."},
+    )
+    name = Text(
+        allow_none=True,
+        load_default=None,
+        validate=at_most(200),
+        metadata={"description": PERSONAL},
+    )
+
+    @ma.validates_schema(skip_on_field_errors=False)
+    def _between_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not kwargs.get("partial"):
+            problems = victim_problems(data, incident_date=None)
+            if problems:
+                raise ma.ValidationError(problems)
+
+
+class VictimPatch(VictimInput):
+    version = version_field()
+
+
+def victim_problems(values: Mapping[str, Any], *, incident_date: date | None) -> Problems:
+    """What is wrong between a victim's fields (keyed by model attribute)."""
+    problems: Problems = {}
+    category = values.get("category")
+    contributing = values.get("contributing_country_code")
+    if category in UNIFORMED_CATEGORIES and not contributing:
+        problems["contributing_country"] = [
+            _("Give the country that contributed this uniformed person's contingent or unit.")
+        ]
+    if category and category not in UNIFORMED_CATEGORIES and contributing:
+        problems["contributing_country"] = [
+            _("Only uniformed personnel have a contributing country.")
+        ]
+    death = values.get("date_of_death")
+    if death is not None:
+        if values.get("outcome") != "killed":
+            problems["date_of_death"] = [
+                _("A date of death is given only for a victim who was killed.")
+            ]
+        elif incident_date is not None and death < incident_date:
+            problems["date_of_death"] = [_("The date of death cannot be before the incident.")]
+        elif death > latest_date():
+            problems["date_of_death"] = [_("The date cannot be in the future.")]
+    return problems
+
+
+class VictimSchema(Schema):
+    id = fields.Integer(required=True)
+    category = vocabulary_field(PERSONNEL_CATEGORY, required=True)
+    nationality = fields.String(required=True, metadata={"description": "ISO alpha-3"})
+    contributing_country = fields.String(required=True, allow_none=True)
+    unit = fields.String(required=True, allow_none=True)
+    sex = vocabulary_field(SEX, required=True)
+    outcome = vocabulary_field(OUTCOME, required=True)
+    date_of_death = fields.Date(required=True, allow_none=True)
+    name = fields.String(allow_none=True, metadata={"description": PERSONAL})
+    identifier = fields.String(allow_none=True, metadata={"description": PERSONAL})
+    version = fields.Integer(required=True)
+
+
+class VictimList(Schema):
+    items = fields.List(fields.Nested(VictimSchema), required=True)
+
+
+# Incidents ----------------------------------------------------------------------------------
+
+
+class IncidentInput(Schema):
+    mission = Code(
+        required=True,
+        attribute="mission_code",
+        metadata={"description": "The mission's acronym; one the user records incidents for."},
+    )
+    occurred_on = fields.Date(required=True, validate=_incident_date)
+    occurred_time = fields.Time(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Only with date_precision 'exact'."},
+    )
+    date_precision = vocabulary_field(DATE_PRECISION, load_default="day")
+    country = country_field(
+        load_default=None,
+        attribute="country_code",
+        metadata={"description": "ISO alpha-3; the mission's first host country if left out."},
+    )
+    place = Text(
+        required=True,
+        validate=[validate.Length(min=1, error=_l("Name the place.")), at_most(200)],
+    )
+    latitude = fields.Float(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=-90, max=90, error=_l("A latitude is between -90 and 90.")),
+    )
+    longitude = fields.Float(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(
+            min=-180, max=180, error=_l("A longitude is between -180 and 180.")
+        ),
+    )
+    geo_precision = vocabulary_field(GEO_PRECISION, load_default="exact")
+    means_of_attack = vocabulary_field(MEANS_OF_ATTACK, required=True)
+    attack_context = vocabulary_field(ATTACK_CONTEXT, required=True)
+    location_type = vocabulary_field(LOCATION_TYPE, required=True)
+    perpetrator_type = vocabulary_field(PERPETRATOR_TYPE, required=True)
+    perpetrator_name = Text(allow_none=True, load_default=None, validate=at_most(200))
+    narrative = Text(load_default="", validate=at_most(NARRATIVE_MAX))
+    sources = Text(load_default="", validate=at_most(SOURCES_MAX))
+    victims = fields.List(
+        fields.Nested(VictimInput),
+        load_default=list,
+        validate=validate.Length(max=MAX_VICTIMS, error=_l("At most {max} victims per incident.")),
+    )
+
+    @ma.validates_schema(skip_on_field_errors=False)
+    def _between_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not kwargs.get("partial"):
+            problems = incident_problems(data)
+            if problems:
+                raise ma.ValidationError(problems)
+
+
+class IncidentPatch(IncidentInput):
+    """Any of the incident's fields, and the version they change; victims have their own
+    endpoints."""
+
+    version = version_field()
+
+    class Meta(Schema.Meta):
+        exclude = ("victims",)
+
+
+def incident_problems(values: Mapping[str, Any]) -> Problems:
+    """What is wrong between an incident's fields (keyed by model attribute)."""
+    problems: Problems = {}
+    if values.get("occurred_time") is not None and values.get("date_precision") != "exact":
+        problems["occurred_time"] = [_("A time is given only with an exact date and time.")]
+    latitude, longitude = values.get("latitude"), values.get("longitude")
+    if latitude is None and longitude is not None:
+        problems["latitude"] = [_("Give the latitude with the longitude.")]
+    if longitude is None and latitude is not None:
+        problems["longitude"] = [_("Give the longitude with the latitude.")]
+    victims: Problems = {}
+    for number, victim in enumerate(values.get("victims") or []):
+        found = victim_problems(victim, incident_date=values.get("occurred_on"))
+        if found:
+            victims[str(number)] = found
+    if victims:
+        problems["victims"] = victims
+    return problems
+
+
+class IncidentSchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"example": "MINUSMA-2021-0042"})
+    mission = fields.String(required=True, metadata={"description": "The mission's acronym."})
+    occurred_on = fields.Date(required=True)
+    occurred_time = fields.Time(required=True, allow_none=True)
+    date_precision = vocabulary_field(DATE_PRECISION, required=True)
+    country = fields.String(required=True, metadata={"description": "ISO alpha-3"})
+    place = fields.String(required=True)
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
+    geo_precision = vocabulary_field(GEO_PRECISION, required=True)
+    admin1 = fields.String(required=True, allow_none=True)
+    admin2 = fields.String(required=True, allow_none=True)
+    means_of_attack = vocabulary_field(MEANS_OF_ATTACK, required=True)
+    attack_context = vocabulary_field(ATTACK_CONTEXT, required=True)
+    location_type = vocabulary_field(LOCATION_TYPE, required=True)
+    perpetrator_type = vocabulary_field(PERPETRATOR_TYPE, required=True)
+    perpetrator_name = fields.String(required=True, allow_none=True)
+    narrative = fields.String(required=True)
+    sources = fields.String(required=True)
+    status = vocabulary_field(VERIFICATION_STATUS, required=True)
+    version = fields.Integer(required=True)
+    victims = fields.List(fields.Nested(VictimSchema), required=True)
+    return_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Why it was returned to draft; for those who keep its record."},
+    )
+
+
+class IncidentPage(Schema):
+    items = fields.List(fields.Nested(IncidentSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as cursor for the next page; null on the last one."},
+    )
+
+
+class WorkflowInput(Schema):
+    version = version_field()
+
+
+class ReturnInput(WorkflowInput):
+    reason = Text(
+        required=True,
+        validate=[
+            validate.Length(min=1, error=_l("Give the reason for returning the incident.")),
+            at_most(RETURN_REASON_MAX),
+        ],
+    )
+
+
+# The shared filter ---------------------------------------------------------------------------
+
+
+def _code_list(vocabulary: Vocabulary) -> dict[str, Any]:
+    return {"enum": list(vocabulary.codes)}
+
+
+class FilterQuery(Schema):
+    """The filter lists, maps, statistics and exports share (incidents.filters)."""
+
+    class Meta(Schema.Meta):
+        unknown = ma.EXCLUDE
+
+    mission = Text(metadata={"description": "A mission's acronym."})
+    state = Text(metadata={"description": "ISO alpha-3 of a State the incidents concern."})
+    date_from = Text(metadata={"format": "date"})
+    date_to = Text(metadata={"format": "date"})
+    means_of_attack = Text(metadata=_code_list(MEANS_OF_ATTACK))
+    outcome = Text(metadata=_code_list(OUTCOME))
+    stage = Text(metadata=_code_list(JUDICIAL_STAGE))
+    status = Text(metadata=_code_list(VERIFICATION_STATUS))
+    q = Text(metadata={"maxLength": Q_MAX_LENGTH, "description": "Text to look for."})
+
+    @ma.validates_schema(skip_on_field_errors=False)
+    def _valid_filter(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        _filters, errors = IncidentFilters.parse(db.session(), _filter_args(data))
+        if errors:
+            raise ma.ValidationError({name: [reason] for name, reason in errors.items()})
+
+    @ma.post_load
+    def _as_filters(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        filters, _errors = IncidentFilters.parse(db.session(), _filter_args(data))
+        return {"filters": filters, **{k: v for k, v in data.items() if k in _PAGING}}
+
+
+_PAGING = ("per_page", "cursor", "sort")
+
+
+def _filter_args(data: Mapping[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in data.items() if k not in _PAGING and isinstance(v, str)}
+
+
+def _per_page(maximum: int, default: int) -> fields.Integer:
+    return fields.Integer(
+        load_default=default,
+        validate=validate.Range(
+            min=1, max=maximum, error=_l("Choose a number between {min} and {max}.")
+        ),
+    )
+
+
+def _cursor() -> fields.String:
+    return Text(
+        validate=at_most(MAX_CURSOR),
+        metadata={"description": "The next_cursor of the previous page."},
+    )
+
+
+class IncidentQuery(FilterQuery):
+    per_page = _per_page(MAX_PER_PAGE, DEFAULT_PER_PAGE)
+    cursor = _cursor()
+    sort = Text(
+        load_default="-date",
+        validate=validate.OneOf(tuple(SORTS), error=_l("Choose one of the listed values.")),
+    )
+
+
+class GeoQuery(FilterQuery):
+    per_page = _per_page(MAX_GEOJSON_PER_PAGE, DEFAULT_GEOJSON_PER_PAGE)
+    cursor = _cursor()
+
+
+# GeoJSON ---------------------------------------------------------------------------------
+
+
+class PointSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["Point"]))
+    coordinates = fields.List(
+        fields.Float(),
+        required=True,
+        validate=validate.Length(equal=2),
+        metadata={"description": "[longitude, latitude]"},
+    )
+
+
+class FeaturePropertiesSchema(Schema):
+    reference = fields.String(required=True)
+    mission = fields.String(required=True)
+    country = fields.String(required=True)
+    occurred_on = fields.Date(required=True)
+    place = fields.String(required=True)
+    geo_precision = vocabulary_field(GEO_PRECISION, required=True)
+    means_of_attack = vocabulary_field(MEANS_OF_ATTACK, required=True)
+    attack_context = vocabulary_field(ATTACK_CONTEXT, required=True)
+    location_type = vocabulary_field(LOCATION_TYPE, required=True)
+    status = vocabulary_field(VERIFICATION_STATUS, required=True)
+    killed = fields.Integer(required=True)
+    injured = fields.Integer(required=True)
+    abducted = fields.Integer(required=True)
+    detained = fields.Integer(required=True)
+
+
+class FeatureSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["Feature"]))
+    id = fields.Integer(required=True)
+    geometry = fields.Nested(PointSchema, required=True, allow_none=True)
+    properties = fields.Nested(FeaturePropertiesSchema, required=True)
+
+
+class FeatureCollectionSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["FeatureCollection"]))
+    features = fields.List(fields.Nested(FeatureSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+# Reference data and statistics -----------------------------------------------------------------
+
+
+class TermSchema(Schema):
+    code = fields.String(required=True)
+    en = fields.String(required=True)
+    fr = fields.String(required=True)
+
+
+class VocabularySchema(Schema):
+    title_en = fields.String(required=True)
+    title_fr = fields.String(required=True)
+    terms = fields.List(fields.Nested(TermSchema), required=True)
+
+
+class VocabulariesSchema(Schema):
+    vocabularies = fields.Dict(
+        keys=fields.String(), values=fields.Nested(VocabularySchema), required=True
+    )
+
+
+class SummarySchema(Schema):
+    incidents = fields.Integer(required=True)
+    fatalities = fields.Integer(required=True)
+    injured = fields.Integer(required=True)
+    abducted = fields.Integer(required=True)
+    cases = fields.Integer(required=True)
+    convictions = fields.Integer(required=True)

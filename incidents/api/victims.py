@@ -1,0 +1,128 @@
+"""Victims through the API: listed under their incident, added, changed and removed one at
+a time, each change an edit of the incident under the same rules as the incident form
+(drafts only for mission officers; the incident's version moves with it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_babel import gettext as _
+
+from auth.models import User
+from incidents import recording
+from incidents.api import resources
+from incidents.api.access import ID, session, viewer, with_incident, with_victim
+from incidents.api.blueprint import api_blueprint
+from incidents.api.errors import abort
+from incidents.api.idempotency import idempotent
+from incidents.api.incidents import VICTIM_FIELDS, current_values, incident_fields, victim_fields
+from incidents.api.schemas import (
+    ErrorSchema,
+    IncidentSchema,
+    VictimInput,
+    VictimList,
+    VictimPatch,
+    VictimSchema,
+    victim_problems,
+)
+from incidents.forms import MAX_VICTIMS
+from incidents.models import Incident, Victim
+
+blp = api_blueprint("api_victims", __name__, "Victims of incidents; names only where allowed.")
+
+PATCHABLE = tuple(name for name in VictimPatch().fields if name != "version")
+
+
+def may_edit_victim(user: User, victim: Victim) -> bool:
+    return recording.may_edit(user, victim.incident)
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>/victims", methods=["GET"])
+@with_incident()
+@blp.response(200, VictimList)
+def list_victims(incident: Incident) -> dict[str, Any]:
+    """The incident's victims."""
+    user = viewer()
+    return {"items": [resources.victim(user, v) for v in incident.victims if v.deleted_at is None]}
+
+
+@blp.route(f"/incidents/<{ID}:incident_id>/victims", methods=["POST"])
+@with_incident(recording.may_edit)
+@idempotent
+@blp.arguments(VictimInput)
+@blp.response(201, VictimSchema)
+def add_victim(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Add a victim to a draft incident."""
+    current = [v for v in incident.victims if v.deleted_at is None]
+    if len(current) >= MAX_VICTIMS:
+        abort(
+            422, errors={"victims": [_("At most %(max)d victims per incident.", max=MAX_VICTIMS)]}
+        )
+    summary = _edit(incident, recording.VictimRow(None, None, _checked(values, incident)))
+    return resources.victim(viewer(), session().get_one(Victim, summary.added[0]))
+
+
+def _checked(values: dict[str, Any], incident: Incident) -> recording.VictimFields:
+    problems = victim_problems(values, incident_date=incident.occurred_on)
+    if problems:
+        abort(422, errors=problems)
+    return victim_fields(values)
+
+
+def _edit(incident: Incident, row: recording.VictimRow) -> recording.EditSummary:
+    """Save one victim row as an edit of the incident, on its current version."""
+    db, user = session(), viewer()
+    fields = incident_fields(db, user, current_values(incident))
+    try:
+        return recording.update_incident(
+            db, user, incident, fields, [row], loaded_version=incident.version
+        )
+    except recording.NotAllowedError as refused:
+        abort(403, message=refused.message)
+    except recording.StaleEditError:
+        abort(
+            409,
+            message=_("The victim changed since this version; nothing was saved."),
+            current=_current(user, incident, row.victim_id),
+        )
+
+
+def _current(user: User, incident: Incident, victim_id: int | None) -> dict[str, Any]:
+    """The victim as it now is; the incident, when the victim is new."""
+    for victim in incident.victims:
+        if victim.id == victim_id:
+            return dict(VictimSchema().dump(resources.victim(user, victim)))
+    return dict(IncidentSchema().dump(resources.incident(user, incident)))
+
+
+@blp.route(f"/victims/<{ID}:victim_id>", methods=["GET"])
+@with_victim()
+@blp.response(200, VictimSchema)
+def get_victim(victim: Victim) -> dict[str, Any]:
+    """One victim."""
+    return resources.victim(viewer(), victim)
+
+
+@blp.route(f"/victims/<{ID}:victim_id>", methods=["PATCH"])
+@with_victim(may_edit_victim)
+@blp.arguments(VictimPatch(partial=PATCHABLE))
+@blp.response(200, VictimSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
+def update_victim(values: dict[str, Any], victim: Victim) -> dict[str, Any]:
+    """Change some of a victim's fields, on the version the change was made on."""
+    version = values.pop("version")
+    merged = {name: getattr(victim, name) for name in VICTIM_FIELDS} | values
+    _edit(
+        victim.incident, recording.VictimRow(victim.id, version, _checked(merged, victim.incident))
+    )
+    return resources.victim(viewer(), victim)
+
+
+@blp.route(f"/victims/<{ID}:victim_id>", methods=["DELETE"])
+@with_victim(may_edit_victim)
+@blp.response(204)
+def delete_victim(victim: Victim) -> Response:
+    """Remove a victim from a draft incident; the incident's history keeps it."""
+    _edit(victim.incident, recording.VictimRow(victim.id, victim.version, None))
+    return Response(status=204)
