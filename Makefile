@@ -31,7 +31,7 @@ test-sqlite: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite --ignore=tests/browser
 
 test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --db postgresql
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --db postgresql
 
 # Debian's Chromium, driven by Playwright; Playwright never downloads a browser here.
 $(CHROMIUM):

@@ -32,7 +32,9 @@ def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
-    message = _explanations().get(code, error.name)
+    # A view that aborts with its own words says more than the generic explanation.
+    custom = error.description if error.description != type(error).description else None
+    message = custom or _explanations().get(code, error.name)
     return render_template("error.html", code=code, message=message), code
 
 

@@ -9,9 +9,9 @@ that a test can prove no page asks another host for anything. Screenshots go to
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,6 +53,7 @@ ACCOUNTS = {
     "officer": Account("officer@minusma.test", "mission", pyotp.random_base32(), ("MINUSMA",)),
     "validator": Account("validator@minusma.test", "mission", pyotp.random_base32(), ("MINUSMA",)),
     "focal_point": Account("focal@chad.test", "member_state", pyotp.random_base32(), state="TCD"),
+    "mali_focal": Account("focal@mali.test", "member_state", pyotp.random_base32(), state="MLI"),
 }
 
 
@@ -68,8 +69,7 @@ class LiveServer:
         return [
             url
             for url in self.requests
-            if urlsplit(url).scheme not in {"data", "blob", "about"}
-            and urlsplit(url).netloc != own
+            if urlsplit(url).scheme not in {"data", "blob", "about"} and urlsplit(url).netloc != own
         ]
 
 

@@ -8,7 +8,9 @@ from tests.browser.conftest import ACCOUNTS, LiveServer, screenshot
 from tests.browser.pages import IncidentListPage, LoginPage
 
 
-def test_sign_in_and_browse_without_any_foreign_request(page: Page, live_server: LiveServer) -> None:
+def test_sign_in_and_browse_without_any_foreign_request(
+    page: Page, live_server: LiveServer
+) -> None:
     login = LoginPage(page)
     login.sign_in(ACCOUNTS["focal_point"])
     IncidentListPage(page).open()
