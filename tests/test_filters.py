@@ -23,12 +23,42 @@ def references(db: Session, user: User, filters: IncidentFilters) -> set[str]:
 @pytest.fixture
 def incidents(db: Session, make_incident: IncidentFactory) -> dict[str, Incident]:
     made = {
-        "ied-mali": make_incident(reference="A-1", occurred_on=date(2019, 5, 1), narrative="IED on the Gao road"),
-        "fire-mali": make_incident(reference="A-2", occurred_on=date(2021, 7, 9), means_of_attack="indirect_fire", attack_context="camp_attack", status="submitted"),
-        "drc": make_incident(reference="B-1", mission_code="MONUSCO", country_code="COD", occurred_on=date(2020, 2, 2), means_of_attack="small_arms", narrative="100% sure_ambush"),
-    }  # fmt: skip
-    db.add(Victim(incident=made["drc"], category="contingent_military", nationality_code="IND", contributing_country_code="IND", outcome="killed"))  # fmt: skip
-    db.add(JudicialCase(prosecuting_state_code="MLI", jurisdiction="ordinary", current_stage="charged", incidents=[made["ied-mali"]]))  # fmt: skip
+        "ied-mali": make_incident(
+            reference="A-1", occurred_on=date(2019, 5, 1), narrative="IED on the Gao road"
+        ),
+        "fire-mali": make_incident(
+            reference="A-2",
+            occurred_on=date(2021, 7, 9),
+            means_of_attack="indirect_fire",
+            attack_context="camp_attack",
+            status="submitted",
+        ),
+        "drc": make_incident(
+            reference="B-1",
+            mission_code="MONUSCO",
+            country_code="COD",
+            occurred_on=date(2020, 2, 2),
+            means_of_attack="small_arms",
+            narrative="100% sure_ambush",
+        ),
+    }
+    db.add(
+        Victim(
+            incident=made["drc"],
+            category="contingent_military",
+            nationality_code="IND",
+            contributing_country_code="IND",
+            outcome="killed",
+        )
+    )
+    db.add(
+        JudicialCase(
+            prosecuting_state_code="MLI",
+            jurisdiction="ordinary",
+            current_stage="charged",
+            incidents=[made["ied-mali"]],
+        )
+    )
     db.flush()
     return made
 

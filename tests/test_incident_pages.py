@@ -78,7 +78,10 @@ def test_the_list_filters_sorts_and_pages(
 ) -> None:
     login_as("admin")
     for day in range(1, 61):
-        make_incident(reference=f"MINUSMA-2022-{day:04d}", occurred_on=date(2022, 1, 1).replace(day=1 + day % 28, month=1 + day // 28))
+        make_incident(
+            reference=f"MINUSMA-2022-{day:04d}",
+            occurred_on=date(2022, 1, 1).replace(day=1 + day % 28, month=1 + day // 28),
+        )
     first = listed(client, "?mission=MINUSMA&sort=reference")
     assert first.index("MINUSMA-2022-0001") < first.index("MINUSMA-2022-0002")
     assert 'rel="next"' in first
@@ -188,7 +191,9 @@ def test_history_shows_changes_and_restores_a_version(
     assert (incident.place, incident.version) == ("Aguelhok", 3)
 
 
-@pytest.mark.parametrize(("role", "bindings"), [("analyst", {}), ("member_state", {"state": "TCD"})])
+@pytest.mark.parametrize(
+    ("role", "bindings"), [("analyst", {}), ("member_state", {"state": "TCD"})]
+)
 def test_history_is_for_the_mission_and_admins(
     client: FlaskClient,
     login_as: LoginAs,
@@ -206,7 +211,10 @@ def test_deletion_is_soft_and_an_admin_undoes_it(
     login_as("mission", missions=("MINUSMA",))
     incident_id = incidents["mali"].id
     token = csrf_token(client.get(f"/incidents/{incident_id}").text)
-    assert client.post(f"/incidents/{incident_id}/delete", data={"csrf_token": token}).status_code == 302
+    assert (
+        client.post(f"/incidents/{incident_id}/delete", data={"csrf_token": token}).status_code
+        == 302
+    )
     assert client.get(f"/incidents/{incident_id}").status_code == 404
     assert client.get("/incidents/deleted").status_code == 403
     login_as("admin")
