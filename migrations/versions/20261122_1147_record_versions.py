@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "24afd27542aa"
 down_revision: str | None = "3a8f2e7cd99b"
 branch_labels: str | Sequence[str] | None = None

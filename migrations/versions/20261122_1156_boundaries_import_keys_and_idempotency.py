@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "7f5c951ce569"
 down_revision: str | None = "1d5da9a2c862"
 branch_labels: str | Sequence[str] | None = None

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "4613f1757e36"
 down_revision: str | None = "7f5c951ce569"
 branch_labels: str | Sequence[str] | None = None
