@@ -1,0 +1,645 @@
+"""The figures of the trends dashboard and the report: a table, and a chart drawn from it.
+
+A :class:`Figure` holds the headers and rows that the page's data table, the CSV download
+and the chart all show: the chart is drawn from the table's own columns, so the three
+cannot disagree. Labels are in the viewer's language.
+
+Charts are drawn server-side with matplotlib as SVG and cleaned down to a small set of
+drawing elements that carry presentation attributes only (no ``<style>``, no ``style=``,
+no script, no external reference). That markup is placed inline in the page, which keeps
+the page's Content Security Policy strict (``style-src 'self'``, no ``unsafe-inline``),
+costs no extra request on a slow link, keeps the labels as real text for screen readers
+and text search, and goes as it is into the PDF report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+import matplotlib
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from markupsafe import Markup
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from sqlalchemy.orm import Session
+
+from auth.models import User
+from capdb.reference import Country
+from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME
+from capdb.vocabularies import PERSONNEL_CATEGORY as CATEGORY
+from incidents.filters import IncidentFilters
+from maps import stats
+from maps.stats import Period, Step
+
+matplotlib.use("Agg")
+
+Cell = str | int | float | None
+
+# Countries beyond this many, by number of victims, are summed on one row.
+TOP_COUNTRIES = 15
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How a figure's table is drawn: which columns are series, in which layout."""
+
+    series: tuple[int, ...]
+    value_label: str
+    horizontal: bool = False
+    stacked: bool = True
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    chart: Chart
+    note: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not any(row[i] for row in self.rows for i in self.chart.series)
+
+    def text_rows(self) -> list[list[str]]:
+        """The rows as the table shows them."""
+        return [[cell_text(cell) for cell in row] for row in self.rows]
+
+    def svg(self) -> Markup:
+        """The chart as inline SVG markup, safe to place in a page or the report."""
+        return Markup(_render(self))  # noqa: S704 (sanitised markup of our own drawing)
+
+
+def cell_text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float):
+        return f"{cell:g}" if cell.is_integer() else f"{cell:.1f}"
+    return str(cell)
+
+
+# CSV ----------------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(cell: Cell) -> str:
+    """The cell's text; text a spreadsheet would read as a formula gets a leading apostrophe."""
+    text = cell_text(cell)
+    if isinstance(cell, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def figure_csv(figure: Figure) -> str:
+    """The figure's table as CSV, headers included, with a byte order mark for spreadsheets."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([csv_cell(header) for header in figure.headers])
+    writer.writerows([csv_cell(cell) for cell in row] for row in figure.rows)
+    return buffer.getvalue()
+
+
+# Building the figures -----------------------------------------------------------------------
+
+
+class Figures:
+    """The dashboard's figures for one viewer, filter and period, each query run once."""
+
+    def __init__(
+        self, db: Session, user: User, filters: IncidentFilters, period: Period, locale: str
+    ) -> None:
+        self.db = db
+        self.user = user
+        self.filters = filters
+        self.period = period
+        self.locale = locale
+
+    def build(self, name: str) -> Figure:
+        """The figure of this name; KeyError for a name that is not one."""
+        return BUILDERS[name](self)
+
+    def all(self) -> list[Figure]:
+        return [self.build(name) for name in BUILDERS]
+
+    # Shared queries
+
+    @cached_property
+    def _over_time(self) -> list[stats.PeriodCount]:
+        return stats.counts_over_time(self.db, self.user, self.filters, self.period)
+
+    @cached_property
+    def _progress(self) -> list[stats.CaseProgress]:
+        return stats.case_progress(self.db, self.user, self.filters)
+
+    @cached_property
+    def _state_counts(self) -> list[stats.StateCount]:
+        return stats.counts_by_state(self.db, self.user, self.filters)
+
+    @cached_property
+    def host_states(self) -> list[stats.HostState]:
+        return stats.host_states(self._state_counts, self._progress)
+
+    def summary(self) -> dict[str, int]:
+        """What :func:`maps.stats.summary` answers, from the figures' own queries."""
+        return stats.summary_of(self._state_counts, self._victim_groups, self._progress)
+
+    def country_names(self, codes: Iterable[str]) -> dict[str, str]:
+        column = Country.name_fr if self.locale.startswith("fr") else Country.name_en
+        rows = self.db.execute(
+            sa.select(Country.code, column).where(Country.code.in_(sorted(set(codes))))
+        )
+        return {str(code): str(name) for code, name in rows}
+
+    # Over time
+
+    def _period_header(self) -> str:
+        return str(_("Month") if self.period is Period.MONTH else _("Year"))
+
+    def _over_time_figure(
+        self, name: str, title: str, measure: str, key: str, label: Callable[[str], str]
+    ) -> Figure:
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for row in self._over_time:
+            counts[row.period, getattr(row, key)] += getattr(row, measure)
+        keys = _largest_first(counts)
+        periods = stats.periods_for(self.filters, self.period, (p for p, _k in counts))
+        rows: tuple[tuple[Cell, ...], ...] = tuple(
+            (p, *(counts.get((p, k), 0) for k in keys), sum(counts.get((p, k), 0) for k in keys))
+            for p in periods
+        )
+        value_label = _("Incidents") if measure == "incidents" else _("Fatalities")
+        return Figure(
+            name=name,
+            title=title,
+            headers=(self._period_header(), *(label(k) for k in keys), _("Total")),
+            rows=rows,
+            chart=Chart(series=tuple(range(1, len(keys) + 1)), value_label=value_label),
+        )
+
+    def incidents_by_mission(self) -> Figure:
+        return self._over_time_figure(
+            "incidents-by-mission", _("Incidents by mission"), "incidents", "mission", str
+        )
+
+    def incidents_by_means(self) -> Figure:
+        return self._over_time_figure(
+            "incidents-by-means",
+            _("Incidents by means of attack"),
+            "incidents",
+            "means_of_attack",
+            self._means_label,
+        )
+
+    def fatalities_by_mission(self) -> Figure:
+        return self._over_time_figure(
+            "fatalities-by-mission", _("Fatalities by mission"), "fatalities", "mission", str
+        )
+
+    def fatalities_by_means(self) -> Figure:
+        return self._over_time_figure(
+            "fatalities-by-means",
+            _("Fatalities by means of attack"),
+            "fatalities",
+            "means_of_attack",
+            self._means_label,
+        )
+
+    def _means_label(self, code: str) -> str:
+        return MEANS_OF_ATTACK.label(code, self.locale)
+
+    # Victims
+
+    def _victims_figure(
+        self,
+        name: str,
+        title: str,
+        first_header: str,
+        counted: list[stats.VictimCount],
+        label: Callable[[str], str],
+        *,
+        top: int | None = None,
+    ) -> Figure:
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OUTCOME.codes, 0))
+        for row in counted:
+            counts[row.key][row.outcome] += row.victims
+        keys = sorted(counts, key=lambda k: (-sum(counts[k].values()), label(k)))
+        rows: list[tuple[Cell, ...]] = [
+            (label(k), *counts[k].values(), sum(counts[k].values())) for k in keys
+        ]
+        if top is not None and len(rows) > top + 1:
+            rest = rows[top:]
+            sums = [sum(int(row[i] or 0) for row in rest) for i in range(1, len(OUTCOME.codes) + 2)]
+            rows = [*rows[:top], (_("All other countries"), *sums)]
+        return Figure(
+            name=name,
+            title=title,
+            headers=(first_header, *(t.label(self.locale) for t in OUTCOME), _("Total")),
+            rows=tuple(rows),
+            chart=Chart(
+                series=tuple(range(1, len(OUTCOME.codes) + 1)),
+                value_label=_("Victims"),
+                horizontal=True,
+            ),
+        )
+
+    @cached_property
+    def _victim_groups(self) -> list[stats.VictimGroup]:
+        return stats.victim_groups(self.db, self.user, self.filters)
+
+    def _victims(self, dimension: stats.VictimDimension) -> list[stats.VictimCount]:
+        return stats.victims_of(self._victim_groups, dimension)
+
+    def victims_by_category(self) -> Figure:
+        return self._victims_figure(
+            "victims-by-category",
+            _("Victims by personnel category"),
+            CATEGORY.title(self.locale).capitalize(),
+            self._victims("category"),
+            lambda code: CATEGORY.label(code, self.locale),
+        )
+
+    def victims_by_nationality(self) -> Figure:
+        counted = self._victims("nationality")
+        names = self.country_names(row.key for row in counted)
+        return self._victims_figure(
+            "victims-by-nationality",
+            _("Victims by nationality"),
+            _("Nationality"),
+            counted,
+            lambda code: names.get(code, code),
+            top=TOP_COUNTRIES,
+        )
+
+    def victims_by_contributor(self) -> Figure:
+        counted = self._victims("contributing_country")
+        names = self.country_names(row.key for row in counted)
+        return self._victims_figure(
+            "victims-by-contributor",
+            _("Uniformed victims by contributing country"),
+            _("Contributing country"),
+            counted,
+            lambda code: names.get(code, code),
+            top=TOP_COUNTRIES,
+        )
+
+    # Justice
+
+    def step_label(self, step: Step) -> str:
+        labels: dict[Step, str] = {
+            Step.INCIDENT: _("Incidents"),
+            Step.CASE_OPENED: _("Case opened"),
+            Step.SUSPECT_IDENTIFIED: JUDICIAL_STAGE.label("suspect_identified", self.locale),
+            Step.ARRESTED: JUDICIAL_STAGE.label("arrested", self.locale),
+            Step.CHARGED: JUDICIAL_STAGE.label("charged", self.locale),
+            Step.TRIED: JUDICIAL_STAGE.label("trial_opened", self.locale),
+            Step.CONVICTED: JUDICIAL_STAGE.label("convicted", self.locale),
+        }
+        return labels[step]
+
+    def justice_funnel(self) -> Figure:
+        incidents = sum(count.incidents for count in self._state_counts)
+        funnel = stats.funnel_of(incidents, self._progress)
+        total = funnel[0].incidents
+        rows = tuple(
+            (
+                self.step_label(step.step),
+                step.incidents,
+                round(100 * step.incidents / total, 1) if total else None,
+            )
+            for step in funnel
+        )
+        return Figure(
+            name="justice-funnel",
+            title=_("Justice: how far the incidents got"),
+            headers=(_("Step reached"), _("Incidents"), _("Share of incidents (%)")),
+            rows=rows,
+            chart=Chart(series=(1,), value_label=_("Incidents"), horizontal=True),
+            note=_(
+                "An incident counts at a step when one of its cases has a validated stage "
+                "event at that step or a later one: a case charged also counts as arrested; "
+                "an acquittal, an appeal or a final judgment counts as tried; a conviction "
+                "or a sentence as convicted."
+            ),
+        )
+
+    def days_to_steps(self) -> Figure:
+        delays = stats.delays(self._progress)
+        return Figure(
+            name="days-to-steps",
+            title=_("Median days from the incident to each step"),
+            headers=(_("Step reached"), _("Cases"), _("Median days")),
+            rows=tuple((self.step_label(d.step), d.cases, d.median_days) for d in delays),
+            chart=Chart(series=(2,), value_label=_("Median days"), horizontal=True),
+            note=_(
+                "Days from the earliest incident of the case to its first validated event "
+                "at the step or a later one."
+            ),
+        )
+
+    def accountability(self) -> Figure:
+        states = self.host_states
+        names = self.country_names(s.country for s in states)
+        return Figure(
+            name="host-states",
+            title=_("Accountability per host State"),
+            headers=(
+                _("Country where incidents happened"),
+                _("Incidents"),
+                _("Fatalities"),
+                _("Cases opened"),
+                _("Convictions"),
+                _("Median days to conviction"),
+            ),
+            rows=tuple(
+                (
+                    names.get(s.country, s.country),
+                    s.incidents,
+                    s.fatalities,
+                    s.cases,
+                    s.convictions,
+                    s.median_days_to_conviction,
+                )
+                for s in states
+            ),
+            chart=Chart(series=(1, 3, 4), value_label=_("Number"), horizontal=True, stacked=False),
+        )
+
+    def assistance(self) -> Figure:
+        counts: dict[tuple[int, str], int] = {}
+        for row in stats.assistance_per_year(self.db, self.user, self.filters):
+            counts[row.year, row.kind] = row.records
+        years = range(min(y for y, _k in counts), max(y for y, _k in counts) + 1) if counts else ()
+        kinds = ASSISTANCE_KIND.codes
+        return Figure(
+            name="assistance",
+            title=_("Capacity-building assistance to host States per year"),
+            headers=(
+                _("Year"),
+                *(ASSISTANCE_KIND.label(k, self.locale) for k in kinds),
+                _("Total"),
+            ),
+            rows=tuple(
+                (
+                    str(year),
+                    *(counts.get((year, k), 0) for k in kinds),
+                    sum(counts.get((year, k), 0) for k in kinds),
+                )
+                for year in years
+            ),
+            chart=Chart(series=tuple(range(1, len(kinds) + 1)), value_label=_("Records")),
+            note=_(
+                "Records by the year they started. Of the filter, only the mission, the "
+                "State (as recipient) and the dates apply."
+            ),
+        )
+
+
+BUILDERS: dict[str, Callable[[Figures], Figure]] = {
+    "incidents-by-mission": Figures.incidents_by_mission,
+    "incidents-by-means": Figures.incidents_by_means,
+    "fatalities-by-mission": Figures.fatalities_by_mission,
+    "fatalities-by-means": Figures.fatalities_by_means,
+    "victims-by-category": Figures.victims_by_category,
+    "victims-by-nationality": Figures.victims_by_nationality,
+    "victims-by-contributor": Figures.victims_by_contributor,
+    "justice-funnel": Figures.justice_funnel,
+    "days-to-steps": Figures.days_to_steps,
+    "host-states": Figures.accountability,
+    "assistance": Figures.assistance,
+}
+NAMES = tuple(BUILDERS)
+
+
+def _largest_first(counts: dict[tuple[str, str], int]) -> list[str]:
+    """The keys with a non-zero total, largest total first."""
+    totals: dict[str, int] = defaultdict(int)
+    for (_period, key), count in counts.items():
+        totals[key] += count
+    return sorted((k for k, n in totals.items() if n), key=lambda k: (-totals[k], k))
+
+
+# Drawing ------------------------------------------------------------------------------------
+
+# Okabe and Ito's colour-blind safe palette, then further distinct colours for many series.
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+    "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF", "#1F3A93", "#9E0142", "#5E4FA2", "#66A61E",
+    "#A6761D", "#E7298A", "#1B9E77", "#666666",
+)  # fmt: skip
+RC: dict[Any, Any] = {
+    "svg.fonttype": "none",  # text stays text
+    "svg.hashsalt": "capdb",  # the same figure gives the same markup
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "text.parse_math": False,  # a "$" in a label is a dollar sign
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+WIDTH_INCHES = 8.0
+# rcParams are process-wide: one drawing at a time.
+_drawing = threading.Lock()
+
+
+@lru_cache(maxsize=256)
+def _render(figure: Figure) -> str:
+    with _drawing, matplotlib.rc_context(RC):
+        drawing = _draw(figure)
+        buffer = io.StringIO()
+        drawing.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return clean_svg(buffer.getvalue(), prefix=f"chart-{figure.name}", title=figure.title)
+
+
+def _series(figure: Figure) -> list[tuple[str, list[float]]]:
+    return [
+        (figure.headers[i], [float(row[i] or 0) for row in figure.rows])
+        for i in figure.chart.series
+    ]
+
+
+def _draw(figure: Figure) -> MplFigure:
+    categories = [cell_text(row[0]) for row in figure.rows]
+    series = _series(figure)
+    chart = figure.chart
+    if chart.horizontal:
+        bars_per_row = 1 if chart.stacked else len(series)
+        height = max(2.2, 0.9 + len(categories) * (0.22 + 0.12 * bars_per_row))
+    else:
+        height = 3.6
+    drawing = MplFigure(figsize=(WIDTH_INCHES, height), layout="constrained")
+    axes = drawing.add_subplot()
+    legend = _draw_bars(axes, len(categories), series, chart)
+    positions = list(range(len(categories)))
+    value_axis = axes.xaxis if chart.horizontal else axes.yaxis
+    value_axis.set_major_locator(MaxNLocator(integer=True))
+    value_axis.set_label_text(chart.value_label)
+    if chart.horizontal:
+        axes.set_yticks(positions, categories)
+        axes.set_ylim(len(categories) - 0.5, -0.5)  # the table's first row on top
+    else:
+        step = max(1, len(categories) // 24)
+        rotation = 90 if len(categories) > 12 else 0
+        axes.set_xticks(positions[::step], categories[::step], rotation=rotation)
+        axes.set_xlim(-0.5, len(categories) - 0.5)
+    if len(series) > 1:
+        axes.legend(
+            handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8
+        )
+    return drawing
+
+
+def _draw_bars(
+    axes: Any, count: int, series: list[tuple[str, list[float]]], chart: Chart
+) -> list[Patch]:
+    """Stacked or side by side, and the legend's keys.
+
+    Bars of nothing are left out of the drawing; every series keeps its key, in its colour.
+    """
+    draw = axes.barh if chart.horizontal else axes.bar
+    base = [0.0] * count
+    thickness = 0.8 if chart.stacked else 0.8 / max(1, len(series))
+    keys = []
+    for index, (label, values) in enumerate(series):
+        offset = 0.0 if chart.stacked else (index - (len(series) - 1) / 2) * thickness
+        drawn = [(p, base[p], v) for p, v in enumerate(values) if v]
+        draw(
+            [p + offset for p, _low, _v in drawn],
+            [v for _p, _low, v in drawn],
+            thickness,
+            [low for _p, low, _v in drawn],
+            color=_colour(index),
+        )
+        keys.append(Patch(facecolor=_colour(index), label=label))
+        if chart.stacked:
+            base = [low + value for low, value in zip(base, values, strict=True)]
+    return keys
+
+
+def _colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+# Cleaning the SVG ----------------------------------------------------------------------------
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XLINK_HREF = f"{{{XLINK_NS}}}href"
+ALLOWED_ELEMENTS = frozenset(
+    {"svg", "g", "defs", "clipPath", "path", "rect", "use", "text", "tspan", "title", "line"}
+)
+GEOMETRY = frozenset(
+    {"d", "x", "y", "x1", "x2", "y1", "y2", "dx", "dy", "width", "height", "transform", "viewBox"}
+)
+PRESENTATION = frozenset(
+    {
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "stroke",
+        "stroke-width",
+        "stroke-opacity",
+        "stroke-linejoin",
+        "stroke-linecap",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-miterlimit",
+        "opacity",
+        "clip-path",
+        "font-family",
+        "font-size",
+        "font-style",
+        "font-weight",
+        "text-anchor",
+        "dominant-baseline",
+    }
+)
+# What an element of the drawing is referred to by: a clip path or a reused marker.
+REFERENCE = re.compile(r'(?:url\(#|href="#)([\w.-]+)')
+
+
+def clean_svg(markup: str, *, prefix: str, title: str) -> str:
+    """Keep drawing elements with presentation attributes only; make ids unique to ``prefix``.
+
+    Whatever is not known to be inert is dropped: ``<style>``, ``<script>``, metadata,
+    event handlers, ``style`` attributes (their declarations become attributes), and any
+    reference that is not to an element of the same drawing.
+    """
+    root = ET.fromstring(markup)  # noqa: S314 (matplotlib's output, not a user's file)
+    referenced = set(REFERENCE.findall(markup))
+    _prune(root)
+    for element in root.iter():
+        element.tag = _local(element.tag)  # one namespace, declared once on the root
+        _clean_attributes(element, prefix, referenced)
+    for size in ("width", "height"):
+        root.attrib.pop(size, None)
+    root.set("width", "100%")
+    root.set("role", "img")
+    root.set("aria-labelledby", f"{prefix}-title")
+    root.set("stroke-linejoin", "round")
+    root.set("stroke-linecap", "butt")
+    heading = ET.Element("title", {"id": f"{prefix}-title"})
+    heading.text = title
+    root.insert(0, heading)
+    root.set("xmlns", SVG_NS)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _local(tag: str) -> str:
+    namespace, _sep, name = tag.rpartition("}")
+    return name if namespace == "{" + SVG_NS else ""
+
+
+def _prune(element: ET.Element) -> None:
+    for child in list(element):
+        if _local(child.tag) in ALLOWED_ELEMENTS:
+            _prune(child)
+        else:
+            element.remove(child)
+
+
+def _clean_attributes(element: ET.Element, prefix: str, referenced: set[str]) -> None:
+    original = dict(element.attrib)
+    element.attrib.clear()
+    declarations = (d.split(":", 1) for d in original.pop("style", "").split(";") if ":" in d)
+    for name, value in [*((n.strip(), v.strip()) for n, v in declarations), *original.items()]:
+        if name in GEOMETRY or name in PRESENTATION:
+            reference = _local_url(value, prefix) if "url(" in value else value
+            if reference is not None:
+                element.set(name, reference)
+        elif name == "id" and value in referenced:
+            element.set("id", f"{prefix}-{value}")
+        elif name in (XLINK_HREF, "href") and value.startswith("#"):
+            # SVG 2's plain href: no second namespace in the page
+            element.set("href", f"#{prefix}-{value[1:]}")
+
+
+def _local_url(value: str, prefix: str) -> str | None:
+    if not (value.startswith("url(#") and value.endswith(")")):
+        return None
+    return f"url(#{prefix}-{value[5:-1]})"
+
+
+def summary_items(summary: dict[str, int]) -> list[tuple[str, int]]:
+    """The headline figures with their labels, in the order the pages show them."""
+    labels = {
+        "incidents": _("Incidents"),
+        "fatalities": _("Fatalities"),
+        "injured": _("Injured"),
+        "abducted": _("Abducted"),
+        "cases": _("Judicial cases"),
+        "convictions": _("Cases with a conviction"),
+    }
+    return [(label, summary[key]) for key, label in labels.items()]

@@ -1,0 +1,573 @@
+"""Trend statistics: counts over time, victims, the justice funnel and its delays.
+
+Every figure starts from the incidents the viewer may see that match the shared filter
+(:func:`incidents.filters.scoped_incidents`), and cases from :func:`visible_cases`, in
+SQL; nothing is filtered in Python. Python only pivots, sums and takes medians of rows
+the database already scoped.
+
+The scope conditions correlate to the base ``incidents``, ``victims`` and
+``case_incidents`` tables. The queries here therefore read the scoped incidents as a
+derived table and join aliases of the other tables: joining the base ``victims`` table
+next to a scope condition would make its ``EXISTS`` test the joined victim instead of
+any victim of the incident.
+
+The justice ladder
+------------------
+A judicial case moves through stages that are not a straight line (an acquittal is not
+a conviction, an appeal may follow either). The funnel therefore places every stage on
+an explicit ladder of steps, :data:`LADDER`. A case is *at or beyond* a step when one of
+its validated, undeleted stage events (of the case or of one of its defendants) sits on
+that step or a higher one; the steps in between count as reached even if they were never
+recorded (a case charged counts as "arrested"). A case with no counting event, or only
+with events that say nothing of progress (closed, suspended, transferred), has reached
+"case opened". An incident is at a step when one of its visible cases is.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import IntEnum, StrEnum
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from auth.models import User
+from incidents.assistance import visible_assistance
+from incidents.filters import IncidentFilters, scoped_incidents
+from incidents.models import (
+    CapacityAssistance,
+    Incident,
+    JudicialCase,
+    StageEvent,
+    Victim,
+    case_incidents,
+)
+from incidents.scope import visible_cases, visible_incidents
+
+# Beyond this many periods an axis is cut to the periods that have data.
+MAX_PERIODS = 240
+MONTHLY_SPAN_DAYS = 731
+
+
+class Period(StrEnum):
+    MONTH = "month"
+    YEAR = "year"
+
+
+class Step(IntEnum):
+    """The steps of the justice funnel, in order."""
+
+    INCIDENT = 0
+    CASE_OPENED = 1
+    SUSPECT_IDENTIFIED = 2
+    ARRESTED = 3
+    CHARGED = 4
+    TRIED = 5
+    CONVICTED = 6
+
+
+# Stage -> the highest funnel step an event at that stage proves the case reached.
+LADDER: dict[str, Step] = {
+    "reported": Step.CASE_OPENED,
+    "investigation_opened": Step.CASE_OPENED,
+    "closed_without_action": Step.CASE_OPENED,
+    "suspended": Step.CASE_OPENED,
+    "transferred": Step.CASE_OPENED,
+    "suspect_identified": Step.SUSPECT_IDENTIFIED,
+    "warrant_issued": Step.SUSPECT_IDENTIFIED,
+    "arrested": Step.ARRESTED,
+    "charged": Step.CHARGED,
+    "referred_to_court": Step.CHARGED,
+    "trial_opened": Step.TRIED,
+    "acquitted": Step.TRIED,
+    "appeal": Step.TRIED,
+    "final": Step.TRIED,
+    "convicted": Step.CONVICTED,
+    "sentenced": Step.CONVICTED,
+}
+# The steps whose delay from the incident is measured.
+TIMED_STEPS = (
+    Step.SUSPECT_IDENTIFIED,
+    Step.ARRESTED,
+    Step.CHARGED,
+    Step.TRIED,
+    Step.CONVICTED,
+)
+
+
+@dataclass(frozen=True)
+class PeriodCount:
+    period: str  # "2021" or "2021-03"
+    mission: str
+    means_of_attack: str
+    incidents: int
+    fatalities: int
+
+
+@dataclass(frozen=True)
+class VictimCount:
+    key: str  # a personnel category or a country code
+    outcome: str
+    victims: int
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    step: Step
+    incidents: int
+
+
+@dataclass(frozen=True)
+class StepDelay:
+    step: Step
+    cases: int  # cases that reached the step
+    median_days: float | None
+
+
+@dataclass(frozen=True)
+class HostState:
+    country: str
+    incidents: int
+    fatalities: int
+    cases: int
+    convictions: int
+    median_days_to_conviction: float | None
+
+
+@dataclass(frozen=True)
+class AssistanceCount:
+    year: int
+    kind: str
+    records: int
+
+
+VictimDimension = Literal["category", "nationality", "contributing_country"]
+
+
+# Building blocks -----------------------------------------------------------------------------
+
+
+def _scoped(user: User, filters: IncidentFilters, *columns: Any) -> sa.Subquery:
+    """The incidents the user sees that match the filter, as a derived table."""
+    return scoped_incidents(user, filters).with_only_columns(*columns).subquery("scoped")
+
+
+def _killed() -> sa.ScalarSelect[int]:
+    """The victims killed (not soft-deleted) in the incident of the enclosing query."""
+    victims = aliased(Victim, name="killed")
+    return (
+        sa.select(sa.func.count())
+        .where(
+            victims.incident_id == Incident.id,
+            victims.outcome == "killed",
+            victims.deleted_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+
+
+def _cases_of(scoped: sa.Subquery, user: User) -> tuple[sa.FromClause, sa.Select[Any]]:
+    """The links from the scoped incidents to their visible cases, and the cases.
+
+    The cases are the base table, so that :func:`visible_cases` tests each joined case;
+    the links are an alias, so that the rule's own subqueries keep theirs.
+    """
+    links = sa.alias(case_incidents, name="links")
+    joined = (
+        sa.select()
+        .select_from(links)
+        .join(scoped, scoped.c.id == links.c.incident_id)
+        .join(JudicialCase, JudicialCase.id == links.c.case_id)
+        .where(visible_cases(user))
+    )
+    return links, joined
+
+
+def _step_of(stage: Any) -> sa.ColumnElement[int]:
+    """The funnel step a stage column stands for; no event at all means "case opened"."""
+    return sa.case(
+        {stage_code: int(step) for stage_code, step in LADDER.items()},
+        value=stage,
+        else_=int(Step.CASE_OPENED),
+    )
+
+
+def _counting_events() -> tuple[Any, sa.ColumnElement[bool]]:
+    """An alias of the stage events, and the condition of the ones that count for stages."""
+    events = aliased(StageEvent, name="counting_events")
+    return events, sa.and_(events.review_status == "validated", events.deleted_at.is_(None))
+
+
+def _period_columns(column: Any, period: Period) -> list[sa.ColumnElement[int]]:
+    """The year, and the month when counting per month."""
+    year = sa.cast(sa.extract("year", column), sa.Integer).label("year")
+    if period is Period.YEAR:
+        return [year]
+    return [year, sa.cast(sa.extract("month", column), sa.Integer).label("month")]
+
+
+def period_label(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+
+
+def default_period(filters: IncidentFilters) -> Period:
+    """Months for a span of up to two years, years otherwise."""
+    start, end = filters.date_from, filters.date_to
+    if start and end and (end - start).days <= MONTHLY_SPAN_DAYS:
+        return Period.MONTH
+    return Period.YEAR
+
+
+def periods_for(filters: IncidentFilters, period: Period, seen: Iterable[str]) -> list[str]:
+    """Every period from the filter's start (or the first seen) to its end (or the last seen).
+
+    Periods without incidents are listed too, so that a chart's time axis has no gaps. A
+    filter spanning centuries falls back on the periods that have data.
+    """
+    ordinals = sorted({_ordinal(label) for label in seen})
+    first = _ordinal(_period_of(filters.date_from, period)) if filters.date_from else None
+    last = _ordinal(_period_of(filters.date_to, period)) if filters.date_to else None
+    first = first if first is not None else (ordinals[0] if ordinals else None)
+    last = last if last is not None else (ordinals[-1] if ordinals else None)
+    if first is None or last is None:
+        return []
+    if last - first >= MAX_PERIODS:
+        if not ordinals:
+            return []
+        first, last = ordinals[0], ordinals[-1]
+    return [_label_of(ordinal, period) for ordinal in range(first, last + 1)]
+
+
+def _period_of(day: date, period: Period) -> str:
+    return period_label(day.year, day.month if period is Period.MONTH else 0)
+
+
+def _ordinal(label: str) -> int:
+    """Years count as themselves, months as months since year 0."""
+    if len(label) == len("2021"):
+        return int(label)
+    return int(label[:4]) * 12 + int(label[5:7]) - 1
+
+
+def _label_of(ordinal: int, period: Period) -> str:
+    if period is Period.YEAR:
+        return period_label(ordinal, 0)
+    return period_label(ordinal // 12, ordinal % 12 + 1)
+
+
+def _median(values: list[int]) -> float | None:
+    return round(float(statistics.median(values)), 1) if values else None
+
+
+# Incidents and fatalities over time ------------------------------------------------------------
+
+
+def counts_over_time(
+    db: Session, user: User, filters: IncidentFilters, period: Period
+) -> list[PeriodCount]:
+    """Incidents and fatalities per period, mission and means of attack.
+
+    Fatalities are the victims killed (not soft-deleted) in those incidents.
+    """
+    scoped = _scoped(
+        user,
+        filters,
+        Incident.occurred_on,
+        Incident.mission_code,
+        Incident.means_of_attack,
+        _killed().label("killed"),
+    )
+    periods = _period_columns(scoped.c.occurred_on, period)
+    keys = (*periods, scoped.c.mission_code, scoped.c.means_of_attack)
+    query = (
+        sa.select(*keys, sa.func.count(), sa.func.coalesce(sa.func.sum(scoped.c.killed), 0))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    rows = []
+    for *when, mission, means, incidents, fatalities in db.execute(query):
+        label = period_label(when[0], when[1] if len(when) > 1 else 0)
+        rows.append(PeriodCount(label, mission, means, incidents, fatalities))
+    return rows
+
+
+# Victims ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VictimGroup:
+    category: str
+    nationality: str
+    contributing_country: str | None
+    outcome: str
+    victims: int
+
+
+def victim_groups(db: Session, user: User, filters: IncidentFilters) -> list[VictimGroup]:
+    """Victims (not soft-deleted) of the visible incidents, by category, countries and outcome."""
+    scoped = _scoped(user, filters, Incident.id)
+    victims = aliased(Victim, name="counted_victims")
+    keys = (
+        victims.category,
+        victims.nationality_code,
+        victims.contributing_country_code,
+        victims.outcome,
+    )
+    query = (
+        sa.select(*keys, sa.func.count())
+        .select_from(scoped)
+        .join(victims, victims.incident_id == scoped.c.id)
+        .where(victims.deleted_at.is_(None))
+        .group_by(*keys)
+    )
+    return [VictimGroup(*row) for row in db.execute(query)]
+
+
+def victims_by(
+    db: Session, user: User, filters: IncidentFilters, dimension: VictimDimension
+) -> list[VictimCount]:
+    """Victims of the visible incidents per category or country, by outcome.
+
+    ``dimension`` is ``"category"``, ``"nationality"`` or ``"contributing_country"``;
+    victims without a contributing country (civilians) are left out of the last.
+    """
+    return victims_of(victim_groups(db, user, filters), dimension)
+
+
+def victims_of(groups: list[VictimGroup], dimension: VictimDimension) -> list[VictimCount]:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for group in groups:
+        key = getattr(group, dimension)
+        if key is not None:
+            counts[key, group.outcome] += group.victims
+    return [VictimCount(key, outcome, n) for (key, outcome), n in sorted(counts.items())]
+
+
+# The justice funnel ------------------------------------------------------------------------------
+
+
+def justice_funnel(db: Session, user: User, filters: IncidentFilters) -> list[FunnelStep]:
+    """How many of the visible incidents reached each step, through one of their visible cases."""
+    total = db.scalar(sa.select(sa.func.count()).select_from(_scoped(user, filters, Incident.id)))
+    return funnel_of(total or 0, case_progress(db, user, filters))
+
+
+def funnel_of(incidents: int, progress: list[CaseProgress]) -> list[FunnelStep]:
+    """The funnel of ``incidents`` visible incidents whose visible cases are ``progress``."""
+    reached: dict[int, Step] = {}
+    for case in progress:
+        for incident in case.incidents:
+            reached[incident] = max(reached.get(incident, Step.CASE_OPENED), case.step)
+    return [FunnelStep(Step.INCIDENT, incidents)] + [
+        FunnelStep(step, sum(1 for r in reached.values() if r >= step))
+        for step in Step
+        if step > Step.INCIDENT
+    ]
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    """How far one visible case of the visible incidents got, and when."""
+
+    case_id: int
+    incidents: frozenset[int]  # its visible incidents that match the filter
+    countries: frozenset[str]  # where those happened
+    started_on: date
+    step: Step
+    first_on: dict[Step, date]  # the first day of each timed step the case reached
+
+    def days_to(self, step: Step) -> int | None:
+        reached = self.first_on.get(step)
+        return None if reached is None else (reached - self.started_on).days
+
+
+def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[CaseProgress]:
+    """Every visible case of the visible incidents that match the filter.
+
+    A case starts on the earliest of its incidents the viewer sees, whether or not the
+    filter matches it: a filter on dates must not move a case's start into its middle.
+    """
+    scoped = _scoped(user, filters, Incident.id, Incident.country_code)
+    _links, joined = _cases_of(scoped, user)
+    events, counting = _counting_events()
+    step = _step_of(events.stage)
+    firsts = [
+        sa.func.min(sa.case((step >= int(timed), events.occurred_on))) for timed in TIMED_STEPS
+    ]
+    query = (
+        joined.add_columns(
+            JudicialCase.id,
+            scoped.c.id,
+            scoped.c.country_code,
+            _case_start(user),
+            sa.func.max(step),
+            *firsts,
+        )
+        .outerjoin(events, sa.and_(events.case_id == JudicialCase.id, counting))
+        .group_by(JudicialCase.id, scoped.c.id, scoped.c.country_code)
+    )
+    # One row per case and incident; all but the incident and its country are the case's.
+    incidents: dict[int, set[int]] = defaultdict(set)
+    countries: dict[int, set[str]] = defaultdict(set)
+    own: dict[int, Sequence[Any]] = {}
+    for row in db.execute(query):
+        incidents[row[0]].add(row[1])
+        countries[row[0]].add(row[2])
+        own[row[0]] = row
+    return [
+        CaseProgress(
+            case_id=case_id,
+            incidents=frozenset(incidents[case_id]),
+            countries=frozenset(countries[case_id]),
+            started_on=row[3],
+            step=Step(row[4]),
+            first_on={timed: day for timed, day in zip(TIMED_STEPS, row[5:], strict=True) if day},
+        )
+        for case_id, row in own.items()
+    ]
+
+
+def _case_start(user: User) -> sa.ScalarSelect[date]:
+    """The day the case of the enclosing query started: its earliest incident the viewer sees."""
+    return (
+        sa.select(sa.func.min(Incident.occurred_on))
+        .select_from(case_incidents)
+        .join(Incident, Incident.id == case_incidents.c.incident_id)
+        .where(case_incidents.c.case_id == JudicialCase.id, visible_incidents(user))
+        .scalar_subquery()
+    )
+
+
+def days_to_steps(db: Session, user: User, filters: IncidentFilters) -> list[StepDelay]:
+    """For each step, how many visible cases reached it and the median days it took.
+
+    Days run from the case's earliest visible incident to the first validated event at or
+    beyond the step.
+    """
+    return delays(case_progress(db, user, filters))
+
+
+def delays(progress: list[CaseProgress]) -> list[StepDelay]:
+    result = []
+    for step in TIMED_STEPS:
+        days = [d for case in progress if (d := case.days_to(step)) is not None]
+        result.append(StepDelay(step, len(days), _median(days)))
+    return result
+
+
+# Host States ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateCount:
+    country: str
+    incidents: int
+    fatalities: int
+
+
+def counts_by_state(db: Session, user: User, filters: IncidentFilters) -> list[StateCount]:
+    """Incidents and fatalities per country where the incidents happened."""
+    scoped = _scoped(user, filters, Incident.country_code, _killed().label("killed"))
+    query = sa.select(
+        scoped.c.country_code,
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(scoped.c.killed), 0),
+    ).group_by(scoped.c.country_code)
+    return [StateCount(*row) for row in db.execute(query)]
+
+
+def by_host_state(db: Session, user: User, filters: IncidentFilters) -> list[HostState]:
+    """Accountability per country where incidents happened.
+
+    Incidents and fatalities there, the visible cases opened on them, how many of those
+    reached a conviction, and the median days from incident to conviction.
+    """
+    return host_states(counts_by_state(db, user, filters), case_progress(db, user, filters))
+
+
+def host_states(counts: list[StateCount], progress: list[CaseProgress]) -> list[HostState]:
+    cases: dict[str, list[CaseProgress]] = defaultdict(list)
+    for case in progress:
+        for country in case.countries:
+            cases[country].append(case)
+    states = []
+    for count in counts:
+        own = cases.get(count.country, [])
+        days = [d for case in own if (d := case.days_to(Step.CONVICTED)) is not None]
+        states.append(
+            HostState(
+                country=count.country,
+                incidents=count.incidents,
+                fatalities=count.fatalities,
+                cases=len(own),
+                convictions=sum(1 for case in own if case.step >= Step.CONVICTED),
+                median_days_to_conviction=_median(days),
+            )
+        )
+    return sorted(states, key=lambda s: (-s.incidents, s.country))
+
+
+# Capacity-building assistance -------------------------------------------------------------------
+
+
+def assistance_per_year(db: Session, user: User, filters: IncidentFilters) -> list[AssistanceCount]:
+    """Assistance records the user may see, per year they started and kind.
+
+    Of the shared filter, the mission, the State (as recipient) and the dates (of the
+    start) apply; the others describe incidents, not assistance.
+    """
+    year = sa.cast(sa.extract("year", CapacityAssistance.started_on), sa.Integer)
+    conditions: list[sa.ColumnElement[bool]] = [visible_assistance(user)]
+    if filters.mission:
+        conditions.append(CapacityAssistance.mission_code == filters.mission)
+    if filters.state:
+        conditions.append(CapacityAssistance.recipient_state_code == filters.state)
+    if filters.date_from:
+        conditions.append(CapacityAssistance.started_on >= filters.date_from)
+    if filters.date_to:
+        conditions.append(CapacityAssistance.started_on <= filters.date_to)
+    query = (
+        sa.select(year, CapacityAssistance.kind, sa.func.count())
+        .where(*conditions)
+        .group_by(year, CapacityAssistance.kind)
+        .order_by(year, CapacityAssistance.kind)
+    )
+    return [AssistanceCount(y, kind, count) for y, kind, count in db.execute(query)]
+
+
+# The summary ------------------------------------------------------------------------------------
+
+
+def summary(db: Session, user: User, filters: IncidentFilters) -> dict[str, int]:
+    """The headline figures for the filter in the viewer's scope.
+
+    ``cases`` are the visible cases of the visible incidents; ``convictions`` those of
+    them at or beyond the conviction step of the ladder.
+    """
+    return summary_of(
+        counts_by_state(db, user, filters),
+        victim_groups(db, user, filters),
+        case_progress(db, user, filters),
+    )
+
+
+def summary_of(
+    counts: list[StateCount], victims: list[VictimGroup], progress: list[CaseProgress]
+) -> dict[str, int]:
+    """The summary from figures already counted."""
+    outcomes: dict[str, int] = defaultdict(int)
+    for row in victims:
+        outcomes[row.outcome] += row.victims
+    return {
+        "incidents": sum(c.incidents for c in counts),
+        "fatalities": outcomes["killed"],
+        "injured": outcomes["injured"],
+        "abducted": outcomes["abducted"],
+        "cases": len(progress),
+        "convictions": sum(1 for case in progress if case.step >= Step.CONVICTED),
+    }
