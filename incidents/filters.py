@@ -157,6 +157,8 @@ def _vocabulary(vocabulary: Any) -> Any:
 
 
 def _text(_db: Session, raw: str) -> str:
+    if "\x00" in raw:  # PostgreSQL cannot hold it in a query parameter
+        raise ValueError(_("This text holds characters that are not allowed."))
     if len(raw) > Q_MAX_LENGTH:
         raise ValueError(_("Use at most %(count)d characters.", count=Q_MAX_LENGTH))
     return raw

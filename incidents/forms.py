@@ -89,7 +89,13 @@ def latest_date() -> date:
 
 
 def strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """Trim typed text; refuse NUL, which no one types and PostgreSQL cannot store."""
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        # WTForms turns a filter's ValueError into an error on the field.
+        raise ValueError(_("This text holds characters that are not allowed."))
+    return value.strip()
 
 
 def _empty_to_none(value: str | None) -> str | None:

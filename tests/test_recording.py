@@ -811,3 +811,12 @@ def test_the_history_shows_the_author_of_the_change_that_made_an_edit_stale(
     stale = recording.stale_edit(db, draft, 1)
     assert stale.editors == [officer.email]
     assert [c.name for c in stale.fields] == ["place"]
+
+
+def test_text_with_a_nul_character_is_refused_next_to_its_field(
+    client: FlaskClient, officer: User, db: Session
+) -> None:
+    response = post(client, "/incidents/new", valid_incident(narrative="bad\x00text"))
+    assert response.status_code == 422
+    assert "not allowed" in field_error(response.text, "narrative")
+    assert count(db, Incident) == 0
