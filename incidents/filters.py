@@ -79,20 +79,24 @@ class IncidentFilters:
             conditions.append(Incident.status == self.status)
         if self.outcome:
             conditions.append(
-                sa.exists().where(
+                sa.exists()
+                .where(
                     Victim.incident_id == Incident.id,
                     Victim.deleted_at.is_(None),
                     Victim.outcome == self.outcome,
                 )
+                .correlate(Incident)
             )
         if self.stage:
             conditions.append(
-                sa.exists().where(
+                sa.exists()
+                .where(
                     case_incidents.c.incident_id == Incident.id,
                     case_incidents.c.case_id == JudicialCase.id,
                     JudicialCase.deleted_at.is_(None),
                     JudicialCase.current_stage == self.stage,
                 )
+                .correlate(Incident)
             )
         if self.q:
             pattern = (

@@ -34,15 +34,19 @@ Condition = sa.ColumnElement[bool]
 
 def concerns(state: str) -> Condition:
     """Incidents that concern the State, as the spec defines it."""
+    # Correlated to the incident only, so that a query joining victims or hosts itself
+    # keeps its own rows apart from these subqueries.
     hosts_mission = (
         sa.exists()
         .where(mission_hosts.c.mission_code == Incident.mission_code)
         .where(mission_hosts.c.country_code == state)
+        .correlate(Incident)
     )
     victim_from_state = (
         sa.exists()
         .where(Victim.incident_id == Incident.id, Victim.deleted_at.is_(None))
         .where(sa.or_(Victim.nationality_code == state, Victim.contributing_country_code == state))
+        .correlate(Incident)
     )
     return sa.or_(Incident.country_code == state, hosts_mission, victim_from_state)
 
@@ -80,6 +84,7 @@ def visible_cases(user: User | None) -> Condition:
         .where(case_incidents.c.case_id == JudicialCase.id)
         .where(case_incidents.c.incident_id == Incident.id)
         .where(visible_incidents(user))
+        .correlate(JudicialCase)
     )
     rule: Condition = through_incident
     if user is not None and user.is_authenticated and user.role == "member_state":
