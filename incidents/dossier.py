@@ -7,8 +7,8 @@ history of the record is shown in full to those who keep the record (its mission
 admins); other viewers see what was done and when, but not by whom, nor the details,
 which may name officers and carry internal reasons.
 
-WeasyPrint renders the HTML with a fetcher that refuses every URL: a dossier is built
-from the database alone and never makes the server fetch anything.
+The PDF is made by :func:`capdb.pdf.html_to_pdf` with no folder of files: a dossier is
+built from the database alone and never makes the server fetch anything.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from auth.models import AuditEvent, User
 from capdb.clock import now
 from capdb.i18n import current_locale
+from capdb.pdf import html_to_pdf
 from capdb.vocabularies import AUDIT_ACTION, OUTCOME, PERSONNEL_CATEGORY, SEX
 from incidents import cases, comments
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
@@ -160,7 +161,7 @@ def incident_pdf(db: Session, user: User, incident: Incident) -> bytes:
         viewer=user,
         generated_at=now(),
     )
-    return render_pdf(html)
+    return html_to_pdf(html)
 
 
 def case_pdf(db: Session, user: User, case: JudicialCase) -> bytes:
@@ -175,23 +176,4 @@ def case_pdf(db: Session, user: User, case: JudicialCase) -> bytes:
         viewer=user,
         generated_at=now(),
     )
-    return render_pdf(html)
-
-
-def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    pdf: bytes = HTML(string=html, base_url=None, url_fetcher=_fetcher()).write_pdf()
-    return pdf
-
-
-def _fetcher() -> object:
-    from weasyprint.urls import URLFetcher
-
-    class NoFetching(URLFetcher):  # type: ignore[misc]
-        """Refuses every URL: remote ones, and local files too."""
-
-        def fetch(self, url: str, headers: object = None) -> object:
-            raise ValueError(f"capdb dossiers load no resources ({url[:80]})")
-
-    return NoFetching()
+    return html_to_pdf(html)

@@ -30,9 +30,9 @@ from capdb.bulk import insert_rows
 from capdb.reference import Country
 from capdb.vendor import NODE_MODULES
 from maps.assign import AssignReport, assign_areas
-from maps.models import Area
+from maps.models import AREA_LEVEL, Area
 
-LEVELS = ("admin0", "admin1", "admin2")
+LEVELS = AREA_LEVEL.codes
 
 
 @dataclass(frozen=True)

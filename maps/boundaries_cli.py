@@ -1,9 +1,14 @@
-"""``flask --app wsgi boundaries load FILE --level admin0|admin1|admin2`` and ``load-default``."""
+"""``flask --app wsgi boundaries load FILE --level admin0|admin1|admin2`` and ``load-default``.
+
+:mod:`maps.boundaries` brings geopandas with it, so the commands import it when they run:
+every other command, and the application itself, start without it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
@@ -12,15 +17,19 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from capdb import db
-from maps.boundaries import LEVELS, BoundaryError, FieldNames, LoadReport, load_default, load_file
-from maps.models import Area
+from maps.models import AREA_LEVEL, Area
+
+if TYPE_CHECKING:
+    from maps.boundaries import LoadReport
 
 boundaries_cli = AppGroup("boundaries", help="Load administrative boundaries.")
 
 
 @boundaries_cli.command("load")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--level", type=click.Choice(LEVELS), required=True, help="The areas' level.")
+@click.option(
+    "--level", type=click.Choice(AREA_LEVEL.codes), required=True, help="The areas' level."
+)
 @click.option("--code-field", help="The field holding each area's code.")
 @click.option("--name-field", help="The field holding each area's name.")
 @click.option("--country-field", help="The field holding the country code (admin1, admin2).")
@@ -39,6 +48,8 @@ def load(
 ) -> None:
     """Replace the areas of a level with those of a GeoPackage, Shapefile, GeoJSON or
     TopoJSON file, then recompute the incidents' admin areas. All or nothing."""
+    from maps.boundaries import FieldNames, load_file
+
     fields = FieldNames(code_field, name_field, country_field, parent_field)
     _run(lambda session: load_file(session, path, level, fields, layer=layer, crs=crs))
 
@@ -50,6 +61,8 @@ def load_default_command(if_empty: bool) -> None:
     if if_empty and _has_countries():
         click.echo(_("Country boundaries are already loaded; nothing changed."))
         return
+    from maps.boundaries import load_default
+
     _run(load_default)
 
 
@@ -59,6 +72,8 @@ def _has_countries() -> bool:
 
 
 def _run(action: Callable[[Session], LoadReport]) -> None:
+    from maps.boundaries import BoundaryError
+
     try:
         with db.database().sessionmaker.begin() as session:
             report = action(session)

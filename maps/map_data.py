@@ -30,7 +30,7 @@ from auth.models import User
 from capdb.reference import Country
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
-from maps.models import Area
+from maps.models import AREA_LEVEL, Area
 
 MAX_ZOOM = 18
 DEFAULT_ZOOM = 2
@@ -45,7 +45,7 @@ MAX_HEAT_CELLS = 4_000
 POINTS_ZOOM = 12
 POINT_LIMIT = 300
 MEASURES = ("incidents", "fatalities")
-LEVELS = ("admin0", "admin1", "admin2")
+LEVELS = AREA_LEVEL.codes
 AREA_KEYS = {
     "admin0": Incident.country_code,
     "admin1": Incident.admin1_code,

@@ -1,8 +1,8 @@
 """The periodic report: the trend figures and a section per host State, as a PDF.
 
-The report is rendered by WeasyPrint from ``maps/report.html``. Its fetcher loads only
-``data:`` URLs and files of this package's templates: nothing from another host, and no
-file elsewhere on the server, ever ends up in a PDF.
+The report is rendered from ``maps/report.html`` by :func:`capdb.pdf.html_to_pdf`, which
+embeds only ``data:`` URLs and the files of this package's templates: nothing from another
+host, and no file elsewhere on the server, ever ends up in a PDF.
 """
 
 from __future__ import annotations
@@ -10,38 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from auth.models import User
+from capdb.pdf import html_to_pdf
 from incidents.filters import IncidentFilters
 from maps.charts import Figures, cell_text, summary_items
 from maps.stats import HostState, Period
 
 OWN_FILES = Path(__file__).resolve().parent / "templates" / "maps"
-
-
-class LocalOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyped
-    """Fetches ``data:`` URLs and the report's own files; refuses everything else."""
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if url.startswith("data:") or _own_file(url):
-            return super().fetch(url, headers)
-        raise ValueError(f"the report embeds no outside resource: {url[:200]}")
-
-
-def _own_file(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-        return False
-    return Path(url2pathname(parts.path)).resolve().is_relative_to(OWN_FILES)
 
 
 def stand_in_viewer(state_code: str | None) -> User:
@@ -88,6 +68,4 @@ def build(
             figures=figures.all(),
             states=[StateSection(names.get(s.country, s.country), s) for s in figures.host_states],
         )
-    document = HTML(string=html, base_url=str(OWN_FILES), url_fetcher=LocalOnlyFetcher())
-    pdf: bytes = document.write_pdf()
-    return pdf
+    return html_to_pdf(html, own_files=OWN_FILES)

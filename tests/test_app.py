@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -73,3 +78,20 @@ def test_nul_characters_in_the_filter_are_refused(client: FlaskClient, login_as:
     assert refused.status_code == 400
     assert "not allowed" in refused.text
     assert client.get("/incidents/?q=gao").status_code == 200
+
+
+def test_the_application_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
+    """Maps, charts, PDFs and boundary files load their libraries when first used, so that a
+    process serving lists, the API and exports stays small (the export budget is 200 MB)."""
+    heavy = ["geopandas", "pandas", "shapely", "folium", "matplotlib", "weasyprint", "openpyxl"]
+    code = (
+        "import sys\n"
+        "from capdb.app import create_app\n"
+        "create_app()\n"
+        f"print(sorted(name for name in {heavy!r} if name in sys.modules))\n"
+    )
+    environment = {"PATH": os.environ["PATH"], "CAPDB_INSTANCE_PATH": str(tmp_path)}
+    run = subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]", run.stderr

@@ -192,12 +192,3 @@ def test_others_see_what_was_done_to_the_record_but_not_by_whom(
     assert [(line.action, line.actor, line.detail) for line in lines] == [
         ("Update", "withheld", "")
     ]
-
-
-def test_the_renderer_fetches_nothing() -> None:
-    fetcher = dossier._fetcher()
-    for url in ("https://example.org/logo.png", "file:///etc/passwd", "data:text/plain,x"):
-        with pytest.raises(ValueError, match="load no resources"):
-            fetcher.fetch(url)  # type: ignore[attr-defined]
-    pdf = dossier.render_pdf('<p>Text</p><img src="https://example.org/x.png">')
-    assert pdf.startswith(b"%PDF")

@@ -19,7 +19,7 @@ from capdb.bulk import insert_rows
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import Incident
 from maps.boundaries import Candidate, replace_level
-from maps.views import _FoliumParts
+from maps.folium_map import _FoliumParts
 from tests.factories import IncidentFactory, LoginAs, VictimFactory, incident_values
 
 WORLD = {"zoom": "2", "bbox": "-180,-85,180,85"}

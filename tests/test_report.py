@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
-from weasyprint import HTML
 
 from auth.models import AuditEvent, User
-from maps.report import OWN_FILES, LocalOnlyFetcher, stand_in_viewer
+from maps.report import stand_in_viewer
 from tests.factories import IncidentFactory, LoginAs, VictimFactory
 from tests.test_stats import World, build_world
 from tests.test_trends import PERSONAL_DATA
@@ -158,46 +157,3 @@ def test_the_stand_in_viewer_has_the_scope_asked_for() -> None:
     state = stand_in_viewer("TCD")
     assert (state.role, state.state_code, state.is_authenticated) == ("member_state", "TCD", True)
     assert stand_in_viewer(None).role == "admin"
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://example.invalid/logo.png",
-        "https://example.invalid/style.css",
-        "ftp://example.invalid/x",
-        "file:///etc/passwd",
-        f"file://{OWN_FILES}/../../../capdb/config.py",
-        "file://evil.example/share/x.png",
-    ],
-)
-def test_the_report_fetches_nothing_from_outside(url: str) -> None:
-    with pytest.raises(ValueError, match="no outside resource"):
-        LocalOnlyFetcher().fetch(url)
-
-
-def test_the_report_may_embed_data_and_its_own_files() -> None:
-    for url, content in [
-        ("data:text/plain,hello", b"hello"),
-        ((OWN_FILES / "report.html").as_uri(), b"<html"),
-    ]:
-        response = LocalOnlyFetcher().fetch(url)
-        try:
-            assert content in response.read()
-        finally:
-            response.close()
-
-
-def test_a_remote_image_is_left_out_of_the_pdf() -> None:
-    fetched: list[str] = []
-
-    class Spy(LocalOnlyFetcher):
-        def fetch(self, url: str, headers: object = None) -> object:
-            fetched.append(url)
-            return super().fetch(url, headers)
-
-    remote, inline = "http://127.0.0.1:9/x.png", "data:image/gif;base64,R0lGODlhAQABAAAAACw="
-    html = f'<p>Report</p><img src="{remote}"><img src="{inline}">'
-    pdf = HTML(string=html, url_fetcher=Spy()).write_pdf()
-    assert pdf.startswith(b"%PDF")
-    assert fetched == [remote, inline]
