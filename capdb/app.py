@@ -96,6 +96,7 @@ def register_features(app: Flask) -> None:
     from incidents.transfer_cli import incidents_cli
     from incidents.transfer_views import bp as transfer_bp
     from incidents.views import bp as incidents_bp
+    from maps.api import blp as maps_api_bp
     from maps.boundaries_cli import boundaries_cli
     from maps.report_cli import report_cli
     from maps.trend_views import bp as trends_bp
@@ -112,7 +113,7 @@ def register_features(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
-    api.init_app(app)
+    api.init_app(app, features=(maps_api_bp,))
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
     for group in (

@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, time
@@ -24,10 +26,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
+from flask import Response, stream_with_context
 from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import User
+from capdb.clock import now
 from capdb.reference import Country
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
@@ -53,6 +57,7 @@ MEDIA_TYPES = {
 }
 BATCH = 1_000
 GPKG_CHUNK = 5_000
+FILE_CHUNK_BYTES = 64 * 1024
 # What a spreadsheet reads as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -335,3 +340,59 @@ def _append(frame: Any, path: Path, exists: bool) -> None:
         mode="a" if exists else "w",
         geometry_type="Point",
     )
+
+
+# The response -------------------------------------------------------------------------------
+
+
+def response(db: Session, request: ExportRequest, export_format: str) -> Response:
+    """The export as a download, recorded in the audit trail with its filter and row count.
+
+    CSV and GeoJSON stream as the rows are read. A workbook and a GeoPackage are only
+    readable once whole (a zip archive, an SQLite database): they are written to a
+    temporary file, with flat memory, then sent from it; nothing is left on disk once sent.
+    """
+    record(db, request, export_format, count(db, request))
+    media_type = MEDIA_TYPES[export_format]
+    sent: Response
+    if export_format == "csv":
+        sent = Response(stream_with_context(csv_chunks(db, request)), mimetype=media_type)
+    elif export_format == "geojson":
+        sent = Response(stream_with_context(geojson_chunks(db, request)), mimetype=media_type)
+    else:
+        written = _xlsx_file(db, request) if export_format == "xlsx" else _gpkg_file(db, request)
+        sent = Response(_file_chunks(written), mimetype=media_type)
+    filename = f"incidents-{now().date().isoformat()}.{export_format}"
+    sent.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    sent.headers["Cache-Control"] = "no-store"
+    return sent
+
+
+def _file_chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's bytes, closing (and so deleting) it once sent, or once the client left."""
+    with handle:
+        while chunk := handle.read(FILE_CHUNK_BYTES):
+            yield chunk
+
+
+def _xlsx_file(db: Session, request: ExportRequest) -> IO[bytes]:
+    # Deleted when closed.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response)
+    try:
+        write_xlsx(db, request, handle)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _gpkg_file(db: Session, request: ExportRequest) -> IO[bytes]:
+    folder = Path(tempfile.mkdtemp(prefix="capdb-export-"))
+    try:
+        path = folder / "incidents.gpkg"
+        write_gpkg(db, request, path)
+        # The open file outlives its name: nothing is left behind once it is sent.
+        return path.open("rb")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -14,8 +14,6 @@ import hashlib
 import io
 import re
 import secrets
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,8 +23,6 @@ from flask import (
     abort,
     render_template,
     request,
-    send_file,
-    stream_with_context,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,7 +32,6 @@ from auth import audit
 from auth.access import roles_required
 from auth.models import User
 from capdb import db
-from capdb.clock import now
 from capdb.config import LOCALES, current_config
 from capdb.i18n import current_locale
 from incidents import dossier, exporting, importing
@@ -214,43 +209,7 @@ def export(export_format: str) -> BaseResponse:
         lines = [f"{name}: {reason}" for name, reason in errors.items()]
         return Response("\n".join(lines) + "\n", status=400, mimetype="text/plain")
     wanted = exporting.ExportRequest(user, filters, sort, current_locale())
-    exporting.record(session, wanted, export_format, exporting.count(session, wanted))
-    filename = f"incidents-{now().date().isoformat()}.{export_format}"
-    media_type = exporting.MEDIA_TYPES[export_format]
-    if export_format == "csv":
-        chunks = exporting.csv_chunks(session, wanted)
-    elif export_format == "geojson":
-        chunks = exporting.geojson_chunks(session, wanted)
-    elif export_format == "xlsx":
-        return xlsx_response(wanted, filename)
-    else:
-        return gpkg_response(wanted, filename)
-    response = Response(stream_with_context(chunks), mimetype=media_type)
-    return no_store(response, filename)
-
-
-def xlsx_response(wanted: exporting.ExportRequest, filename: str) -> BaseResponse:
-    # Deleted when closed, which the response does once sent.
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response)
-    try:
-        exporting.write_xlsx(db.session(), wanted, handle)
-        handle.seek(0)
-    except BaseException:
-        handle.close()
-        raise
-    return no_store(send_file(handle, mimetype=exporting.MEDIA_TYPES["xlsx"]), filename)
-
-
-def gpkg_response(wanted: exporting.ExportRequest, filename: str) -> BaseResponse:
-    folder = Path(tempfile.mkdtemp(prefix="capdb-export-"))
-    try:
-        path = folder / "incidents.gpkg"
-        exporting.write_gpkg(db.session(), wanted, path)
-        # The open file outlives its name: nothing is left behind once it is sent.
-        handle = path.open("rb")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return no_store(send_file(handle, mimetype=exporting.MEDIA_TYPES["gpkg"]), filename)
+    return exporting.response(session, wanted, export_format)
 
 
 def no_store(response: BaseResponse, filename: str) -> BaseResponse:

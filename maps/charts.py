@@ -30,6 +30,7 @@ from auth.models import User
 from capdb.reference import Country
 from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME
 from capdb.vocabularies import PERSONNEL_CATEGORY as CATEGORY
+from incidents.exporting import neutralise
 from incidents.filters import IncidentFilters
 from maps import stats
 from maps.stats import Period, Step
@@ -84,15 +85,10 @@ def cell_text(cell: Cell) -> str:
 
 # CSV ----------------------------------------------------------------------------------------
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_cell(cell: Cell) -> str:
     """The cell's text; text a spreadsheet would read as a formula gets a leading apostrophe."""
     text = cell_text(cell)
-    if isinstance(cell, str) and text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return neutralise(text) if isinstance(cell, str) else text
 
 
 def figure_csv(figure: Figure) -> str:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import count
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from auth import sessions
 from auth.models import User, UserSession
 from auth.passwords import hash_password
+from capdb.db import utcnow
 from capdb.reference import Mission
 from incidents.models import Incident, Victim
 
@@ -142,3 +144,21 @@ def login_as(client: FlaskClient, db: Session, make_user: UserFactory) -> LoginA
         return user
 
     return sign_in
+
+
+class MovableClock:
+    """The application's clock, moved forward by the tests (the ``clock`` fixture)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+
+@pytest.fixture
+def clock(app: Flask) -> MovableClock:
+    """The application's clock, for the test to move forward."""
+    clock = MovableClock()
+    app.extensions["capdb.clock"] = clock
+    return clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -17,23 +17,8 @@ from werkzeug.test import TestResponse
 from auth import credentials, sessions
 from auth.models import AuditEvent, User, UserSession
 from capdb.db import utcnow
-from tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET, UserFactory
+from tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET, MovableClock, UserFactory
 from tests.test_i18n import csrf_token
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-
-@pytest.fixture
-def clock(app: Flask) -> MovableClock:
-    clock = MovableClock()
-    app.extensions["capdb.clock"] = clock
-    return clock
 
 
 def code_for(secret: str = TEST_TOTP_SECRET, clock: MovableClock | None = None) -> str:

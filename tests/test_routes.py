@@ -14,7 +14,7 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
-from werkzeug.routing import IntegerConverter, PathConverter, Rule
+from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter, Rule
 
 from auth import tokens
 from capdb.app import create_app
@@ -41,6 +41,8 @@ def sample_url(app: Flask, rule: Rule) -> str:
             values[argument] = 1
         elif isinstance(converter, PathConverter):
             values[argument] = "x/y"
+        elif isinstance(converter, AnyConverter):
+            values[argument] = sorted(converter.items)[0]
         else:
             values[argument] = "x"
     with app.test_request_context():

@@ -18,6 +18,7 @@ from capdb.config import Config
 from incidents.api import (
     capacity_building,
     comment_threads,
+    exports,
     incidents,
     judicial_cases,
     limits,
@@ -29,6 +30,7 @@ from incidents.api.schemas import ErrorSchema
 
 BLUEPRINTS = (
     incidents.blp,
+    exports.blp,
     victims.blp,
     judicial_cases.blp,
     comment_threads.blp,
@@ -85,8 +87,8 @@ class JsonApi(Api):  # type: ignore[misc]  # flask-smorest has no type hints
         pass
 
 
-def init_app(app: Flask) -> None:
-    """Register the API on the application."""
+def init_app(app: Flask, features: tuple[Blueprint, ...] = ()) -> None:
+    """Register the API on the application, with the API blueprints of other features."""
     config: Config = app.extensions["capdb.config"]
     app.config.update(
         API_TITLE="capdb",
@@ -104,6 +106,7 @@ def init_app(app: Flask) -> None:
     )
     api = JsonApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blueprint in BLUEPRINTS:
+    blueprints = BLUEPRINTS + features
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    limits.init_app(app, config, BLUEPRINTS)
+    limits.init_app(app, config, blueprints)

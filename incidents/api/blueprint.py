@@ -46,6 +46,8 @@ class ApiBlueprint(Protocol):
 
     def alt_response(self, status_code: int, **options: Any) -> Callable[[F], F]: ...
 
+    def doc(self, **documentation: Any) -> Callable[[F], F]: ...
+
 
 class JsonParser(FlaskParser):
     """webargs' parser, refusing a body nested too deeply for Python's JSON decoder."""

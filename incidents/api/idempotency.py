@@ -8,6 +8,9 @@ are kept; a refused request rolls back and may be tried again with its key.
 
 The key is claimed, inside the request's transaction, before the view runs: a concurrent
 request with the same key waits for the first to finish, then replays its answer.
+
+A key is kept for a day, as long as a client would go on retrying (Stripe's rule too);
+the user's older keys are deleted when they next send one, and may then be used again.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -28,11 +32,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auth.models import User
+from capdb.clock import now
 from incidents.api.access import session, viewer
 from incidents.api.errors import abort
 from incidents.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+KEEP_KEYS = timedelta(days=1)
 REPLAYED = "Idempotent-Replayed"
 _KEY = re.compile(r"[\x21-\x7e]{1,100}")  # visible ASCII, as long as the column holds
 
@@ -83,6 +89,12 @@ def request_digest() -> str:
 
 def _claim(db: Session, user: User, key: str, digest: str) -> tuple[IdempotencyKey, bool]:
     """The entry this request fills in (fresh), or the earlier one holding the answer."""
+    moment = now()
+    db.execute(
+        sa.delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == user.id, IdempotencyKey.created_at < moment - KEEP_KEYS
+        )
+    )
     earlier = _stored(db, user, key)
     if earlier is not None:
         return earlier, False
@@ -94,6 +106,7 @@ def _claim(db: Session, user: User, key: str, digest: str) -> tuple[IdempotencyK
         request_hash=digest,
         status_code=0,
         body="",
+        created_at=moment,
     )
     try:
         with db.begin_nested():

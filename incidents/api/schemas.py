@@ -39,7 +39,14 @@ from capdb.vocabularies import (
     Vocabulary,
 )
 from incidents.cases import MAX_ID
-from incidents.filters import DEFAULT_PER_PAGE, MAX_PER_PAGE, Q_MAX_LENGTH, SORTS, IncidentFilters
+from incidents.filters import (
+    DEFAULT_PER_PAGE,
+    DEFAULT_SORT,
+    MAX_PER_PAGE,
+    Q_MAX_LENGTH,
+    SORTS,
+    IncidentFilters,
+)
 from incidents.forms import (
     EARLIEST_DATE,
     MAX_VICTIMS,
@@ -411,14 +418,15 @@ class FilterQuery(Schema):
     @ma.post_load
     def _as_filters(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         filters, _errors = IncidentFilters.parse(db.session(), _filter_args(data))
-        return {"filters": filters, **{k: v for k, v in data.items() if k in _PAGING}}
+        # What a query adds to the filter (paging, order, period) is kept beside it.
+        return {"filters": filters, **{k: v for k, v in data.items() if k not in _FILTER_FIELDS}}
 
 
-_PAGING = ("per_page", "cursor", "sort")
+_FILTER_FIELDS = frozenset(FilterQuery._declared_fields)
 
 
 def _filter_args(data: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in data.items() if k not in _PAGING and isinstance(v, str)}
+    return {k: v for k, v in data.items() if k in _FILTER_FIELDS and isinstance(v, str)}
 
 
 def _per_page(maximum: int, default: int) -> fields.Integer:
@@ -437,13 +445,21 @@ def _cursor() -> fields.String:
     )
 
 
+def _sort() -> fields.String:
+    return Text(
+        load_default=DEFAULT_SORT,
+        validate=validate.OneOf(tuple(SORTS), error=_l("Choose one of the listed values.")),
+    )
+
+
 class IncidentQuery(FilterQuery):
     per_page = _per_page(MAX_PER_PAGE, DEFAULT_PER_PAGE)
     cursor = _cursor()
-    sort = Text(
-        load_default="-date",
-        validate=validate.OneOf(tuple(SORTS), error=_l("Choose one of the listed values.")),
-    )
+    sort = _sort()
+
+
+class ExportQuery(FilterQuery):
+    sort = _sort()
 
 
 class GeoQuery(FilterQuery):
@@ -513,12 +529,3 @@ class VocabulariesSchema(Schema):
     vocabularies = fields.Dict(
         keys=fields.String(), values=fields.Nested(VocabularySchema), required=True
     )
-
-
-class SummarySchema(Schema):
-    incidents = fields.Integer(required=True)
-    fatalities = fields.Integer(required=True)
-    injured = fields.Integer(required=True)
-    abducted = fields.Integer(required=True)
-    cases = fields.Integer(required=True)
-    convictions = fields.Integer(required=True)

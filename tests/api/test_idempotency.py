@@ -3,11 +3,15 @@ creates nothing more; the same key with another request is refused."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from incidents.models import Incident
+from auth.models import User
+from incidents.models import IdempotencyKey, Incident
 from tests.api.conftest import ApiAs, incident_body
+from tests.factories import MovableClock
 
 KEY = {"Idempotency-Key": "a6f1c2e0-retry-1"}
 
@@ -78,3 +82,33 @@ def test_a_malformed_key_is_refused(api_as: ApiAs) -> None:
         assert response.status_code == 400, key
         assert response.json is not None
         assert "Idempotency-Key" in response.json["errors"]
+
+
+def test_a_key_is_kept_for_a_day_then_purged(
+    api_as: ApiAs, db: Session, clock: MovableClock
+) -> None:
+    officer = api_as("mission")
+    assert officer.post("/incidents", json=incident_body(), headers=KEY).status_code == 201
+    other_key = {"Idempotency-Key": "another-key"}
+    assert officer.post("/incidents", json=incident_body(), headers=other_key).status_code == 201
+    clock.offset = timedelta(hours=23)
+    assert (
+        officer.post("/incidents", json=incident_body(), headers=KEY).headers.get(
+            "Idempotent-Replayed"
+        )
+        == "true"
+    )
+    assert keys_of(db, officer.user) == {KEY["Idempotency-Key"], "another-key"}
+    clock.offset = timedelta(days=1, minutes=1)
+    before = incidents_count(db)
+    again = officer.post("/incidents", json=incident_body(place="Kidal"), headers=KEY)
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert incidents_count(db) == before + 1
+    # The day-old keys are gone; the reused one is kept anew.
+    assert keys_of(db, officer.user) == {KEY["Idempotency-Key"]}
+
+
+def keys_of(db: Session, user: User) -> set[str]:
+    query = sa.select(IdempotencyKey.key).where(IdempotencyKey.user_id == user.id)
+    return set(db.scalars(query.execution_options(populate_existing=True)))

@@ -27,8 +27,13 @@ SWEEPERS = [
 
 
 def api_rules(app: Flask) -> list[Rule]:
+    """The API's routes naming a record (the others name a format or a figure)."""
     return sorted(
-        (r for r in app.url_map.iter_rules() if r.rule.startswith(API) and r.arguments),
+        (
+            r
+            for r in app.url_map.iter_rules()
+            if r.rule.startswith(API) and any(a.endswith("_id") for a in r.arguments)
+        ),
         key=lambda r: r.rule,
     )
 
@@ -110,3 +115,9 @@ def test_lists_maps_and_figures_leave_out_of_scope_records_out(
     figures = api.get("/stats/summary?mission=MONUSCO").json
     assert figures is not None
     assert figures["incidents"] == 0
+    by_mission = api.get("/stats/figures/incidents-by-mission?mission=MONUSCO").json
+    assert by_mission is not None
+    assert by_mission["rows"] == []
+    exported = api.get("/incidents/export.csv?mission=MONUSCO")
+    assert exported.status_code == 200
+    assert world.congo.reference not in exported.get_data(as_text=True)
