@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
-import geopandas as gpd
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent
@@ -20,25 +17,11 @@ from incidents import exporting
 from incidents.models import Incident
 from tests.api.conftest import API, ApiAs, errors_of
 from tests.factories import UserFactory
-from tests.test_export import SECRET_NAME, incidents, listed, user_for
+from tests.test_export import SECRET_NAME, incidents, listed, references_in, user_for
 
 __all__ = ["incidents"]  # the fixture, used by name
 
 ROLES = ["analyst", "member_state", "mission", "admin"]
-
-
-def references_in(export_format: str, data: bytes, tmp_path: Path) -> list[str]:
-    if export_format == "csv":
-        text = data.decode("utf-8").removeprefix("\ufeff")
-        return [row[0] for row in list(csv.reader(io.StringIO(text)))[1:]]
-    if export_format == "geojson":
-        return [f["properties"]["Reference"] for f in json.loads(data)["features"]]
-    path = tmp_path / f"export.{export_format}"
-    path.write_bytes(data)
-    if export_format == "xlsx":
-        sheet = load_workbook(path, read_only=True)["Incidents"]
-        return [str(row[0]) for row in sheet.iter_rows(min_row=2, values_only=True)]
-    return list(gpd.read_file(path)["Reference"])
 
 
 @pytest.mark.parametrize("export_format", exporting.FORMATS)
