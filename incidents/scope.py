@@ -34,21 +34,25 @@ Condition = sa.ColumnElement[bool]
 
 def concerns(state: str) -> Condition:
     """Incidents that concern the State, as the spec defines it."""
-    # Correlated to the incident only, so that a query joining victims or hosts itself
-    # keeps its own rows apart from these subqueries.
-    hosts_mission = (
-        sa.exists()
-        .where(mission_hosts.c.mission_code == Incident.mission_code)
+    # Uncorrelated subqueries, each run once per query and probed per incident (PostgreSQL's
+    # hashed subplan), rather than once per incident; and never correlated to a query that
+    # joins victims or hosts itself, which keeps its own rows apart from these.
+    missions_hosted = (
+        sa.select(mission_hosts.c.mission_code)
         .where(mission_hosts.c.country_code == state)
-        .correlate(Incident)
+        .correlate(None)
     )
-    victim_from_state = (
-        sa.exists()
-        .where(Victim.incident_id == Incident.id, Victim.deleted_at.is_(None))
+    incidents_with_victims_of_state = (
+        sa.select(Victim.incident_id)
+        .where(Victim.deleted_at.is_(None))
         .where(sa.or_(Victim.nationality_code == state, Victim.contributing_country_code == state))
-        .correlate(Incident)
+        .correlate(None)
     )
-    return sa.or_(Incident.country_code == state, hosts_mission, victim_from_state)
+    return sa.or_(
+        Incident.country_code == state,
+        Incident.mission_code.in_(missions_hosted),
+        Incident.id.in_(incidents_with_victims_of_state),
+    )
 
 
 def visible_incidents(user: User | None) -> Condition:

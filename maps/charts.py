@@ -85,6 +85,7 @@ def cell_text(cell: Cell) -> str:
 
 # CSV ----------------------------------------------------------------------------------------
 
+
 def csv_cell(cell: Cell) -> str:
     """The cell's text; text a spreadsheet would read as a formula gets a leading apostrophe."""
     text = cell_text(cell)

@@ -157,17 +157,23 @@ def _scoped(user: User, filters: IncidentFilters, *columns: Any) -> sa.Subquery:
     return scoped_incidents(user, filters).with_only_columns(*columns).subquery("scoped")
 
 
-def _killed() -> sa.ScalarSelect[int]:
-    """The victims killed (not soft-deleted) in the incident of the enclosing query."""
-    victims = aliased(Victim, name="killed")
+def _with_killed(user: User, filters: IncidentFilters, *columns: Any) -> sa.Subquery:
+    """:func:`_scoped`, with the number of victims killed (not soft-deleted) in each incident.
+
+    The victims are counted once per incident in a grouped derived table and joined, which
+    costs one pass over the victims rather than a lookup per incident.
+    """
+    killed = (
+        sa.select(Victim.incident_id, sa.func.count().label("killed"))
+        .where(Victim.outcome == "killed", Victim.deleted_at.is_(None))
+        .group_by(Victim.incident_id)
+        .subquery("killed")
+    )
     return (
-        sa.select(sa.func.count())
-        .where(
-            victims.incident_id == Incident.id,
-            victims.outcome == "killed",
-            victims.deleted_at.is_(None),
-        )
-        .scalar_subquery()
+        scoped_incidents(user, filters)
+        .with_only_columns(*columns, sa.func.coalesce(killed.c.killed, 0).label("killed"))
+        .join_from(Incident, killed, killed.c.incident_id == Incident.id, isouter=True)
+        .subquery("scoped")
     )
 
 
@@ -188,19 +194,44 @@ def _cases_of(scoped: sa.Subquery, user: User) -> tuple[sa.FromClause, sa.Select
     return links, joined
 
 
-def _step_of(stage: Any) -> sa.ColumnElement[int]:
-    """The funnel step a stage column stands for; no event at all means "case opened"."""
-    return sa.case(
-        {stage_code: int(step) for stage_code, step in LADDER.items()},
-        value=stage,
-        else_=int(Step.CASE_OPENED),
+def _stage_progress() -> sa.Subquery:
+    """Per case, the highest step its validated events prove, and the first day of each
+    timed step (at or beyond it): one pass over the events, grouped by case.
+
+    The ladder is joined as a small table, so that each event's step is looked up once
+    rather than worked out again for each figure drawn from it.
+    """
+    ladder = sa.union_all(
+        *(
+            sa.select(sa.literal(stage).label("stage"), sa.literal(int(step)).label("step"))
+            for stage, step in LADDER.items()
+        )
+    ).subquery("ladder")
+    events = aliased(StageEvent, name="counting_events")
+    firsts = [
+        sa.func.min(sa.case((ladder.c.step >= int(timed), events.occurred_on))).label(
+            f"first_{int(timed)}"
+        )
+        for timed in TIMED_STEPS
+    ]
+    return (
+        sa.select(events.case_id, sa.func.max(ladder.c.step).label("step"), *firsts)
+        .join(ladder, ladder.c.stage == events.stage)
+        .where(events.review_status == "validated", events.deleted_at.is_(None))
+        .group_by(events.case_id)
+        .subquery("progress")
     )
 
 
-def _counting_events() -> tuple[Any, sa.ColumnElement[bool]]:
-    """An alias of the stage events, and the condition of the ones that count for stages."""
-    events = aliased(StageEvent, name="counting_events")
-    return events, sa.and_(events.review_status == "validated", events.deleted_at.is_(None))
+def _case_starts(user: User) -> sa.Subquery:
+    """Per case, the day it started: its earliest incident the viewer sees."""
+    return (
+        sa.select(case_incidents.c.case_id, sa.func.min(Incident.occurred_on).label("started_on"))
+        .join(Incident, Incident.id == case_incidents.c.incident_id)
+        .where(visible_incidents(user))
+        .group_by(case_incidents.c.case_id)
+        .subquery("starts")
+    )
 
 
 def _period_columns(column: Any, period: Period) -> list[sa.ColumnElement[int]]:
@@ -274,13 +305,8 @@ def counts_over_time(
 
     Fatalities are the victims killed (not soft-deleted) in those incidents.
     """
-    scoped = _scoped(
-        user,
-        filters,
-        Incident.occurred_on,
-        Incident.mission_code,
-        Incident.means_of_attack,
-        _killed().label("killed"),
+    scoped = _with_killed(
+        user, filters, Incident.occurred_on, Incident.mission_code, Incident.means_of_attack
     )
     periods = _period_columns(scoped.c.occurred_on, period)
     keys = (*periods, scoped.c.mission_code, scoped.c.means_of_attack)
@@ -394,22 +420,19 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
     """
     scoped = _scoped(user, filters, Incident.id, Incident.country_code)
     _links, joined = _cases_of(scoped, user)
-    events, counting = _counting_events()
-    step = _step_of(events.stage)
-    firsts = [
-        sa.func.min(sa.case((step >= int(timed), events.occurred_on))) for timed in TIMED_STEPS
-    ]
+    progress, starts = _stage_progress(), _case_starts(user)
     query = (
         joined.add_columns(
             JudicialCase.id,
             scoped.c.id,
             scoped.c.country_code,
-            _case_start(user),
-            sa.func.max(step),
-            *firsts,
+            starts.c.started_on,
+            # A case with no validated event yet has been opened, and no more.
+            sa.func.coalesce(progress.c.step, int(Step.CASE_OPENED)),
+            *(progress.c[f"first_{int(timed)}"] for timed in TIMED_STEPS),
         )
-        .outerjoin(events, sa.and_(events.case_id == JudicialCase.id, counting))
-        .group_by(JudicialCase.id, scoped.c.id, scoped.c.country_code)
+        .join(starts, starts.c.case_id == JudicialCase.id)
+        .outerjoin(progress, progress.c.case_id == JudicialCase.id)
     )
     # One row per case and incident; all but the incident and its country are the case's.
     incidents: dict[int, set[int]] = defaultdict(set)
@@ -419,28 +442,18 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
         incidents[row[0]].add(row[1])
         countries[row[0]].add(row[2])
         own[row[0]] = row
+    steps = {int(step): step for step in Step}
     return [
         CaseProgress(
             case_id=case_id,
             incidents=frozenset(incidents[case_id]),
             countries=frozenset(countries[case_id]),
             started_on=row[3],
-            step=Step(row[4]),
+            step=steps[row[4]],
             first_on={timed: day for timed, day in zip(TIMED_STEPS, row[5:], strict=True) if day},
         )
         for case_id, row in own.items()
     ]
-
-
-def _case_start(user: User) -> sa.ScalarSelect[date]:
-    """The day the case of the enclosing query started: its earliest incident the viewer sees."""
-    return (
-        sa.select(sa.func.min(Incident.occurred_on))
-        .select_from(case_incidents)
-        .join(Incident, Incident.id == case_incidents.c.incident_id)
-        .where(case_incidents.c.case_id == JudicialCase.id, visible_incidents(user))
-        .scalar_subquery()
-    )
 
 
 def days_to_steps(db: Session, user: User, filters: IncidentFilters) -> list[StepDelay]:
@@ -472,7 +485,7 @@ class StateCount:
 
 def counts_by_state(db: Session, user: User, filters: IncidentFilters) -> list[StateCount]:
     """Incidents and fatalities per country where the incidents happened."""
-    scoped = _scoped(user, filters, Incident.country_code, _killed().label("killed"))
+    scoped = _with_killed(user, filters, Incident.country_code)
     query = sa.select(
         scoped.c.country_code,
         sa.func.count(),
