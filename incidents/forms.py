@@ -2,8 +2,9 @@
 victims; the workflow steps; the decision on likely duplicates.
 
 Choices are labelled in the viewer's language when a form is built, and every value is
-checked here, server-side: vocabularies, countries, the missions the user may record for,
-dates, coordinates and lengths. A form only ever yields the values a user may set
+checked server-side: each field here (vocabularies, countries, the missions the user may
+record for, lengths), the rules between fields in :mod:`incidents.rules`, which the API
+and the import apply too. A form only ever yields the values a user may set
 (:class:`incidents.recording.IncidentFields`); status, version, authorship and reference
 are not among its fields.
 """
@@ -14,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -44,7 +45,6 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import (
@@ -57,10 +57,10 @@ from capdb.vocabularies import (
     PERPETRATOR_TYPE,
     PERSONNEL_CATEGORY,
     SEX,
-    UNIFORMED_CATEGORIES,
     VERIFICATION_STATUS,
     Vocabulary,
 )
+from incidents import rules
 from incidents.models import Incident
 from incidents.recording import (
     RETURN_REASON_MAX,
@@ -69,23 +69,10 @@ from incidents.recording import (
     VictimFields,
     VictimRow,
 )
+from incidents.rules import MAX_VICTIMS as MAX_VICTIMS  # the API's victims read it here
 
-MAX_VICTIMS = 200
-NARRATIVE_MAX = 20_000
-SOURCES_MAX = 5_000
-# UN peacekeeping began with UNTSO in 1948; an earlier date is a typing error.
-EARLIEST_DATE = date(1948, 1, 1)
 # A point or a comma as the decimal mark: French keyboards type "18,44".
 DEGREES = re.compile(r"[+-]?(\d{1,3}([.,]\d{0,12})?|[.,]\d{1,12})")
-
-
-def latest_date() -> date:
-    """Today somewhere on Earth: the date may not be later.
-
-    Compared with the UTC date, an incident recorded early in the morning east of
-    Greenwich would otherwise be refused as being in the future.
-    """
-    return (now() + timedelta(hours=14)).date()
 
 
 def strip(value: Any) -> Any:
@@ -100,6 +87,20 @@ def strip(value: Any) -> Any:
 
 def _empty_to_none(value: str | None) -> str | None:
     return value or None
+
+
+def _checked(field: Any) -> Any:
+    """The field's value for the shared rules: None when empty or refused already."""
+    return None if field.errors or field.data == "" else field.data
+
+
+def _report(form: Form, problems: rules.Problems) -> bool:
+    """Show what the shared rules found next to each field, unless the field's own check
+    refused it already; whether they found nothing."""
+    for name, reasons in problems.items():
+        if not form[name].errors:
+            form[name].errors = list(reasons)
+    return not problems
 
 
 def _sort_key(label: str) -> str:
@@ -155,7 +156,7 @@ def _hidden_integer() -> IntegerField:
 
 
 @dataclass(frozen=True)
-class VictimRules:
+class VictimContext:
     """What checking a victim row needs from the incident it belongs to."""
 
     countries: frozenset[str]
@@ -182,7 +183,7 @@ class VictimForm(Form):
     contributing_country = SelectField(
         _l("Contributing country"), validate_choice=False, default=""
     )
-    unit = StringField(_l("Unit"), filters=[strip], validators=[Length(max=120)])
+    unit = StringField(_l("Unit"), filters=[strip], validators=[Length(max=rules.UNIT_MAX)])
     sex = VocabularyField(_l("Sex"), SEX, default="unknown")
     outcome = VocabularyField(
         _l("Outcome"),
@@ -195,10 +196,12 @@ class VictimForm(Form):
         validators=[Optional()],
         invalid_value_message=_l("Enter a date such as 2021-03-14."),
     )
-    name = StringField(_l("Name (optional)"), filters=[strip], validators=[Length(max=200)])
+    name = StringField(
+        _l("Name (optional)"), filters=[strip], validators=[Length(max=rules.NAME_MAX)]
+    )
     remove = BooleanField(_l("Remove this victim"))
 
-    rules = VictimRules(frozenset(), frozenset(), None)
+    context = VictimContext(frozenset(), frozenset(), None)
 
     def set_country_choices(self, choices: list[SelectChoice]) -> None:
         self.nationality.choices = [SelectChoice("", _("Choose…")), *choices]
@@ -226,7 +229,15 @@ class VictimForm(Form):
 
     def validate(self, extra_validators: Any = None) -> bool:
         if self.counts:
-            return bool(super().validate(extra_validators))
+            valid = bool(super().validate(extra_validators))
+            values = {
+                "category": _checked(self.category),
+                "contributing_country_code": _checked(self.contributing_country),
+                "outcome": _checked(self.outcome),
+                "date_of_death": _checked(self.date_of_death),
+            }
+            problems = rules.victim_problems(values, incident_date=self.context.incident_date)
+            return _report(self, problems) and valid
         # A skipped row still may not name another incident's victim.
         self.victim_id.errors = []
         try:
@@ -237,35 +248,18 @@ class VictimForm(Form):
         return True
 
     def validate_victim_id(self, field: IntegerField) -> None:
-        if field.data is not None and field.data not in self.rules.victim_ids:
+        if field.data is not None and field.data not in self.context.victim_ids:
             raise ValidationError(_("This victim is not part of this incident."))
 
     def validate_nationality(self, field: SelectField) -> None:
         if not field.data:
             raise ValidationError(_("Choose the victim's nationality."))
-        if field.data not in self.rules.countries:
+        if field.data not in self.context.countries:
             raise ValidationError(_("Choose a country from the list."))
 
     def validate_contributing_country(self, field: SelectField) -> None:
-        category = self.category.data
-        if field.data and field.data not in self.rules.countries:
+        if field.data and field.data not in self.context.countries:
             raise ValidationError(_("Choose a country from the list."))
-        if category in UNIFORMED_CATEGORIES and not field.data:
-            raise ValidationError(
-                _("Give the country that contributed this uniformed person's contingent or unit.")
-            )
-        if category in PERSONNEL_CATEGORY and category not in UNIFORMED_CATEGORIES and field.data:
-            raise ValidationError(_("Only uniformed personnel have a contributing country."))
-
-    def validate_date_of_death(self, field: DateField) -> None:
-        if field.data is None:
-            return
-        if self.outcome.data != "killed":
-            raise ValidationError(_("A date of death is given only for a victim who was killed."))
-        if self.rules.incident_date is not None and field.data < self.rules.incident_date:
-            raise ValidationError(_("The date of death cannot be before the incident."))
-        if field.data > latest_date():
-            raise ValidationError(_("The date cannot be in the future."))
 
     def fields(self) -> VictimFields:
         return VictimFields(
@@ -301,7 +295,7 @@ class IncidentForm(FlaskForm):
     place = StringField(
         _l("Place"),
         filters=[strip],
-        validators=[DataRequired(message=_l("Name the place.")), Length(max=200)],
+        validators=[DataRequired(message=_l("Name the place.")), Length(max=rules.PLACE_MAX)],
     )
     latitude = DegreesField(_l("Latitude"), render_kw={"inputmode": "decimal"})
     longitude = DegreesField(_l("Longitude"), render_kw={"inputmode": "decimal"})
@@ -331,12 +325,16 @@ class IncidentForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose the type of perpetrator."))],
     )
     perpetrator_name = StringField(
-        _l("Perpetrator's name (optional)"), filters=[strip], validators=[Length(max=200)]
+        _l("Perpetrator's name (optional)"),
+        filters=[strip],
+        validators=[Length(max=rules.PERPETRATOR_NAME_MAX)],
     )
     narrative = TextAreaField(
-        _l("Narrative"), filters=[strip], validators=[Length(max=NARRATIVE_MAX)]
+        _l("Narrative"), filters=[strip], validators=[Length(max=rules.NARRATIVE_MAX)]
     )
-    sources = TextAreaField(_l("Sources"), filters=[strip], validators=[Length(max=SOURCES_MAX)])
+    sources = TextAreaField(
+        _l("Sources"), filters=[strip], validators=[Length(max=rules.SOURCES_MAX)]
+    )
     victims = FieldList(FormField(VictimForm), label=_l("Victims"), min_entries=1)
     # The version the edit form was loaded at: only compared, never assigned.
     version = _hidden_integer()
@@ -426,10 +424,21 @@ class IncidentForm(FlaskForm):
         entry.form.set_country_choices(self.country_choices)
 
     def validate(self, extra_validators: Any = None) -> bool:
-        rules = VictimRules(self.known_countries, self.victim_ids, self.occurred_on.data)
+        context = VictimContext(self.known_countries, self.victim_ids, self.occurred_on.data)
         for entry in self.victims:
-            entry.form.rules = rules
-        return bool(super().validate(extra_validators))
+            entry.form.context = context
+        valid = bool(super().validate(extra_validators))
+        values = {
+            name: _checked(self[name])
+            for name in ("occurred_on", "occurred_time", "date_precision", "latitude", "longitude")
+        }
+        values["country_code"] = _checked(self.country)
+        problems = rules.incident_problems(values, mission=self._mission)
+        return _report(self, problems) and valid
+
+    @property
+    def _mission(self) -> Mission | None:
+        return self.allowed_missions.get(self.mission.data)
 
     def validate_mission(self, field: SelectField) -> None:
         if not field.data:
@@ -437,38 +446,10 @@ class IncidentForm(FlaskForm):
         if field.data not in self.allowed_missions:
             raise ValidationError(_("You cannot record incidents for this mission."))
 
-    def validate_occurred_on(self, field: DateField) -> None:
-        if field.data is None:
-            return
-        if field.data > latest_date():
-            raise ValidationError(_("The date cannot be in the future."))
-        if field.data < EARLIEST_DATE:
-            raise ValidationError(_("The date is before the first peacekeeping mission."))
-
-    def validate_occurred_time(self, field: TimeField) -> None:
-        if field.data is not None and self.date_precision.data != "exact":
-            raise ValidationError(_("A time is given only with an exact date and time."))
-
     def validate_country(self, field: SelectField) -> None:
-        if not field.data:
-            mission = self.allowed_missions.get(self.mission.data)
-            if mission is None or not mission.hosts:
-                raise ValidationError(_("Choose the country where it happened."))
-            field.data = mission.hosts[0].code
-        elif field.data not in self.known_countries:
+        field.data = rules.country_where(field.data, self._mission) or ""
+        if field.data and field.data not in self.known_countries:
             raise ValidationError(_("Choose a country from the list."))
-
-    def validate_latitude(self, field: DegreesField) -> None:
-        if field.data is not None and not -90 <= field.data <= 90:
-            raise ValidationError(_("A latitude is between -90 and 90."))
-        if field.data is None and not field.process_errors and self.longitude.data is not None:
-            raise ValidationError(_("Give the latitude with the longitude."))
-
-    def validate_longitude(self, field: DegreesField) -> None:
-        if field.data is not None and not -180 <= field.data <= 180:
-            raise ValidationError(_("A longitude is between -180 and 180."))
-        if field.data is None and not field.process_errors and self.latitude.data is not None:
-            raise ValidationError(_("Give the longitude with the latitude."))
 
     def validate_victims(self, field: FieldList) -> None:
         if len(field.entries) > MAX_VICTIMS:

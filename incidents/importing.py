@@ -6,7 +6,8 @@ to :data:`MAX_VICTIMS`). A column is found by its header, in English or in Frenc
 its key; a vocabulary cell takes the code or the label in either language, a country cell
 the ISO alpha-3 code or the name in either language.
 
-Every row is checked with the rules the incident form applies before anything is written;
+Every row is checked before anything is written, each cell here and the rules between
+fields in :mod:`incidents.rules`, as the incident form and the API check theirs;
 a single bad cell and nothing is imported, and the report names every bad cell with its
 row, column, value and reason. The rows are then written in one transaction. The mission
 and the source reference are the natural key of an imported incident: a row whose key is
@@ -26,7 +27,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from functools import cache, lru_cache
@@ -54,10 +55,10 @@ from capdb.vocabularies import (
     PERPETRATOR_TYPE,
     PERSONNEL_CATEGORY,
     SEX,
-    UNIFORMED_CATEGORIES,
     VERIFICATION_STATUS,
     Vocabulary,
 )
+from incidents import rules
 from incidents.models import Incident, Victim
 from incidents.recording import IncidentFields, VictimFields, missions_for, next_reference
 from incidents.signals import incidents_saved
@@ -65,7 +66,6 @@ from incidents.signals import incidents_saved
 TEMPLATE_VICTIMS = 10
 MAX_VICTIMS = 30
 MAX_ROWS = 50_000
-MAX_TEXT = 10_000
 BATCH = 2_000
 PROGRESS_STEP = 100
 # Rows of the template that carry the drop-down lists.
@@ -100,7 +100,7 @@ INCIDENT_COLUMNS = (
     Column("occurred_on", "Date", "Date", required=True),
     Column("occurred_time", "Time", "Heure"),
     Column("date_precision", "Date precision", "Précision de la date", required=True),
-    Column("country", "Country", "Pays", required=True),
+    Column("country", "Country", "Pays"),
     Column("place", "Place", "Lieu", required=True),
     Column("latitude", "Latitude", "Latitude"),
     Column("longitude", "Longitude", "Longitude"),
@@ -392,7 +392,7 @@ class _Reference:
     missions: dict[str, Mission]
     allowed_missions: frozenset[str]
     countries: dict[str, str | None]
-    today: date
+    latest: date
 
 
 def _reference(db: Session, user: User) -> _Reference:
@@ -401,7 +401,7 @@ def _reference(db: Session, user: User) -> _Reference:
         missions=missions,
         allowed_missions=frozenset(m.code for m in missions_for(db, user)),
         countries=_country_lookup(db.scalars(sa.select(Country)).all()),
-        today=now().date(),
+        latest=rules.latest_date(),
     )
 
 
@@ -424,6 +424,7 @@ class _Cells:
         self.values = values
         self.layout = layout
         self.problems: list[Problem] = []
+        self.refused: set[str] = set()
 
     def raw(self, key: str) -> Cell:
         position = self.layout.index.get(key)
@@ -438,6 +439,14 @@ class _Cells:
         letter = column_letter(position) if position is not None else ""
         value = _as_text(self.raw(key))
         self.problems.append(Problem(self.row, header, value[:200], reason, letter))
+        self.refused.add(key)
+
+    def refuse_all(self, problems: Mapping[str, list[str]]) -> None:
+        """Note what the shared rules found, but not in a cell refused already."""
+        for key, reasons in problems.items():
+            if key not in self.refused:
+                for reason in reasons:
+                    self.refuse(key, reason)
 
     def _missing(self, key: str, required: bool) -> None:
         if required:
@@ -500,14 +509,13 @@ class _Cells:
             self.refuse(key, _("Enter a time as HH:MM."))
         return parsed
 
-    def number(self, key: str, low: float, high: float) -> float | None:
+    def degrees(self, key: str) -> float | None:
         value = self.raw(key)
         if value is None:
             return None
         parsed = parse_number(value)
-        if parsed is None or not low <= parsed <= high:
-            self.refuse(key, _("Enter a number between %(low)s and %(high)s.", low=low, high=high))
-            return None
+        if parsed is None:
+            self.refuse(key, _("Enter decimal degrees, such as 18.44 or -1.41."))
         return parsed
 
 
@@ -557,93 +565,32 @@ def parse_number(value: Cell) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _when(
-    cells: _Cells, today: date, mission: Mission
-) -> tuple[date | None, time | None, str | None]:
-    occurred_on = cells.date("occurred_on", required=True)
-    occurred_time = cells.time("occurred_time")
-    precision = cells.choice("date_precision", DATE_PRECISION)
-    if occurred_on is not None:
-        _check_date(cells, "occurred_on", occurred_on, today, mission)
-    if occurred_time is not None and precision not in (None, "exact"):
-        cells.refuse(
-            "occurred_time",
-            _("A time is only given with the precision “%(label)s”.",
-              label=DATE_PRECISION.label("exact", current_locale())),
-        )  # fmt: skip
-    return occurred_on, occurred_time, precision
-
-
-def _coordinates(cells: _Cells) -> tuple[float | None, float | None]:
-    latitude = cells.number("latitude", -90, 90)
-    longitude = cells.number("longitude", -180, 180)
-    for key, given, other in (
-        ("latitude", latitude, longitude),
-        ("longitude", longitude, latitude),
-    ):
-        if given is None and other is not None and cells.raw(key) is None:
-            cells.refuse(key, _("Give both the latitude and the longitude, or neither."))
-    return latitude, longitude
-
-
 def _parse_incident(
     cells: _Cells, reference: _Reference, mission: Mission
 ) -> IncidentFields | None:
-    occurred_on, occurred_time, precision = _when(cells, reference.today, mission)
-    latitude, longitude = _coordinates(cells)
-    country_code = cells.country("country", reference.countries, required=True)
-    place = cells.text("place", max_length=200, required=True)
-    geo_precision = cells.choice("geo_precision", GEO_PRECISION)
-    means_of_attack = cells.choice("means_of_attack", MEANS_OF_ATTACK)
-    attack_context = cells.choice("attack_context", ATTACK_CONTEXT)
-    location_type = cells.choice("location_type", LOCATION_TYPE)
-    perpetrator_type = cells.choice("perpetrator_type", PERPETRATOR_TYPE)
-    perpetrator_name = cells.text("perpetrator_name", max_length=200)
-    narrative = cells.text("narrative", max_length=MAX_TEXT) or ""
-    sources = cells.text("sources", max_length=MAX_TEXT) or ""
-    if (
-        cells.problems
-        or occurred_on is None
-        or precision is None
-        or country_code is None
-        or place is None
-        or geo_precision is None
-        or means_of_attack is None
-        or attack_context is None
-        or location_type is None
-        or perpetrator_type is None
-    ):
-        return None
-    return IncidentFields(
-        mission_code=mission.code,
-        occurred_on=occurred_on,
-        occurred_time=occurred_time,
-        date_precision=precision,
-        country_code=country_code,
-        place=place,
-        latitude=latitude,
-        longitude=longitude,
-        geo_precision=geo_precision,
-        means_of_attack=means_of_attack,
-        attack_context=attack_context,
-        location_type=location_type,
-        perpetrator_type=perpetrator_type,
-        perpetrator_name=perpetrator_name,
-        narrative=narrative,
-        sources=sources,
-    )
-
-
-def _check_date(cells: _Cells, key: str, day: date, today: date, mission: Mission) -> None:
-    if day > today:
-        cells.refuse(key, _("The date is in the future."))
-    elif day < mission.started_on:
-        cells.refuse(
-            key,
-            _("The mission began on %(date)s.", date=mission.started_on.isoformat()),
-        )
-    elif mission.ended_on is not None and day > mission.ended_on:
-        cells.refuse(key, _("The mission ended on %(date)s.", date=mission.ended_on.isoformat()))
+    values: dict[str, Any] = {
+        "mission_code": mission.code,
+        "occurred_on": cells.date("occurred_on", required=True),
+        "occurred_time": cells.time("occurred_time"),
+        "date_precision": cells.choice("date_precision", DATE_PRECISION),
+        "country_code": cells.country("country", reference.countries, required=False),
+        "place": cells.text("place", max_length=rules.PLACE_MAX, required=True),
+        "latitude": cells.degrees("latitude"),
+        "longitude": cells.degrees("longitude"),
+        "geo_precision": cells.choice("geo_precision", GEO_PRECISION),
+        "means_of_attack": cells.choice("means_of_attack", MEANS_OF_ATTACK),
+        "attack_context": cells.choice("attack_context", ATTACK_CONTEXT),
+        "location_type": cells.choice("location_type", LOCATION_TYPE),
+        "perpetrator_type": cells.choice("perpetrator_type", PERPETRATOR_TYPE),
+        "perpetrator_name": cells.text("perpetrator_name", max_length=rules.PERPETRATOR_NAME_MAX),
+        "narrative": cells.text("narrative", max_length=rules.NARRATIVE_MAX) or "",
+        "sources": cells.text("sources", max_length=rules.SOURCES_MAX) or "",
+    }
+    if cells.raw("country") is None:
+        values["country_code"] = rules.country_where(None, mission)
+    cells.refuse_all(rules.incident_problems(values, mission=mission, latest=reference.latest))
+    # A required value that is missing or unreadable has been refused.
+    return None if cells.problems else IncidentFields(**values)
 
 
 def _parse_victim(
@@ -655,37 +602,21 @@ def _parse_victim(
     if all(cells.raw(key(name)) is None for name in VICTIM_FIELDS):
         return None
     before = len(cells.problems)
-    category = cells.choice(key("category"), PERSONNEL_CATEGORY)
-    contributing = cells.country(key("contributing_country"), reference.countries, required=False)
-    if category in UNIFORMED_CATEGORIES and cells.raw(key("contributing_country")) is None:
-        cells.refuse(key("contributing_country"), _("Required for uniformed personnel."))
-    elif category is not None and category not in UNIFORMED_CATEGORIES and contributing:
-        cells.refuse(key("contributing_country"), _("Only for uniformed personnel."))
-    outcome = cells.choice(key("outcome"), OUTCOME)
-    death = cells.date(key("date_of_death"), required=False)
-    if death is not None:
-        if outcome is not None and outcome != "killed":
-            cells.refuse(key("date_of_death"), _("Only for a victim who was killed."))
-        elif death > reference.today:
-            cells.refuse(key("date_of_death"), _("The date is in the future."))
-        elif occurred_on is not None and death < occurred_on:
-            cells.refuse(key("date_of_death"), _("The date is before the incident."))
-    nationality = cells.country(key("nationality"), reference.countries, required=True)
-    unit = cells.text(key("unit"), max_length=120)
-    sex = cells.choice(key("sex"), SEX, required=False) or "unknown"
-    name = cells.text(key("name"), max_length=200)
-    if len(cells.problems) > before or category is None or outcome is None or nationality is None:
-        return None
-    return VictimFields(
-        category=category,
-        nationality_code=nationality,
-        contributing_country_code=contributing,
-        unit=unit,
-        sex=sex,
-        outcome=outcome,
-        date_of_death=death,
-        name=name,
-    )
+    values: dict[str, Any] = {
+        "category": cells.choice(key("category"), PERSONNEL_CATEGORY),
+        "nationality_code": cells.country(key("nationality"), reference.countries, required=True),
+        "contributing_country_code": cells.country(
+            key("contributing_country"), reference.countries, required=False
+        ),
+        "unit": cells.text(key("unit"), max_length=rules.UNIT_MAX),
+        "sex": cells.choice(key("sex"), SEX, required=False) or "unknown",
+        "outcome": cells.choice(key("outcome"), OUTCOME),
+        "date_of_death": cells.date(key("date_of_death"), required=False),
+        "name": cells.text(key("name"), max_length=rules.NAME_MAX),
+    }
+    problems = rules.victim_problems(values, incident_date=occurred_on, latest=reference.latest)
+    cells.refuse_all({key(name): reasons for name, reasons in problems.items()})
+    return None if len(cells.problems) > before else VictimFields(**values)
 
 
 def check(
@@ -1030,6 +961,7 @@ def _write_instructions(sheet: Any, locale: str) -> None:
         _("Source reference: your own reference for the incident, unique within the mission. "
           "Importing the file again adds nothing twice: rows whose mission and source "
           "reference are already in capdb are reported and skipped."),
+        _("Country: left blank, the mission's first host country."),
         _("Status: draft (the default) or submitted for validation."),
         _("Nothing is imported while a cell is wrong: the report names each bad cell with "
           "its row, column, value and reason."),

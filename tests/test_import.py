@@ -271,11 +271,13 @@ def test_every_bad_cell_is_reported_and_nothing_is_written(
     expected = {
         (3, "Mission", "MONUSCO"): "You cannot record incidents for this mission.",
         (4, "Date", "14 March"): "Enter a date as YYYY-MM-DD.",
-        (4, "Time", "06:40"): "A time is only given with the precision",
-        (4, "Latitude", "95"): "Enter a number between",
+        (4, "Time", "06:40"): "A time is given only with an exact date and time.",
+        (4, "Latitude", "95"): "A latitude is between -90 and 90.",
         (4, "Means of attack", "Catapult"): "Not a value of the list",
         (4, "Place", ""): "This field is required.",
-        (4, "Victim 1 date of death", "2021-03-14"): "Only for a victim who was killed.",
+        (4, "Victim 1 date of death", "2021-03-14"): (
+            "A date of death is given only for a victim who was killed."
+        ),
         (4, "Victim 2 nationality", "Atlantis"): "Unknown country",
         (4, "Status", "Validated"): "An import creates drafts or submitted incidents",
     }

@@ -1,10 +1,12 @@
 """What the API takes and gives for incidents, victims, filters, maps and reference data.
 
 The schemas validate requests field by field and are, through flask-smorest, the OpenAPI
-document itself. Rules between fields (a time needs an exact date, a date of death needs a
-killed victim...) are functions over the loaded values, so that a partial update checks
-them on the record as it would become. Input field names are the API's; ``attribute``
-maps them onto the model's (``mission`` -> ``mission_code``).
+document itself. Rules between fields and with the reference data (a time needs an exact
+date, a date within the mission's years, a date of death a killed victim...) are those of
+:mod:`incidents.rules`, which the form and the import apply too; they are checked on the
+loaded values, so that a partial update checks them on the record as it would become.
+Input field names are the API's; ``attribute`` maps them onto the model's (``mission`` ->
+``mission_code``).
 
 Personal data (a victim's ``name`` and ``identifier``) is left out of a response, key
 and all, for viewers the access rule does not let see it.
@@ -22,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from capdb import db
-from capdb.reference import Country
+from capdb.reference import Country, Mission
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
     DATE_PRECISION,
@@ -34,10 +36,10 @@ from capdb.vocabularies import (
     PERPETRATOR_TYPE,
     PERSONNEL_CATEGORY,
     SEX,
-    UNIFORMED_CATEGORIES,
     VERIFICATION_STATUS,
     Vocabulary,
 )
+from incidents import rules
 from incidents.cases import MAX_ID
 from incidents.filters import (
     DEFAULT_PER_PAGE,
@@ -46,13 +48,6 @@ from incidents.filters import (
     Q_MAX_LENGTH,
     SORTS,
     IncidentFilters,
-)
-from incidents.forms import (
-    EARLIEST_DATE,
-    MAX_VICTIMS,
-    NARRATIVE_MAX,
-    SOURCES_MAX,
-    latest_date,
 )
 from incidents.recording import RETURN_REASON_MAX
 
@@ -141,13 +136,6 @@ def version_field() -> fields.Integer:
     )
 
 
-def _incident_date(value: date) -> None:
-    if value > latest_date():
-        raise ma.ValidationError(_("The date cannot be in the future."))
-    if value < EARLIEST_DATE:
-        raise ma.ValidationError(_("The date is before the first peacekeeping mission."))
-
-
 # Errors -------------------------------------------------------------------------------------
 
 
@@ -165,6 +153,9 @@ class ErrorSchema(Schema):
 
 
 class VictimInput(Schema):
+    """A victim's fields. The rules between them are checked knowing the incident's date:
+    by :class:`IncidentInput` for a new incident's victims, by the views otherwise."""
+
     category = vocabulary_field(PERSONNEL_CATEGORY, required=True)
     nationality = country_field(required=True, attribute="nationality_code")
     contributing_country = country_field(
@@ -173,7 +164,7 @@ class VictimInput(Schema):
         attribute="contributing_country_code",
         metadata={"description": "For uniformed personnel only: who contributed their unit."},
     )
-    unit = Text(allow_none=True, load_default=None, validate=at_most(120))
+    unit = Text(allow_none=True, load_default=None, validate=at_most(rules.UNIT_MAX))
     sex = vocabulary_field(SEX, load_default="unknown")
     outcome = vocabulary_field(OUTCOME, required=True)
     date_of_death = fields.Date(
@@ -184,16 +175,9 @@ class VictimInput(Schema):
     name = Text(
         allow_none=True,
         load_default=None,
-        validate=at_most(200),
+        validate=at_most(rules.NAME_MAX),
         metadata={"description": PERSONAL},
     )
-
-    @ma.validates_schema(skip_on_field_errors=False)
-    def _between_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not kwargs.get("partial"):
-            problems = victim_problems(data, incident_date=None)
-            if problems:
-                raise ma.ValidationError(problems)
 
 
 class VictimPatch(VictimInput):
@@ -201,29 +185,9 @@ class VictimPatch(VictimInput):
 
 
 def victim_problems(values: Mapping[str, Any], *, incident_date: date | None) -> Problems:
-    """What is wrong between a victim's fields (keyed by model attribute)."""
-    problems: Problems = {}
-    category = values.get("category")
-    contributing = values.get("contributing_country_code")
-    if category in UNIFORMED_CATEGORIES and not contributing:
-        problems["contributing_country"] = [
-            _("Give the country that contributed this uniformed person's contingent or unit.")
-        ]
-    if category and category not in UNIFORMED_CATEGORIES and contributing:
-        problems["contributing_country"] = [
-            _("Only uniformed personnel have a contributing country.")
-        ]
-    death = values.get("date_of_death")
-    if death is not None:
-        if values.get("outcome") != "killed":
-            problems["date_of_death"] = [
-                _("A date of death is given only for a victim who was killed.")
-            ]
-        elif incident_date is not None and death < incident_date:
-            problems["date_of_death"] = [_("The date of death cannot be before the incident.")]
-        elif death > latest_date():
-            problems["date_of_death"] = [_("The date cannot be in the future.")]
-    return problems
+    """What is wrong between a victim's fields (values keyed by model attribute, problems by
+    API field)."""
+    return dict(rules.victim_problems(values, incident_date=incident_date))
 
 
 class VictimSchema(Schema):
@@ -253,7 +217,10 @@ class IncidentInput(Schema):
         attribute="mission_code",
         metadata={"description": "The mission's acronym; one the user records incidents for."},
     )
-    occurred_on = fields.Date(required=True, validate=_incident_date)
+    occurred_on = fields.Date(
+        required=True,
+        metadata={"description": "Not in the future, nor outside the mission's years."},
+    )
     occurred_time = fields.Time(
         allow_none=True,
         load_default=None,
@@ -267,32 +234,34 @@ class IncidentInput(Schema):
     )
     place = Text(
         required=True,
-        validate=[validate.Length(min=1, error=_l("Name the place.")), at_most(200)],
+        validate=[
+            validate.Length(min=1, error=_l("Name the place.")),
+            at_most(rules.PLACE_MAX),
+        ],
     )
+    # The ranges are checked with the rules between fields; here they are documented.
     latitude = fields.Float(
-        allow_none=True,
-        load_default=None,
-        validate=validate.Range(min=-90, max=90, error=_l("A latitude is between -90 and 90.")),
+        allow_none=True, load_default=None, metadata={"minimum": -90, "maximum": 90}
     )
     longitude = fields.Float(
-        allow_none=True,
-        load_default=None,
-        validate=validate.Range(
-            min=-180, max=180, error=_l("A longitude is between -180 and 180.")
-        ),
+        allow_none=True, load_default=None, metadata={"minimum": -180, "maximum": 180}
     )
     geo_precision = vocabulary_field(GEO_PRECISION, load_default="exact")
     means_of_attack = vocabulary_field(MEANS_OF_ATTACK, required=True)
     attack_context = vocabulary_field(ATTACK_CONTEXT, required=True)
     location_type = vocabulary_field(LOCATION_TYPE, required=True)
     perpetrator_type = vocabulary_field(PERPETRATOR_TYPE, required=True)
-    perpetrator_name = Text(allow_none=True, load_default=None, validate=at_most(200))
-    narrative = Text(load_default="", validate=at_most(NARRATIVE_MAX))
-    sources = Text(load_default="", validate=at_most(SOURCES_MAX))
+    perpetrator_name = Text(
+        allow_none=True, load_default=None, validate=at_most(rules.PERPETRATOR_NAME_MAX)
+    )
+    narrative = Text(load_default="", validate=at_most(rules.NARRATIVE_MAX))
+    sources = Text(load_default="", validate=at_most(rules.SOURCES_MAX))
     victims = fields.List(
         fields.Nested(VictimInput),
         load_default=list,
-        validate=validate.Length(max=MAX_VICTIMS, error=_l("At most {max} victims per incident.")),
+        validate=validate.Length(
+            max=rules.MAX_VICTIMS, error=_l("At most {max} victims per incident.")
+        ),
     )
 
     @ma.validates_schema(skip_on_field_errors=False)
@@ -314,15 +283,14 @@ class IncidentPatch(IncidentInput):
 
 
 def incident_problems(values: Mapping[str, Any]) -> Problems:
-    """What is wrong between an incident's fields (keyed by model attribute)."""
-    problems: Problems = {}
-    if values.get("occurred_time") is not None and values.get("date_precision") != "exact":
-        problems["occurred_time"] = [_("A time is given only with an exact date and time.")]
-    latitude, longitude = values.get("latitude"), values.get("longitude")
-    if latitude is None and longitude is not None:
-        problems["latitude"] = [_("Give the latitude with the longitude.")]
-    if longitude is None and latitude is not None:
-        problems["longitude"] = [_("Give the longitude with the latitude.")]
+    """What is wrong between an incident's fields, its victims' included, and with its
+    mission (values keyed by model attribute, problems by API field).
+
+    Whether the mission exists and the user may record for it is the view's to check.
+    """
+    code = values.get("mission_code")
+    mission = db.session().get(Mission, code) if isinstance(code, str) and code else None
+    problems: Problems = dict(rules.incident_problems(values, mission=mission))
     victims: Problems = {}
     for number, victim in enumerate(values.get("victims") or []):
         found = victim_problems(victim, incident_date=values.get("occurred_on"))
