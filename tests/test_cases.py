@@ -7,6 +7,7 @@ The incident of these tests is a validated MINUSMA incident in Mali (the host St
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -463,7 +464,11 @@ def test_a_mission_officer_soft_deletes_an_event_and_the_stage_follows(
         token = csrf_token(client.get(f"/cases/{case.id}").text)
         assert client.post(path, data={"csrf_token": token}).status_code == status
     login_as("mission", missions=("MINUSMA",))
-    token = csrf_token(client.get(f"/cases/{case.id}").text)
+    page = client.get(f"/cases/{case.id}").text
+    # The button is behind a disclosure, asked twice.
+    assert re.search(rf'<details class="confirm-delete">\s*<summary>Delete…</summary>\s*'
+                     rf'<form method="post" action="{path}">', page)  # fmt: skip
+    token = csrf_token(page)
     assert client.post(path, data={"csrf_token": token}).status_code == 302
     db.refresh(last)
     db.refresh(case)

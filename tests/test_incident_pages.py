@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -222,3 +223,18 @@ def test_deletion_is_soft_and_an_admin_undoes_it(
     assert "MINUSMA-2021-0001" in trash
     client.post(f"/incidents/{incident_id}/undelete", data={"csrf_token": csrf_token(trash)})
     assert client.get(f"/incidents/{incident_id}").status_code == 200
+
+
+def test_deleting_is_asked_twice(
+    client: FlaskClient, login_as: LoginAs, incidents: dict[str, Incident]
+) -> None:
+    """The delete button shows only once its disclosure is opened: one click deletes nothing."""
+    login_as("mission", missions=("MINUSMA",))
+    incident_id = incidents["mali"].id
+    page = client.get(f"/incidents/{incident_id}").text
+    disclosure = re.search(r'<details class="confirm-delete">(.*?)</details>', page, re.S)
+    assert disclosure is not None
+    assert f'action="/incidents/{incident_id}/delete"' in disclosure.group(1)
+    assert "<summary>Delete this incident…</summary>" in disclosure.group(1)
+    outside = page.replace(disclosure.group(0), "")
+    assert "/delete" not in outside
