@@ -2,6 +2,9 @@
 
 Changing, removing or inserting an entry breaks the chain at that point, which
 :func:`verify_chain` finds. The database also refuses UPDATE and DELETE on the table.
+Removing the newest entries leaves a shorter chain that still holds; a head hash kept
+outside the database (``audit verify`` prints it) catches that: the entry bearing it
+must still be there.
 Nothing secret is ever written here: callers pass identifiers and counts, not passwords,
 codes or tokens.
 """
@@ -84,23 +87,46 @@ def record(
 
 @dataclass(frozen=True)
 class ChainBreak:
-    event_id: int
+    event_id: int | None  # None: the break is not at one entry
     reason: str
 
     def __str__(self) -> str:
+        if self.event_id is None:
+            return self.reason
         return f"audit entry {self.event_id}: {self.reason}"
 
 
-def verify_chain(db: Session) -> ChainBreak | None:
-    """The first entry where the chain is broken, or None when the whole trail holds."""
+@dataclass(frozen=True)
+class ChainHead:
+    event_id: int
+    hash: str
+
+
+def verify_chain(db: Session, head: str | None = None) -> ChainBreak | None:
+    """The first entry where the chain is broken, or None when the whole trail holds.
+
+    With ``head``, a hash the trail once ended with, the entry bearing it must be there.
+    """
     expected_prev = GENESIS
+    head_seen = head is None
     for event in _in_order(db):
         if event.prev_hash != expected_prev:
             return ChainBreak(event.id, "does not follow the entry before it (removed or inserted)")
         if entry_hash(event.prev_hash, event) != event.hash:
             return ChainBreak(event.id, "its content was altered")
         expected_prev = event.hash
+        head_seen = head_seen or event.hash == head
+    if not head_seen:
+        return ChainBreak(None, f"no entry has the hash {head}: the newest entries were removed")
     return None
+
+
+def chain_head(db: Session) -> ChainHead | None:
+    """The newest entry's id and hash, to keep outside the database; None for no entry."""
+    newest = db.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return None if newest is None else ChainHead(newest.id, newest.hash)
 
 
 def _in_order(db: Session) -> Iterator[AuditEvent]:

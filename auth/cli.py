@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from auth import accounts, tokens
-from auth.audit import verify_chain
+from auth.audit import chain_head, verify_chain
 from auth.models import ApiToken, User
 from capdb import db
 from capdb.config import current_config
@@ -192,10 +192,22 @@ def revoke_token(token_id: int) -> None:
 
 
 @audit_cli.command("verify")
-def verify() -> None:
+@click.option(
+    "--head",
+    metavar="HASH",
+    help="A head hash printed by an earlier run: fails if that entry is gone.",
+)
+def verify(head: str | None) -> None:
     """Check that no audit entry was altered, removed or inserted."""
     with db.database().sessionmaker() as session:
-        broken = verify_chain(session)
+        broken = verify_chain(session, head=head)
+        newest = chain_head(session)
     if broken is not None:
         raise click.ClickException(f"the audit trail is broken at {broken}")
     click.echo("The audit trail is intact.")
+    if newest is not None:
+        click.echo(
+            f"Its newest entry is {newest.event_id}, with the head hash {newest.hash}. Keep that"
+            " hash outside capdb: `audit verify --head HASH` later proves that no entry up to"
+            " it was removed."
+        )

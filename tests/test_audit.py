@@ -206,6 +206,24 @@ def test_audit_verify_fails_and_names_the_entry_after_a_removed_one(
     assert f"audit entry {third.id}:" in result.output
 
 
+def test_a_kept_head_hash_catches_the_newest_entries_removed(
+    db: Session, cli: FlaskCliRunner
+) -> None:
+    _, second, third = three_entries(db)
+    result = cli.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert f"newest entry is {third.id}, with the head hash {third.hash}." in result.output
+    assert cli.invoke(args=["audit", "verify", "--head", third.hash]).exit_code == 0
+    # Removing the newest entry leaves a chain that holds on its own...
+    tamper(db, events.delete().where(events.c.id == third.id))
+    assert cli.invoke(args=["audit", "verify"]).exit_code == 0
+    # ...but not against the head hash kept from before.
+    result = cli.invoke(args=["audit", "verify", "--head", third.hash])
+    assert result.exit_code == 1
+    assert f"no entry has the hash {third.hash}" in result.output
+    assert cli.invoke(args=["audit", "verify", "--head", second.hash]).exit_code == 0
+
+
 # The administrators' page
 
 
