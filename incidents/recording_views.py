@@ -6,7 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -135,8 +144,15 @@ def render_form(
         stale_fields=form.describe(stale.fields) if stale else [],
         stale_victims=describe_victims(stale.victims) if stale else [],
         tile_url=current_config().tile_url,
+        borders_url=_borders_url(),
     )
     return page, status
+
+
+def _borders_url() -> str | None:
+    """Where the point picker gets country borders, when the map feature serves them."""
+    endpoint = "maps.boundaries"
+    return url_for(endpoint) if endpoint in current_app.view_functions else None
 
 
 def describe_victims(changes: list[recording.ChangedVictim]) -> list[tuple[str, str]]:

@@ -2,10 +2,11 @@
  * A point picker for a pair of latitude and longitude inputs.
  *
  * Markup: <div data-point-picker data-latitude="ID" data-longitude="ID" hidden>, with an
- * optional data-tile-url. Clicking the map fills the inputs; typing in them moves the
- * marker. Without a tile URL nothing is fetched from anywhere: the map shows a grid of
- * meridians and parallels and a scale. The form works the same without this script; the
- * map stays hidden then.
+ * optional data-tile-url and data-borders-url. Clicking the map fills the inputs; typing in
+ * them moves the marker. Without a tile URL no other host is asked for anything: the map
+ * shows country borders from capdb itself (data-borders-url, finer as one zooms in), a
+ * grid of meridians and parallels, and a scale. The form works the same without this
+ * script; the map stays hidden then.
  */
 (function () {
   "use strict";
@@ -18,6 +19,7 @@
   var STEPS = [30, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001];
   var GRID = { color: "#8a949e", weight: 1, opacity: 0.6, interactive: false };
   var MARKER = { radius: 7, color: "#a4161a", weight: 2, fillColor: "#a4161a", fillOpacity: 0.5 };
+  var BORDERS = { color: "#52606d", weight: 1, fill: false, interactive: false };
 
   function degrees(input, limit) {
     var text = input.value.trim();
@@ -57,6 +59,45 @@
     }
   }
 
+  function band(zoom) {
+    // The zoom bands of the stored border geometries (maps.map_data).
+    return zoom <= 3 ? "low" : zoom <= 7 ? "mid" : "high";
+  }
+
+  function showBorders(map, url, layer) {
+    var shown = null;
+    var pending = null;
+    function refresh() {
+      var zoom = map.getZoom();
+      var wanted = band(zoom);
+      if (wanted === "low" && shown === "low") {
+        return;
+      }
+      var query = "level=admin0&zoom=" + zoom;
+      if (wanted !== "low") {
+        var b = map.getBounds();
+        query += "&bbox=" + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+          .map(function (value) { return value.toFixed(4); }).join(",");
+      }
+      if (pending) {
+        pending.abort();
+      }
+      pending = new AbortController();
+      fetch(url + "?" + query, { credentials: "same-origin", signal: pending.signal })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) {
+            return;
+          }
+          shown = wanted;
+          layer.clearLayers();
+          L.geoJSON(data, { style: BORDERS, interactive: false }).addTo(layer);
+        })
+        .catch(function () { /* borders are a help; the picker works without them */ });
+    }
+    map.on("moveend", refresh);
+  }
+
   function setUp(element) {
     var latInput = document.getElementById(element.getAttribute("data-latitude"));
     var lonInput = document.getElementById(element.getAttribute("data-longitude"));
@@ -71,6 +112,10 @@
     } else {
       var grid = L.layerGroup().addTo(map);
       map.on("moveend", function () { drawGrid(map, grid); });
+      var bordersUrl = element.getAttribute("data-borders-url");
+      if (bordersUrl) {
+        showBorders(map, bordersUrl, L.layerGroup().addTo(map));
+      }
     }
     L.control.scale().addTo(map);
 
