@@ -69,7 +69,7 @@ from incidents.recording import (
     VictimFields,
     VictimRow,
 )
-from incidents.rules import MAX_VICTIMS as MAX_VICTIMS  # the API's victims read it here
+from incidents.rules import MAX_VICTIMS
 
 # A point or a comma as the decimal mark: French keyboards type "18,44".
 DEGREES = re.compile(r"[+-]?(\d{1,3}([.,]\d{0,12})?|[.,]\d{1,12})")

@@ -2,9 +2,9 @@
 
 The file holds one row per incident, its victims in the same row in the columns
 ``victim1_category`` ... ``victim10_name`` (more victims in ``victim11_...`` and so on, up
-to :data:`MAX_VICTIMS`). A column is found by its header, in English or in French, or by
-its key; a vocabulary cell takes the code or the label in either language, a country cell
-the ISO alpha-3 code or the name in either language.
+to :data:`MAX_VICTIM_COLUMNS`). A column is found by its header, in English or in French,
+or by its key; a vocabulary cell takes the code or the label in either language, a country
+cell the ISO alpha-3 code or the name in either language.
 
 Every row is checked before anything is written, each cell here and the rules between
 fields in :mod:`incidents.rules`, as the incident form and the API check theirs;
@@ -64,7 +64,7 @@ from incidents.recording import IncidentFields, VictimFields, missions_for, next
 from incidents.signals import incidents_saved
 
 TEMPLATE_VICTIMS = 10
-MAX_VICTIMS = 30
+MAX_VICTIM_COLUMNS = 30
 MAX_ROWS = 50_000
 BATCH = 2_000
 PROGRESS_STEP = 100
@@ -157,7 +157,11 @@ def header_key(text: str) -> str:
 def _known_headers() -> dict[str, Column]:
     columns = [
         *INCIDENT_COLUMNS,
-        *(victim_column(n, name) for n in range(1, MAX_VICTIMS + 1) for name in VICTIM_FIELDS),
+        *(
+            victim_column(n, name)
+            for n in range(1, MAX_VICTIM_COLUMNS + 1)
+            for name in VICTIM_FIELDS
+        ),
     ]
     return {header_key(text): c for c in columns for text in (c.key, c.en, c.fr)}
 
@@ -954,7 +958,7 @@ def _write_instructions(sheet: Any, locale: str) -> None:
           "Required columns: %(columns)s.", columns=required),
         _("Victims are in the same row: up to %(count)d in the columns “%(example)s” and "
           "following; add columns numbered 11 to %(max)d for more.",
-          count=TEMPLATE_VICTIMS, example=victim, max=MAX_VICTIMS),
+          count=TEMPLATE_VICTIMS, example=victim, max=MAX_VICTIM_COLUMNS),
         _("Choose values from the drop-down lists. The code or the label in English or in "
           "French is accepted too; countries by name or by ISO alpha-3 code."),
         _("Dates as YYYY-MM-DD; a time as HH:MM, only when the date is exact."),

@@ -604,7 +604,7 @@ def test_every_label_names_one_term_of_its_vocabulary() -> None:
 
 
 def test_headers_in_either_language_name_one_column() -> None:
-    for column in importing.template_columns(importing.MAX_VICTIMS):
+    for column in importing.template_columns(importing.MAX_VICTIM_COLUMNS):
         for text in (column.key, column.en, column.fr):
             assert importing._known_headers()[importing.header_key(text)] == column
 

@@ -26,8 +26,8 @@ from incidents.api.schemas import (
     VictimSchema,
     victim_problems,
 )
-from incidents.forms import MAX_VICTIMS
 from incidents.models import Incident, Victim
+from incidents.rules import MAX_VICTIMS
 
 blp = api_blueprint("api_victims", __name__, "Victims of incidents; names only where allowed.")
 
