@@ -102,31 +102,39 @@ class ChainHead:
     hash: str
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    broken: ChainBreak | None
+    newest: ChainHead | None  # the last entry checked; None for an empty trail
+
+
 def verify_chain(db: Session, head: str | None = None) -> ChainBreak | None:
     """The first entry where the chain is broken, or None when the whole trail holds.
 
     With ``head``, a hash the trail once ended with, the entry bearing it must be there.
     """
+    return check_chain(db, head).broken
+
+
+def check_chain(db: Session, head: str | None = None) -> ChainCheck:
+    """:func:`verify_chain`, and the newest entry it checked, whose hash is the one to
+    keep outside the database."""
     expected_prev = GENESIS
     head_seen = head is None
+    newest: ChainHead | None = None
     for event in _in_order(db):
         if event.prev_hash != expected_prev:
-            return ChainBreak(event.id, "does not follow the entry before it (removed or inserted)")
+            reason = "does not follow the entry before it (removed or inserted)"
+            return ChainCheck(ChainBreak(event.id, reason), newest)
         if entry_hash(event.prev_hash, event) != event.hash:
-            return ChainBreak(event.id, "its content was altered")
+            return ChainCheck(ChainBreak(event.id, "its content was altered"), newest)
         expected_prev = event.hash
         head_seen = head_seen or event.hash == head
+        newest = ChainHead(event.id, event.hash)
     if not head_seen:
-        return ChainBreak(None, f"no entry has the hash {head}: the newest entries were removed")
-    return None
-
-
-def chain_head(db: Session) -> ChainHead | None:
-    """The newest entry's id and hash, to keep outside the database; None for no entry."""
-    newest = db.execute(
-        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    return None if newest is None else ChainHead(newest.id, newest.hash)
+        reason = f"no entry has the hash {head}: the newest entries were removed"
+        return ChainCheck(ChainBreak(None, reason), newest)
+    return ChainCheck(None, newest)
 
 
 def _in_order(db: Session) -> Iterator[AuditEvent]:

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from auth import accounts, tokens
-from auth.audit import chain_head, verify_chain
+from auth.audit import check_chain
 from auth.models import ApiToken, User
 from capdb import db
 from capdb.config import current_config
@@ -200,12 +200,11 @@ def revoke_token(token_id: int) -> None:
 def verify(head: str | None) -> None:
     """Check that no audit entry was altered, removed or inserted."""
     with db.database().sessionmaker() as session:
-        broken = verify_chain(session, head=head)
-        newest = chain_head(session)
-    if broken is not None:
-        raise click.ClickException(f"the audit trail is broken at {broken}")
+        check = check_chain(session, head=head)
+    if check.broken is not None:
+        raise click.ClickException(f"the audit trail is broken: {check.broken}")
     click.echo("The audit trail is intact.")
-    if newest is not None:
+    if (newest := check.newest) is not None:
         click.echo(
             f"Its newest entry is {newest.event_id}, with the head hash {newest.hash}. Keep that"
             " hash outside capdb: `audit verify --head HASH` later proves that no entry up to"

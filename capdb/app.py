@@ -114,6 +114,8 @@ def register_features(app: Flask) -> None:
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
     api.init_app(app, features=(maps_api_bp,))
+    # The incident form's point picker draws the map's country borders.
+    app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
     for group in (

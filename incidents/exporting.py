@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.models import User
 from capdb.clock import now
+from capdb.downloads import attachment
 from capdb.reference import Country
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
@@ -353,18 +355,16 @@ def response(db: Session, request: ExportRequest, export_format: str) -> Respons
     temporary file, with flat memory, then sent from it; nothing is left on disk once sent.
     """
     record(db, request, export_format, count(db, request))
-    media_type = MEDIA_TYPES[export_format]
-    sent: Response
-    if export_format == "csv":
-        sent = Response(stream_with_context(csv_chunks(db, request)), mimetype=media_type)
-    elif export_format == "geojson":
-        sent = Response(stream_with_context(geojson_chunks(db, request)), mimetype=media_type)
-    else:
-        written = _xlsx_file(db, request) if export_format == "xlsx" else _gpkg_file(db, request)
-        sent = Response(_file_chunks(written), mimetype=media_type)
     filename = f"incidents-{now().date().isoformat()}.{export_format}"
-    sent.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    sent.headers["Cache-Control"] = "no-store"
+    media_type = MEDIA_TYPES[export_format]
+    if export_format in ("csv", "geojson"):
+        chunks = csv_chunks if export_format == "csv" else geojson_chunks
+        return attachment(stream_with_context(chunks(db, request)), media_type, filename)
+    written = _xlsx_file(db, request) if export_format == "xlsx" else _gpkg_file(db, request)
+    sent = attachment(_file_chunks(written), media_type, filename)
+    sent.content_length = os.fstat(written.fileno()).st_size
+    # Closed here too, should the body never be read (a HEAD request, a client gone).
+    sent.call_on_close(written.close)
     return sent
 
 

@@ -150,9 +150,10 @@ def render_form(
 
 
 def _borders_url() -> str | None:
-    """Where the point picker gets country borders, when the map feature serves them."""
-    endpoint = "maps.boundaries"
-    return url_for(endpoint) if endpoint in current_app.view_functions else None
+    """Where the point picker gets country borders: the endpoint the application names
+    (the map's, set by the composition root), if any."""
+    endpoint: str | None = current_app.extensions.get("capdb.borders_endpoint")
+    return url_for(endpoint) if endpoint else None
 
 
 def describe_victims(changes: list[recording.ChangedVictim]) -> list[tuple[str, str]]:

@@ -84,8 +84,8 @@ def date_problem(day: date, mission: Mission | None, *, latest: date | None = No
 
 
 def time_problem(occurred_time: time | None, date_precision: str | None) -> str | None:
-    """A time only with an exact date and time."""
-    if occurred_time is not None and date_precision != "exact":
+    """A time only with an exact date and time (no judgement on a precision refused)."""
+    if occurred_time is not None and date_precision not in (None, "exact"):
         return str(_("A time is given only with an exact date and time."))
     return None
 
@@ -155,8 +155,9 @@ def contributing_country_problem(category: str | None, contributing: str | None)
 def date_of_death_problem(
     death: date, outcome: str | None, *, incident_date: date | None, latest: date | None = None
 ) -> str | None:
-    """Only for a victim who was killed, not before the incident nor in the future."""
-    if outcome != "killed":
+    """Only for a victim who was killed (no judgement on an outcome refused), not before
+    the incident nor in the future."""
+    if outcome not in (None, "killed"):
         return str(_("A date of death is given only for a victim who was killed."))
     if incident_date is not None and death < incident_date:
         return str(_("The date of death cannot be before the incident."))

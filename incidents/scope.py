@@ -34,9 +34,10 @@ Condition = sa.ColumnElement[bool]
 
 def concerns(state: str) -> Condition:
     """Incidents that concern the State, as the spec defines it."""
-    # Uncorrelated subqueries, each run once per query and probed per incident (PostgreSQL's
-    # hashed subplan), rather than once per incident; and never correlated to a query that
-    # joins victims or hosts itself, which keeps its own rows apart from these.
+    # Uncorrelated subqueries: PostgreSQL runs each once per query and probes its result per
+    # incident (a hashed subplan, while the set fits in work_mem), rather than once per
+    # incident; and never correlated to a query that joins victims or hosts itself, which
+    # keeps its own rows apart from these.
     missions_hosted = (
         sa.select(mission_hosts.c.mission_code)
         .where(mission_hosts.c.country_code == state)

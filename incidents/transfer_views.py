@@ -33,6 +33,7 @@ from auth.access import roles_required
 from auth.models import User
 from capdb import db
 from capdb.config import LOCALES, current_config
+from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents import dossier, exporting, importing
 from incidents.cases import MAX_ID
@@ -210,18 +211,6 @@ def export(export_format: str) -> BaseResponse:
         return Response("\n".join(lines) + "\n", status=400, mimetype="text/plain")
     wanted = exporting.ExportRequest(user, filters, sort, current_locale())
     return exporting.response(session, wanted, export_format)
-
-
-def no_store(response: BaseResponse, filename: str) -> BaseResponse:
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def attachment(data: str | bytes, media_type: str, filename: str) -> Response:
-    response = Response(data, mimetype=media_type)
-    no_store(response, filename)
-    return response
 
 
 # Dossiers -----------------------------------------------------------------------------------

@@ -5,11 +5,10 @@ Every figure starts from the incidents the viewer may see that match the shared 
 SQL; nothing is filtered in Python. Python only pivots, sums and takes medians of rows
 the database already scoped.
 
-The scope conditions correlate to the base ``incidents``, ``victims`` and
-``case_incidents`` tables. The queries here therefore read the scoped incidents as a
-derived table and join aliases of the other tables: joining the base ``victims`` table
-next to a scope condition would make its ``EXISTS`` test the joined victim instead of
-any victim of the incident.
+The scope conditions refer to the base ``incidents`` and ``case_incidents`` tables (a
+case is visible through an ``EXISTS`` over its links). The queries here therefore read
+the scoped incidents as a derived table and join aliases of the other tables, so that no
+join of theirs is mistaken for the table a scope condition tests.
 
 The justice ladder
 ------------------
@@ -194,9 +193,10 @@ def _cases_of(scoped: sa.Subquery, user: User) -> tuple[sa.FromClause, sa.Select
     return links, joined
 
 
-def _stage_progress() -> sa.Subquery:
-    """Per case, the highest step its validated events prove, and the first day of each
-    timed step (at or beyond it): one pass over the events, grouped by case.
+def _stage_progress(cases: sa.Select[Any]) -> sa.Subquery:
+    """Per case of ``cases`` (a query of case ids), the highest step its validated events
+    prove, and the first day of each timed step (at or beyond it): one pass over those
+    cases' events, grouped by case.
 
     The ladder is joined as a small table, so that each event's step is looked up once
     rather than worked out again for each figure drawn from it.
@@ -217,18 +217,19 @@ def _stage_progress() -> sa.Subquery:
     return (
         sa.select(events.case_id, sa.func.max(ladder.c.step).label("step"), *firsts)
         .join(ladder, ladder.c.stage == events.stage)
+        .where(events.case_id.in_(cases))
         .where(events.review_status == "validated", events.deleted_at.is_(None))
         .group_by(events.case_id)
         .subquery("progress")
     )
 
 
-def _case_starts(user: User) -> sa.Subquery:
-    """Per case, the day it started: its earliest incident the viewer sees."""
+def _case_starts(user: User, cases: sa.Select[Any]) -> sa.Subquery:
+    """Per case of ``cases``, the day it started: its earliest incident the viewer sees."""
     return (
         sa.select(case_incidents.c.case_id, sa.func.min(Incident.occurred_on).label("started_on"))
         .join(Incident, Incident.id == case_incidents.c.incident_id)
-        .where(visible_incidents(user))
+        .where(case_incidents.c.case_id.in_(cases), visible_incidents(user))
         .group_by(case_incidents.c.case_id)
         .subquery("starts")
     )
@@ -420,7 +421,14 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
     """
     scoped = _scoped(user, filters, Incident.id, Incident.country_code)
     _links, joined = _cases_of(scoped, user)
-    progress, starts = _stage_progress(), _case_starts(user)
+    # The cases linked to the scoped incidents: only theirs are aggregated.
+    linked = sa.alias(case_incidents, name="linked")
+    cases = (
+        sa.select(linked.c.case_id)
+        .join(scoped, scoped.c.id == linked.c.incident_id)
+        .correlate(None)
+    )
+    progress, starts = _stage_progress(cases), _case_starts(user, cases)
     query = (
         joined.add_columns(
             JudicialCase.id,
@@ -442,14 +450,13 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
         incidents[row[0]].add(row[1])
         countries[row[0]].add(row[2])
         own[row[0]] = row
-    steps = {int(step): step for step in Step}
     return [
         CaseProgress(
             case_id=case_id,
             incidents=frozenset(incidents[case_id]),
             countries=frozenset(countries[case_id]),
             started_on=row[3],
-            step=steps[row[4]],
+            step=Step(row[4]),
             first_on={timed: day for timed, day in zip(TIMED_STEPS, row[5:], strict=True) if day},
         )
         for case_id, row in own.items()

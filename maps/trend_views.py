@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from capdb import db
 from capdb.clock import now
+from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents.filters import IncidentFilters
 from incidents.views import filter_choices, viewer
@@ -79,7 +80,7 @@ def figure_download(name: str) -> Response:
         target_id=name,
         detail={"format": "csv", "filters": query_args(filters, period)},
     )
-    return attachment(figure_csv(figure).encode(), "text/csv; charset=utf-8", f"capdb-{name}.csv")
+    return attachment(figure_csv(figure).encode(), "text/csv", f"capdb-{name}.csv")
 
 
 @bp.get("/report.pdf")
@@ -107,13 +108,6 @@ def report_pdf() -> Response:
         detail={"format": "pdf", "filters": query_args(filters, period)},
     )
     return attachment(pdf, "application/pdf", f"capdb-report-{today.isoformat()}.pdf")
-
-
-def attachment(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, content_type=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def invalid_filter(errors: dict[str, str]) -> Response:

@@ -72,7 +72,7 @@ def test_the_latest_date_is_today_somewhere_on_earth() -> None:
         (time(14, 30), "exact", False),
         (time(0, 0), "day", True),
         (time(14, 30), "month", True),
-        (time(14, 30), None, True),  # the precision is missing or unreadable
+        (time(14, 30), None, False),  # the precision is refused on its own; no second reason
     ],
 )
 def test_a_time_only_with_an_exact_date(
@@ -163,7 +163,7 @@ def test_uniformed_personnel_and_only_they_have_a_contributing_country(
             "injured",
             "A date of death is given only for a victim who was killed.",
         ),
-        (date(2021, 3, 14), None, "A date of death is given only for a victim who was killed."),
+        (date(2021, 3, 14), None, None),  # the outcome is refused on its own; no second reason
         (date(2021, 3, 13), "killed", "The date of death cannot be before the incident."),
         (TODAY + timedelta(days=1), "killed", "The date cannot be in the future."),
     ],

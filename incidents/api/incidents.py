@@ -19,7 +19,7 @@ from auth.access import roles_required
 from auth.models import User
 from capdb.clock import now
 from capdb.reference import Mission
-from incidents import recording
+from incidents import recording, rules
 from incidents.api import resources
 from incidents.api.access import ID, session, viewer, with_incident
 from incidents.api.blueprint import api_blueprint
@@ -137,11 +137,10 @@ def incident_fields(db: Session, user: User, values: dict[str, Any]) -> Incident
     mission: Mission | None = missions.get(values["mission_code"])
     if mission is None:
         abort(422, errors={"mission": [_("You cannot record incidents for this mission.")]})
-    if not values.get("country_code"):
-        if not mission.hosts:
-            abort(422, errors={"country": [_("Choose the country where it happened.")]})
-        values = values | {"country_code": mission.hosts[0].code}
-    chosen = {name: values[name] for name in INCIDENT_FIELDS}
+    country = rules.country_where(values.get("country_code"), mission)
+    if country is None:
+        abort(422, errors={"country": [_("Choose the country where it happened.")]})
+    chosen = {name: values[name] for name in INCIDENT_FIELDS} | {"country_code": country}
     chosen["perpetrator_name"] = chosen["perpetrator_name"] or None
     return IncidentFields(**chosen)
 

@@ -15,6 +15,7 @@ and all, for viewers the access rule does not let see it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from typing import Any
 
@@ -390,7 +391,8 @@ class FilterQuery(Schema):
         return {"filters": filters, **{k: v for k, v in data.items() if k not in _FILTER_FIELDS}}
 
 
-_FILTER_FIELDS = frozenset(FilterQuery._declared_fields)
+# The query arguments IncidentFilters reads; FilterQuery declares one field for each.
+_FILTER_FIELDS = frozenset(field.name for field in dataclass_fields(IncidentFilters))
 
 
 def _filter_args(data: Mapping[str, Any]) -> dict[str, str]:

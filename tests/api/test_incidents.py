@@ -3,6 +3,7 @@ editing under the form's rules; soft deletion; the workflow; the GeoJSON."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent
+from incidents.api.schemas import FilterQuery
+from incidents.filters import IncidentFilters
 from incidents.models import Incident
 from tests.api.conftest import ApiAs, ApiClient, World, errors_of, incident_body
 from tests.factories import IncidentFactory
@@ -400,3 +403,7 @@ def test_the_geojson_is_scoped_filtered_and_without_names(
 
 def references_in(collection: Any) -> set[int]:
     return {feature["id"] for feature in collection["features"]}
+
+
+def test_the_api_query_takes_every_filter_of_the_list() -> None:
+    assert {f.name for f in fields(IncidentFilters)} == set(FilterQuery().fields)

@@ -26,13 +26,17 @@ SWEEPERS = [
 ]
 
 
+# Routes with an argument that names no record: a file format, a figure.
+NOT_RECORDS = {"api_exports.export", "api_stats.one_figure"}
+
+
 def api_rules(app: Flask) -> list[Rule]:
-    """The API's routes naming a record (the others name a format or a figure)."""
+    """The API's routes naming a record."""
     return sorted(
         (
             r
             for r in app.url_map.iter_rules()
-            if r.rule.startswith(API) and any(a.endswith("_id") for a in r.arguments)
+            if r.rule.startswith(API) and r.arguments and r.endpoint not in NOT_RECORDS
         ),
         key=lambda r: r.rule,
     )

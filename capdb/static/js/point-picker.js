@@ -70,6 +70,11 @@
     function refresh() {
       var zoom = map.getZoom();
       var wanted = band(zoom);
+      if (pending) {
+        // A slower answer for an earlier view must not replace what this view shows.
+        pending.abort();
+        pending = null;
+      }
       if (wanted === "low" && shown === "low") {
         return;
       }
@@ -78,9 +83,6 @@
         var b = map.getBounds();
         query += "&bbox=" + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
           .map(function (value) { return value.toFixed(4); }).join(",");
-      }
-      if (pending) {
-        pending.abort();
       }
       pending = new AbortController();
       fetch(url + "?" + query, { credentials: "same-origin", signal: pending.signal })
