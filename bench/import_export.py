@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from openpyxl import Workbook
-from scratch import scratch_app, signed_in_client
+from scratch import scratch_app, settle, signed_in_client
 
 from auth.models import User
 from capdb.app import create_app
@@ -167,11 +167,9 @@ def main() -> None:
         with app.extensions["capdb.db"].sessionmaker.begin() as session:
             seed_demo(session, args.incidents - args.rows, 2589)
         data = import_file(args.rows)
-        with app.extensions["capdb.db"].engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+        settle(app)
         time_import(app, data)
-        with app.extensions["capdb.db"].engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+        settle(app)
         print(f"exports of all {args.incidents} incidents, each in a fresh process (budget:"
               " streamed, peak under 200 MB):")  # fmt: skip
         for export_format in args.formats:

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from scratch import scratch_app, signed_in_client
+from scratch import scratch_app, settle, signed_in_client
 
 from auth.models import User
 from incidents.demo import seed_demo
@@ -58,8 +58,7 @@ def main() -> None:
     with scratch_app(SCHEMA) as app:
         with app.extensions["capdb.db"].sessionmaker.begin() as session:
             seed_demo(session, args.incidents, 2589)
-        with app.extensions["capdb.db"].engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+        settle(app)
         print(f"{args.incidents} incidents; median of {REPEATS} requests each")
         header = ("scenario", "page ms", "SQL ms", "ratio", "page KB", "gzip KB")
         print("{:36} {:>8} {:>7} {:>6} {:>8} {:>8}".format(*header))

@@ -24,7 +24,7 @@ import folium
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from scratch import scratch_app, signed_in_client
+from scratch import scratch_app, settle, signed_in_client
 
 from incidents.demo import seed_demo
 from incidents.models import Incident
@@ -76,8 +76,7 @@ def main() -> None:
             report = load_default(session)
         print(f"{report.loaded} countries loaded and {report.assigned.changed} incidents flagged"
               f" or assigned in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        with app.extensions["capdb.db"].engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+        settle(app)
         world_view(app)
         page_weight(app)
         naive_folium(app, args.incidents)
