@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from capdb.i18n import current_locale
@@ -26,7 +27,9 @@ SUMMARY_FIGURES = ("incidents", "fatalities", "injured", "abducted", "cases", "c
 
 class StatsQuery(FilterQuery):
     period = fields.String(
-        validate=validate.OneOf([p.value for p in Period]),
+        validate=validate.OneOf(
+            [p.value for p in Period], error=_l("Choose one of the listed values.")
+        ),
         metadata={"description": "Count by month or by year. Default: months for a span of "
                   "up to two years, years otherwise."},
     )  # fmt: skip

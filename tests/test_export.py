@@ -87,8 +87,12 @@ def references_in(export_format: str, data: bytes, tmp_path: Path) -> list[str]:
     path = tmp_path / f"export.{export_format}"
     path.write_bytes(data)
     if export_format == "xlsx":
-        sheet = load_workbook(path, read_only=True)["Incidents"]
-        return [str(row[0]) for row in sheet.iter_rows(min_row=2, values_only=True)]
+        workbook = load_workbook(path, read_only=True)  # holds the file open until closed
+        try:
+            rows = workbook["Incidents"].iter_rows(min_row=2, values_only=True)
+            return [str(row[0]) for row in rows]
+        finally:
+            workbook.close()
     return list(gpd.read_file(path)["Reference"])
 
 
