@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from scratch import scratch_app, settle, signed_in_client
+from scratch import median_ms, scratch_app, settle, signed_in_client
 
 from auth.models import User
 from incidents.demo import seed_demo
@@ -39,16 +36,6 @@ SCENARIOS: list[tuple[str, str, dict[str, str]]] = [
     ),
     ("MINUSMA officer, text search", "minusma@capdb.example", {"q": "Gao"}),
 ]  # fmt: skip
-
-
-def median_ms(action: Callable[[], object]) -> float:
-    action()  # warm caches and connections
-    timings = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def main() -> None:
@@ -80,7 +67,7 @@ def measure(app: Flask, email: str, filters: dict[str, str]) -> tuple[float, flo
         assert response.status_code == 200, response.status_code
         return response.data
 
-    page_ms = median_ms(request)
+    page_ms = median_ms(request, REPEATS)
     with app.test_request_context(), app.extensions["capdb.db"].sessionmaker() as session:
         user = session.scalars(sa.select(User).where(User.email == email)).one()
         parsed, errors = IncidentFilters.parse(session, filters)
@@ -88,7 +75,7 @@ def measure(app: Flask, email: str, filters: dict[str, str]) -> tuple[float, flo
         statement, parameters = page_statement(session, scoped_incidents(user, parsed))
     with app.extensions["capdb.db"].engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        sql_ms = median_ms(lambda: cursor.execute(statement, parameters).fetchall())
+        sql_ms = median_ms(lambda: cursor.execute(statement, parameters).fetchall(), REPEATS)
     return page_ms, sql_ms, request()
 
 

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import statistics
 import time
-from collections.abc import Callable
 
 import folium
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from scratch import scratch_app, settle, signed_in_client
+from scratch import median_ms, scratch_app, settle, signed_in_client
 
 from incidents.demo import seed_demo
 from incidents.models import Incident
@@ -45,16 +43,6 @@ LAYERS = {
     "choropleth": "/maps/data/choropleth?" + WORLD,
     "heat": "/maps/data/heat?" + WORLD,
 }
-
-
-def median_ms(action: Callable[[], object]) -> float:
-    action()  # warm caches and connections
-    timings = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def kb(data: bytes) -> str:
@@ -96,7 +84,7 @@ def world_view(app: Flask) -> None:
                 assert response.status_code == 200, response.status_code
                 return response.data
 
-            ms = median_ms(request)
+            ms = median_ms(request, REPEATS)
             body = request()
             print(f"{name:32} {layer:10} {ms:6.1f} {kb(body)}")
             if layer != "heat":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import statistics
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,6 +54,18 @@ def scratch_app(schema: str) -> Iterator[Flask]:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         admin.dispose()
+
+
+def median_ms(action: Callable[[], object], repeats: int) -> float:
+    """The median time of ``repeats`` runs of ``action``, after one to warm caches and
+    connections."""
+    action()
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
 
 
 def settle(app: Flask) -> None:

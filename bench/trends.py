@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import statistics
 import time
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from scratch import scratch_app, settle, signed_in_client
+from scratch import median_ms, scratch_app, settle, signed_in_client
 
 from auth.models import User
 from incidents.demo import seed_demo
@@ -45,16 +43,6 @@ VIEWERS = [
     ("Mali's focal point", "mali@capdb.example"),
     ("MINUSMA officer", "minusma@capdb.example"),
 ]
-
-
-def median_ms(action: Callable[[], object], repeats: int = REPEATS) -> float:
-    action()  # warm caches and connections
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def dashboard_statistics(
@@ -80,7 +68,10 @@ def measure(app: Flask, scenario: str, args: dict[str, str]) -> None:
             assert not errors, errors
             period = Period(args["period"])
             incidents = stats.summary(session, user, filters)["incidents"]
-            chart_ms = median_ms(lambda: stats.counts_over_time(session, user, filters, period))  # noqa: B023
+            chart_ms = median_ms(
+                lambda: stats.counts_over_time(session, user, filters, period),  # noqa: B023
+                REPEATS,
+            )
             all_ms = median_ms(lambda: dashboard_statistics(session, user, filters, period), 10)  # noqa: B023
         client = signed_in_client(app, email)
         url = "/trends/?" + "&".join(f"{k}={v}" for k, v in args.items())

@@ -27,6 +27,7 @@ from capdb.reference import Country, Mission
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
+from incidents.recording import missions_for
 from incidents.scope import visible_cases
 
 MAX_PARTICIPANTS = 100_000
@@ -69,15 +70,6 @@ def may_edit(user: User, record: CapacityAssistance) -> bool:
     if user.role == "admin":
         return True
     return user.role == "mission" and record.mission_code in user.mission_codes
-
-
-def missions_for(db: Session, user: User) -> list[Mission]:
-    """The missions the user may record assistance for."""
-    if user.role == "admin":
-        return list(db.scalars(sa.select(Mission).order_by(Mission.code)))
-    if user.role == "mission":
-        return list(user.missions)
-    return []
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.safe_redirect import safe_next
 from capdb.vocabularies import ASSISTANCE_KIND
-from incidents import assistance, cases, comments
+from incidents import assistance, cases, comments, recording
 from incidents.case_forms import (
     AnswerForm,
     AssistanceForm,
@@ -545,7 +545,7 @@ def assistance_form_page(
 
 def assistance_form(*, blank: bool = False) -> AssistanceForm:
     form = AssistanceForm(formdata=None) if blank else AssistanceForm()
-    missions = assistance.missions_for(session(), viewer())
+    missions = recording.missions_for(session(), viewer())
     form.fill_choices(session(), missions, current_locale())
     form.recipient_state.choices = [("", "—"), *form.recipient_state.choices]
     return form

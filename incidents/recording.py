@@ -115,7 +115,7 @@ class VictimRow:
 
 
 def missions_for(db: Session, user: User) -> list[Mission]:
-    """The missions the user may record incidents for."""
+    """The missions the user may record incidents and assistance for."""
     if user.role == "admin":
         return list(db.scalars(sa.select(Mission).order_by(Mission.code)))
     if user.role == "mission":

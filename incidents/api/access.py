@@ -100,3 +100,16 @@ def with_case(allowed: Rule | None = None) -> Callable[[View], View]:
 
 def with_assistance(allowed: Rule | None = None) -> Callable[[View], View]:
     return _loading("record_id", "record", _assistance, allowed)
+
+
+def newest_first(
+    db: Session, statement: sa.Select[Any], id_column: Any, query: dict[str, Any]
+) -> tuple[list[Any], int | None]:
+    """A page of the statement's records by descending id, after ``query``'s cursor (the
+    last id of the previous page), and the cursor of the next page (None on the last)."""
+    if "cursor" in query:
+        statement = statement.where(id_column < query["cursor"])
+    per_page = query["per_page"]
+    rows = list(db.scalars(statement.order_by(id_column.desc()).limit(per_page + 1)))
+    items = rows[:per_page]
+    return items, items[-1].id if len(rows) > per_page else None

@@ -16,7 +16,7 @@ from auth.access import roles_required
 from auth.models import User
 from incidents import assistance
 from incidents.api import resources
-from incidents.api.access import ID, session, viewer, with_assistance
+from incidents.api.access import ID, newest_first, session, viewer, with_assistance
 from incidents.api.blueprint import api_blueprint
 from incidents.api.case_schemas import (
     AssistanceInput,
@@ -64,15 +64,8 @@ def list_assistance(query: dict[str, Any]) -> dict[str, Any]:
     statement = sa.select(CapacityAssistance).where(
         assistance.visible_assistance(user), *chosen.conditions()
     )
-    if "cursor" in query:
-        statement = statement.where(CapacityAssistance.id < query["cursor"])
-    per_page = query["per_page"]
-    rows = list(db.scalars(statement.order_by(CapacityAssistance.id.desc()).limit(per_page + 1)))
-    items = rows[:per_page]
-    return {
-        "items": resources.assistance_records(db, user, items),
-        "next_cursor": items[-1].id if len(rows) > per_page else None,
-    }
+    items, next_cursor = newest_first(db, statement, CapacityAssistance.id, query)
+    return {"items": resources.assistance_records(db, user, items), "next_cursor": next_cursor}
 
 
 @blp.route(f"/assistance/<{ID}:record_id>", methods=["GET"])

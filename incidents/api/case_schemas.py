@@ -19,6 +19,8 @@ from incidents.api.schemas import (
     Text,
     at_most,
     country_field,
+    id_cursor_field,
+    per_page_field,
     record_id,
     version_field,
     vocabulary_field,
@@ -83,16 +85,8 @@ class CaseQuery(Schema):
         metadata={"description": "Only the cases of this incident."},
     )
     stage = vocabulary_field(JUDICIAL_STAGE)
-    per_page = fields.Integer(
-        load_default=50,
-        validate=validate.Range(
-            min=1, max=200, error=_l("Choose a number between {min} and {max}.")
-        ),
-    )
-    cursor = fields.Integer(
-        validate=validate.Range(min=1, max=cases.MAX_ID, error=_l("This page link is not valid.")),
-        metadata={"description": "The next_cursor of the previous page."},
-    )
+    per_page = per_page_field()
+    cursor = id_cursor_field()
 
 
 # Defendants -----------------------------------------------------------------------------------
@@ -264,15 +258,8 @@ class AssistanceQuery(Schema):
     state = Text(metadata={"description": "ISO alpha-3 of the recipient State."})
     mission = Text()
     kind = Text(metadata={"enum": list(ASSISTANCE_KIND.codes)})
-    per_page = fields.Integer(
-        load_default=50,
-        validate=validate.Range(
-            min=1, max=200, error=_l("Choose a number between {min} and {max}.")
-        ),
-    )
-    cursor = fields.Integer(
-        validate=validate.Range(min=1, max=cases.MAX_ID, error=_l("This page link is not valid.")),
-    )
+    per_page = per_page_field()
+    cursor = id_cursor_field()
 
 
 class AssistancePage(Schema):

@@ -15,7 +15,7 @@ from auth.access import roles_required
 from capdb.clock import now
 from incidents import cases
 from incidents.api import resources
-from incidents.api.access import ID, session, viewer, with_case
+from incidents.api.access import ID, newest_first, session, viewer, with_case
 from incidents.api.blueprint import api_blueprint
 from incidents.api.case_schemas import (
     CaseInput,
@@ -71,15 +71,8 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
         )
     if "stage" in query:
         statement = statement.where(JudicialCase.current_stage == query["stage"])
-    if "cursor" in query:
-        statement = statement.where(JudicialCase.id < query["cursor"])
-    per_page = query["per_page"]
-    rows = list(db.scalars(statement.order_by(JudicialCase.id.desc()).limit(per_page + 1)))
-    items = rows[:per_page]
-    return {
-        "items": resources.judicial_cases(db, user, items),
-        "next_cursor": items[-1].id if len(rows) > per_page else None,
-    }
+    items, next_cursor = newest_first(db, statement, JudicialCase.id, query)
+    return {"items": resources.judicial_cases(db, user, items), "next_cursor": next_cursor}
 
 
 @blp.route(f"/cases/<{ID}:case_id>", methods=["GET"])

@@ -399,7 +399,7 @@ def _filter_args(data: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in data.items() if k in _FILTER_FIELDS and isinstance(v, str)}
 
 
-def _per_page(maximum: int, default: int) -> fields.Integer:
+def per_page_field(maximum: int = MAX_PER_PAGE, default: int = DEFAULT_PER_PAGE) -> fields.Integer:
     return fields.Integer(
         load_default=default,
         validate=validate.Range(
@@ -415,6 +415,14 @@ def _cursor() -> fields.String:
     )
 
 
+def id_cursor_field() -> fields.Integer:
+    """The cursor of a list paged by id, newest first: the last id of the previous page."""
+    return fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID, error=_l("This page link is not valid.")),
+        metadata={"description": "The next_cursor of the previous page."},
+    )
+
+
 def _sort() -> fields.String:
     return Text(
         load_default=DEFAULT_SORT,
@@ -423,7 +431,7 @@ def _sort() -> fields.String:
 
 
 class IncidentQuery(FilterQuery):
-    per_page = _per_page(MAX_PER_PAGE, DEFAULT_PER_PAGE)
+    per_page = per_page_field()
     cursor = _cursor()
     sort = _sort()
 
@@ -433,7 +441,7 @@ class ExportQuery(FilterQuery):
 
 
 class GeoQuery(FilterQuery):
-    per_page = _per_page(MAX_GEOJSON_PER_PAGE, DEFAULT_GEOJSON_PER_PAGE)
+    per_page = per_page_field(MAX_GEOJSON_PER_PAGE, DEFAULT_GEOJSON_PER_PAGE)
     cursor = _cursor()
 
 
