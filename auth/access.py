@@ -2,7 +2,7 @@
 
 Every endpoint requires a signed-in user unless its view is marked :func:`public`. Role
 checks are small decorators that answer 403; whether a *record* is visible is decided by
-the access rule in ``incidents.scope``, which answers 404.
+the access rule in ``incidents.policy``, which answers 404.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import time
 
 from scratch import schema_size, scratch_app
 
-from incidents.demo import seed_demo
+from demo.seed import seed_demo
 
 SCHEMA = "capdb_bench_seed"
 

@@ -32,8 +32,8 @@ from scratch import scratch_app, settle, signed_in_client
 from auth.models import User
 from capdb.app import create_app
 from capdb.config import Config
-from incidents import exporting, importing
-from incidents.demo import seed_demo
+from demo.seed import seed_demo
+from incidents.transfer import exporting, importing
 
 SCHEMA = "capdb_bench_transfer"
 ADMIN = "admin@capdb.example"

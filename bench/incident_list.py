@@ -19,7 +19,7 @@ from flask import Flask
 from scratch import median_ms, scratch_app, settle, signed_in_client
 
 from auth.models import User
-from incidents.demo import seed_demo
+from demo.seed import seed_demo
 from incidents.filters import DEFAULT_PER_PAGE, IncidentFilters, page_of, scoped_incidents
 from incidents.models import Incident
 

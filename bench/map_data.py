@@ -24,7 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from scratch import median_ms, scratch_app, settle, signed_in_client
 
-from incidents.demo import seed_demo
+from demo.seed import seed_demo
 from incidents.models import Incident
 from maps.boundaries import load_default
 

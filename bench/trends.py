@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from scratch import median_ms, scratch_app, settle, signed_in_client
 
 from auth.models import User
-from incidents.demo import seed_demo
+from demo.seed import seed_demo
 from incidents.filters import IncidentFilters
 from maps import stats
 from maps.charts import Figures

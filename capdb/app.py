@@ -88,14 +88,20 @@ def register_features(app: Flask) -> None:
     from auth.audit_views import bp as audit_bp
     from auth.cli import audit_cli, tokens_cli, users_cli
     from auth.views import bp as auth_bp
+    from demo.cli import demo_cli
     from incidents import api, history
-    from incidents.case_views import bp as cases_bp
-    from incidents.cli import demo_cli
-    from incidents.recording_views import bp as recording_bp
+    from incidents.comments.api import blp as comments_api_bp
+    from incidents.justice.api import blp as cases_api_bp
+    from incidents.justice.assistance_api import blp as assistance_api_bp
+    from incidents.justice.views import bp as cases_bp
+    from incidents.recording.api import blp as incidents_api_bp
+    from incidents.recording.editing_views import bp as recording_bp
+    from incidents.recording.victims_api import blp as victims_api_bp
+    from incidents.recording.views import bp as incidents_bp
     from incidents.signals import incidents_saved
-    from incidents.transfer_cli import incidents_cli
-    from incidents.transfer_views import bp as transfer_bp
-    from incidents.views import bp as incidents_bp
+    from incidents.transfer.api import blp as exports_api_bp
+    from incidents.transfer.cli import incidents_cli
+    from incidents.transfer.views import bp as transfer_bp
     from maps.api import blp as maps_api_bp
     from maps.boundaries_cli import boundaries_cli
     from maps.report_cli import report_cli
@@ -113,7 +119,18 @@ def register_features(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
-    api.init_app(app, features=(maps_api_bp,))
+    api.init_app(
+        app,
+        features=(
+            incidents_api_bp,
+            exports_api_bp,
+            victims_api_bp,
+            cases_api_bp,
+            comments_api_bp,
+            assistance_api_bp,
+            maps_api_bp,
+        ),
+    )
     # The incident form's point picker draws the map's country borders.
     app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.

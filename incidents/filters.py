@@ -23,7 +23,7 @@ from auth.models import User
 from capdb.reference import Country, Mission
 from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
-from incidents.scope import concerns, visible_incidents
+from incidents.policy import concerns, visible_incidents
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50

@@ -30,8 +30,8 @@ from auth.models import User
 from capdb.reference import Country
 from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME
 from capdb.vocabularies import PERSONNEL_CATEGORY as CATEGORY
-from incidents.exporting import neutralise
 from incidents.filters import IncidentFilters
+from incidents.transfer.exporting import neutralise
 from maps import stats
 from maps.stats import Period, Step
 

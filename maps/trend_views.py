@@ -14,7 +14,7 @@ from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents.filters import IncidentFilters
-from incidents.views import filter_choices, viewer
+from incidents.recording.views import filter_choices, viewer
 from maps import report, stats
 from maps.charts import NAMES, Figures, figure_csv, summary_items
 from maps.stats import Period

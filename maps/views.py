@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from capdb import db
 from capdb.i18n import current_locale
 from incidents.filters import IncidentFilters
-from incidents.views import filter_choices, viewer
+from incidents.recording.views import filter_choices, viewer
 from maps import map_data
 from maps.map_data import LEVELS, MEASURES, View
 

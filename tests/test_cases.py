@@ -20,8 +20,8 @@ from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
-from incidents import cases
-from incidents.cases import EventFields
+from incidents.justice import cases
+from incidents.justice.cases import EventFields
 from incidents.models import (
     Defendant,
     Incident,

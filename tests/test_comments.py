@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent
-from incidents import comments
+from incidents.comments import threads as comments
 from incidents.models import Comment, Incident
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_cases import new_case

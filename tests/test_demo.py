@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from capdb.app import create_app
 from capdb.config import Config, Environment
-from incidents.demo import seed_demo
+from demo.seed import seed_demo
 from incidents.models import (
     CapacityAssistance,
     Defendant,

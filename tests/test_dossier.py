@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import AuditEvent, User
-from incidents import dossier
 from incidents.models import Comment, Defendant, Incident, JudicialCase, StageEvent, Victim
+from incidents.transfer import dossier
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 
 VICTIM_NAME = "Aminata Secretname"

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
-from incidents import recording
 from incidents.models import Incident
+from incidents.recording import service as recording
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_recording import page_form, post, valid_incident
 

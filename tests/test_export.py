@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
-from incidents import exporting
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
+from incidents.transfer import exporting
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 
 SECRET_NAME = "Aminata Secretname"

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from auth.models import AuditEvent, User
 from capdb.bulk import insert_rows
 from capdb.vocabularies import VOCABULARIES
-from incidents import importing
 from incidents.models import Incident, Victim
 from incidents.signals import incidents_saved
+from incidents.transfer import importing
 from tests.factories import LoginAs, UserFactory
 from tests.test_i18n import csrf_token
 
@@ -500,7 +500,7 @@ def test_the_page_lists_the_bad_cells_with_422(
 def test_the_full_report_of_a_large_file_can_be_downloaded(
     client: FlaskClient, login_as: LoginAs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from incidents import transfer_views
+    from incidents.transfer import views as transfer_views
 
     monkeypatch.setattr(transfer_views, "SHOWN_PROBLEMS", 1)
     login_as("mission", missions=("MINUSMA",))

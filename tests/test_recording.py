@@ -19,8 +19,8 @@ from werkzeug.test import TestResponse
 from auth import sessions
 from auth.models import AuditEvent, User, UserSession
 from capdb.db import utcnow
-from incidents import recording
 from incidents.models import Incident, RecordVersion, Victim
+from incidents.recording import service as recording
 from tests.factories import IncidentFactory, LoginAs, UserFactory, VictimFactory
 from tests.test_i18n import csrf_token
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from auth import tokens
 from auth.models import User
 from capdb.reference import Country, Mission
-from incidents import importing, rules
+from incidents.recording import rules
+from incidents.transfer import importing
 from tests.api.conftest import ApiClient, errors_of, incident_body
 from tests.factories import LoginAs
 from tests.test_import import ENGLISH_ROW, csv_file

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb.db import utcnow
 from incidents.models import Incident, JudicialCase, Victim
-from incidents.scope import (
+from incidents.policy import (
     sees_defendant_identity,
     sees_victim_identity,
     visible_cases,

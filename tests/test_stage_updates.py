@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
-from incidents import cases
+from incidents.justice import cases
 from incidents.models import Incident, JudicialCase, StageEvent
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_cases import new_case, new_defendant, new_event, post_form

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb.db import utcnow
 from capdb.vocabularies import JUDICIAL_STAGE
-from incidents.demo import seed_demo
+from demo.seed import seed_demo
 from incidents.filters import IncidentFilters, page_of, scoped_incidents
 from incidents.models import (
     CapacityAssistance,

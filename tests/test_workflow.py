@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
-from incidents import recording
 from incidents.models import Incident
+from incidents.recording import service as recording
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_recording import post
 

@@ -15,28 +15,9 @@ from flask import Flask
 from flask_smorest import Api, Blueprint
 
 from capdb.config import Config
-from incidents.api import (
-    capacity_building,
-    comment_threads,
-    exports,
-    incidents,
-    judicial_cases,
-    limits,
-    reference,
-    victims,
-)
+from incidents.api import limits, reference
 from incidents.api.blueprint import PREFIX
 from incidents.api.schemas import ErrorSchema
-
-BLUEPRINTS = (
-    incidents.blp,
-    exports.blp,
-    victims.blp,
-    judicial_cases.blp,
-    comment_threads.blp,
-    capacity_building.blp,
-    reference.blp,
-)
 
 
 class JsonApi(Api):  # type: ignore[misc]  # flask-smorest has no type hints
@@ -88,7 +69,7 @@ class JsonApi(Api):  # type: ignore[misc]  # flask-smorest has no type hints
 
 
 def init_app(app: Flask, features: tuple[Blueprint, ...] = ()) -> None:
-    """Register the API on the application, with the API blueprints of other features."""
+    """Register the API on the application, with the API blueprints of the features."""
     config: Config = app.extensions["capdb.config"]
     app.config.update(
         API_TITLE="capdb",
@@ -106,7 +87,7 @@ def init_app(app: Flask, features: tuple[Blueprint, ...] = ()) -> None:
     )
     api = JsonApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    blueprints = BLUEPRINTS + features
+    blueprints = (*features, reference.blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     limits.init_app(app, config, blueprints)

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb import db
-from incidents.assistance import assistance_or_404
-from incidents.cases import MAX_ID
+from incidents.justice.assistance import assistance_or_404
+from incidents.justice.cases import MAX_ID
 from incidents.models import CapacityAssistance, Incident, JudicialCase, Victim
-from incidents.scope import case_or_404, incident_or_404
+from incidents.policy import case_or_404, incident_or_404
 
 # Ids beyond what the database holds name nothing: the route itself answers 404.
 ID = f"int(max={MAX_ID})"

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auth.models import User
-from incidents import cases, comments, recording
+from incidents.comments import threads as comments
+from incidents.justice import cases
 from incidents.models import (
     CapacityAssistance,
     Comment,
@@ -26,12 +27,13 @@ from incidents.models import (
     assistance_cases,
     case_incidents,
 )
-from incidents.scope import (
+from incidents.policy import (
     sees_defendant_identity,
     sees_victim_identity,
     visible_cases,
     visible_incidents,
 )
+from incidents.recording import service as recording
 
 Resource = dict[str, Any]
 

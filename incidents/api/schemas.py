@@ -3,7 +3,7 @@
 The schemas validate requests field by field and are, through flask-smorest, the OpenAPI
 document itself. Rules between fields and with the reference data (a time needs an exact
 date, a date within the mission's years, a date of death a killed victim...) are those of
-:mod:`incidents.rules`, which the form and the import apply too; they are checked on the
+:mod:`incidents.recording.rules`, which the form and the import apply too; they are checked on the
 loaded values, so that a partial update checks them on the record as it would become.
 Input field names are the API's; ``attribute`` maps them onto the model's (``mission`` ->
 ``mission_code``).
@@ -40,8 +40,6 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     Vocabulary,
 )
-from incidents import rules
-from incidents.cases import MAX_ID
 from incidents.filters import (
     DEFAULT_PER_PAGE,
     DEFAULT_SORT,
@@ -50,7 +48,9 @@ from incidents.filters import (
     SORTS,
     IncidentFilters,
 )
-from incidents.recording import RETURN_REASON_MAX
+from incidents.justice.cases import MAX_ID
+from incidents.recording import rules
+from incidents.recording.service import RETURN_REASON_MAX
 
 PERSONAL = "Personal data: present only when the access rule lets the viewer see it."
 MAX_GEOJSON_PER_PAGE = 5000

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent
-from incidents import exporting
 from incidents.models import Incident
+from incidents.transfer import exporting
 from tests.api.conftest import API, ApiAs, errors_of
 from tests.factories import UserFactory
 from tests.test_export import SECRET_NAME, incidents, listed, references_in, user_for

@@ -1,7 +1,7 @@
 """Judicial cases through the API: the cases the viewer may see, opening one, its defendants,
 and its stages, where a prosecuting State's updates wait, pending, for the mission.
 
-Who may do what is the case services' decision (incidents.cases), as on the case pages.
+Who may do what is the case services' decision (incidents.justice.cases), as on the case pages.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from flask_babel import gettext as _
 
 from auth.access import roles_required
 from capdb.clock import now
-from incidents import cases
 from incidents.api import resources
 from incidents.api.access import ID, newest_first, session, viewer, with_case
 from incidents.api.blueprint import api_blueprint
-from incidents.api.case_schemas import (
+from incidents.api.errors import abort
+from incidents.api.idempotency import idempotent
+from incidents.api.schemas import ErrorSchema
+from incidents.justice import cases
+from incidents.justice.schemas import (
     CaseInput,
     CasePage,
     CaseQuery,
@@ -31,11 +34,8 @@ from incidents.api.case_schemas import (
     StageEventList,
     StageEventSchema,
 )
-from incidents.api.errors import abort
-from incidents.api.idempotency import idempotent
-from incidents.api.schemas import ErrorSchema
 from incidents.models import Defendant, Incident, JudicialCase, StageEvent, case_incidents
-from incidents.scope import sees_defendant_identity, visible_cases, visible_incidents
+from incidents.policy import sees_defendant_identity, visible_cases, visible_incidents
 
 blp = api_blueprint(
     "api_cases", __name__, "Judicial cases, their defendants and stages of proceedings."

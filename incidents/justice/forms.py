@@ -35,8 +35,9 @@ from wtforms.validators import (
 
 from capdb.reference import Country, Mission
 from capdb.vocabularies import ASSISTANCE_KIND, COMMENT_KIND, JUDICIAL_STAGE, JURISDICTION
-from incidents.assistance import MAX_DESCRIPTION, MAX_PARTICIPANTS, AssistanceFields
-from incidents.cases import (
+from incidents.comments.threads import MAX_BODY
+from incidents.justice.assistance import MAX_DESCRIPTION, MAX_PARTICIPANTS, AssistanceFields
+from incidents.justice.cases import (
     MAX_CHARGES,
     MAX_NOTE,
     MAX_REASON,
@@ -46,7 +47,6 @@ from incidents.cases import (
     EventFields,
     InputError,
 )
-from incidents.comments import MAX_BODY
 
 # Tab, line feed and carriage return are text; other control characters are not, and
 # PostgreSQL refuses NUL outright.

@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from capdb.vocabularies import ASSISTANCE_KIND, COMMENT_KIND, JUDICIAL_STAGE, JURISDICTION
-from incidents import assistance, cases, comments
 from incidents.api.schemas import (
     PERSONAL,
     Code,
@@ -25,6 +24,8 @@ from incidents.api.schemas import (
     version_field,
     vocabulary_field,
 )
+from incidents.comments import threads as comments
+from incidents.justice import assistance, cases
 
 # Cases ----------------------------------------------------------------------------------------
 

@@ -11,15 +11,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from incidents import comments
 from incidents.api import resources
 from incidents.api.access import ID, allowed_or_403, session, viewer, with_case, with_incident
 from incidents.api.blueprint import api_blueprint
-from incidents.api.case_schemas import CommentInput, CommentList, CommentSchema
 from incidents.api.errors import abort
 from incidents.api.idempotency import idempotent
-from incidents.api.judicial_cases import refused
-from incidents.cases import InputError, NotAllowedError
+from incidents.comments import threads as comments
+from incidents.justice.api import refused
+from incidents.justice.cases import InputError, NotAllowedError
+from incidents.justice.schemas import CommentInput, CommentList, CommentSchema
 from incidents.models import Comment, Incident, JudicialCase
 
 blp = api_blueprint(

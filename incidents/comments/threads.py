@@ -27,7 +27,7 @@ from auth import audit
 from auth.models import User
 from capdb.i18n import current_locale
 from capdb.vocabularies import COMMENT_KIND
-from incidents.cases import MAX_ID, InputError, NotAllowedError
+from incidents.justice.cases import MAX_ID, InputError, NotAllowedError
 from incidents.models import Comment, Incident, JudicialCase
 
 MAX_BODY = 5000

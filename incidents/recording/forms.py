@@ -3,9 +3,9 @@ victims; the workflow steps; the decision on likely duplicates.
 
 Choices are labelled in the viewer's language when a form is built, and every value is
 checked server-side: each field here (vocabularies, countries, the missions the user may
-record for, lengths), the rules between fields in :mod:`incidents.rules`, which the API
+record for, lengths), the rules between fields in :mod:`incidents.recording.rules`, which the API
 and the import apply too. A form only ever yields the values a user may set
-(:class:`incidents.recording.IncidentFields`); status, version, authorship and reference
+(:class:`incidents.recording.service.IncidentFields`); status, version, authorship and reference
 are not among its fields.
 """
 
@@ -60,16 +60,16 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     Vocabulary,
 )
-from incidents import rules
 from incidents.models import Incident
-from incidents.recording import (
+from incidents.recording import rules
+from incidents.recording.rules import MAX_VICTIMS
+from incidents.recording.service import (
     RETURN_REASON_MAX,
     ChangedField,
     IncidentFields,
     VictimFields,
     VictimRow,
 )
-from incidents.rules import MAX_VICTIMS
 
 # A point or a comma as the decimal mark: French keyboards type "18,44".
 DEGREES = re.compile(r"[+-]?(\d{1,3}([.,]\d{0,12})?|[.,]\d{1,12})")

@@ -28,12 +28,12 @@ from capdb.config import current_config
 from capdb.i18n import current_locale
 from capdb.reference import Country
 from capdb.vocabularies import PERSONNEL_CATEGORY, VERIFICATION_STATUS
-from incidents import recording
-from incidents.forms import DuplicateForm, IncidentForm, ReturnForm, WorkflowForm
 from incidents.models import Incident
-from incidents.scope import incident_or_404
+from incidents.policy import incident_or_404
+from incidents.recording import service as recording
+from incidents.recording.forms import DuplicateForm, IncidentForm, ReturnForm, WorkflowForm
 
-bp = Blueprint("recording", __name__, template_folder="templates", url_prefix="/incidents")
+bp = Blueprint("recording", __name__, template_folder="../templates", url_prefix="/incidents")
 
 Page = tuple[str, int]
 

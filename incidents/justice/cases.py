@@ -37,7 +37,7 @@ from incidents.models import (
     StageEvent,
     case_incidents,
 )
-from incidents.scope import sees_defendant_identity, visible_cases, visible_incidents
+from incidents.policy import sees_defendant_identity, visible_cases, visible_incidents
 
 # The largest id a PostgreSQL integer column holds; larger numbers name nothing.
 MAX_ID = 2**31 - 1

@@ -25,8 +25,7 @@ from capdb.vocabularies import (
     VOCABULARIES,
 )
 from incidents import history
-from incidents.cases import case_panel
-from incidents.comments import comment_panel
+from incidents.comments.threads import comment_panel
 from incidents.filters import (
     DEFAULT_PER_PAGE,
     DEFAULT_SORT,
@@ -36,10 +35,11 @@ from incidents.filters import (
     page_of,
     scoped_incidents,
 )
+from incidents.justice.cases import case_panel
 from incidents.models import Incident, Victim
-from incidents.scope import incident_or_404, sees_victim_identity
+from incidents.policy import incident_or_404, sees_victim_identity
 
-bp = Blueprint("incidents", __name__, template_folder="templates", url_prefix="/incidents")
+bp = Blueprint("incidents", __name__, template_folder="../templates", url_prefix="/incidents")
 
 
 def viewer() -> User:

@@ -22,8 +22,10 @@ from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.safe_redirect import safe_next
 from capdb.vocabularies import ASSISTANCE_KIND
-from incidents import assistance, cases, comments, recording
-from incidents.case_forms import (
+from incidents.comments import threads as comments
+from incidents.justice import assistance, cases
+from incidents.justice.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
+from incidents.justice.forms import (
     AnswerForm,
     AssistanceForm,
     CaseForm,
@@ -34,11 +36,11 @@ from incidents.case_forms import (
     ServiceForm,
     StageEventForm,
 )
-from incidents.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance, Defendant, Incident, JudicialCase, StageEvent
-from incidents.scope import case_or_404, incident_or_404
+from incidents.policy import case_or_404, incident_or_404
+from incidents.recording import service as recording
 
-bp = Blueprint("cases", __name__, template_folder="templates")
+bp = Blueprint("cases", __name__, template_folder="../templates")
 
 INVALID = 422
 CONFLICT = 409

@@ -47,8 +47,8 @@ from capdb.vocabularies import (
     Vocabulary,
 )
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, scoped_incidents
-from incidents.importing import Column
 from incidents.models import Incident, Victim
+from incidents.transfer.importing import Column
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 MEDIA_TYPES = {

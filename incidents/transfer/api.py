@@ -2,7 +2,7 @@
 
 An export holds every incident of the filter that the token's user may see, in the list's
 order, with headers in the request's language (``Accept-Language``); it is recorded in
-the audit trail with its filter and row count. See :mod:`incidents.exporting`.
+the audit trail with its filter and row count. See :mod:`incidents.transfer.exporting`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 from flask import Response
 
 from capdb.i18n import current_locale
-from incidents import exporting
 from incidents.api.access import session, viewer
 from incidents.api.blueprint import api_blueprint
 from incidents.api.schemas import ExportQuery
+from incidents.transfer import exporting
 
 blp = api_blueprint("api_exports", __name__, "Exports of the filtered incident list as files.")
 

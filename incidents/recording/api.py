@@ -19,7 +19,6 @@ from auth.access import roles_required
 from auth.models import User
 from capdb.clock import now
 from capdb.reference import Mission
-from incidents import recording, rules
 from incidents.api import resources
 from incidents.api.access import ID, session, viewer, with_incident
 from incidents.api.blueprint import api_blueprint
@@ -40,7 +39,9 @@ from incidents.api.schemas import (
 )
 from incidents.filters import CursorError, Page, page_of, scoped_incidents
 from incidents.models import Incident
-from incidents.recording import IncidentFields, VictimFields
+from incidents.recording import rules
+from incidents.recording import service as recording
+from incidents.recording.service import IncidentFields, VictimFields
 
 blp = api_blueprint(
     "api_incidents", __name__, "Incidents: the filtered list and map, recording, the workflow."

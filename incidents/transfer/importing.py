@@ -7,7 +7,7 @@ or by its key; a vocabulary cell takes the code or the label in either language,
 cell the ISO alpha-3 code or the name in either language.
 
 Every row is checked before anything is written, each cell here and the rules between
-fields in :mod:`incidents.rules`, as the incident form and the API check theirs;
+fields in :mod:`incidents.recording.rules`, as the incident form and the API check theirs;
 a single bad cell and nothing is imported, and the report names every bad cell with its
 row, column, value and reason. The rows are then written in one transaction. The mission
 and the source reference are the natural key of an imported incident: a row whose key is
@@ -58,9 +58,9 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     Vocabulary,
 )
-from incidents import rules
 from incidents.models import Incident, Victim
-from incidents.recording import IncidentFields, VictimFields, missions_for, next_reference
+from incidents.recording import rules
+from incidents.recording.service import IncidentFields, VictimFields, missions_for, next_reference
 from incidents.signals import incidents_saved
 
 TEMPLATE_VICTIMS = 10

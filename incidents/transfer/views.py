@@ -35,12 +35,12 @@ from capdb import db
 from capdb.config import LOCALES, current_config
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
-from incidents import dossier, exporting, importing
-from incidents.cases import MAX_ID
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
-from incidents.scope import case_or_404, incident_or_404
+from incidents.justice.cases import MAX_ID
+from incidents.policy import case_or_404, incident_or_404
+from incidents.transfer import dossier, exporting, importing
 
-bp = Blueprint("transfer", __name__, template_folder="templates")
+bp = Blueprint("transfer", __name__, template_folder="../templates")
 
 ID = f"int(max={MAX_ID})"
 IMPORT_ROLES = ("mission", "admin")

@@ -22,8 +22,8 @@ from auth.accounts import find_user
 from auth.models import User
 from capdb import db
 from capdb.config import LOCALES, current_config
-from incidents import exporting, importing
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
+from incidents.transfer import exporting, importing
 
 incidents_cli = AppGroup("incidents", help="Import and export incidents.")
 

@@ -385,7 +385,7 @@ def seed_demo(
 
 
 def _load_world(db: Session) -> _World:
-    text = resources.files("incidents").joinpath("data/demo_geography.json").read_text("utf-8")
+    text = resources.files("demo").joinpath("data/demo_geography.json").read_text("utf-8")
     geography: dict[str, Any] = json.loads(text)
     missions = {m.code: m for m in db.scalars(select(Mission))}
     if not missions:

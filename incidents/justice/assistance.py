@@ -25,10 +25,10 @@ from capdb.db import utcnow
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import ASSISTANCE_KIND
-from incidents.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
+from incidents.justice.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
-from incidents.recording import missions_for
-from incidents.scope import visible_cases
+from incidents.policy import visible_cases
+from incidents.recording.service import missions_for
 
 MAX_PARTICIPANTS = 100_000
 MAX_DESCRIPTION = 5000

@@ -1,6 +1,6 @@
 """Capacity-building assistance to host States, through the API.
 
-Who sees and records what is incidents.assistance's decision, as on the pages: admins and
+Who sees and records what is incidents.justice.assistance's decision, as on the pages: admins and
 analysts see every record, mission officers their missions', Member States what their
 State received; mission officers and admins record it.
 """
@@ -14,22 +14,22 @@ from flask_babel import gettext as _
 
 from auth.access import roles_required
 from auth.models import User
-from incidents import assistance
 from incidents.api import resources
 from incidents.api.access import ID, newest_first, session, viewer, with_assistance
 from incidents.api.blueprint import api_blueprint
-from incidents.api.case_schemas import (
+from incidents.api.errors import abort
+from incidents.api.idempotency import idempotent
+from incidents.api.schemas import ErrorSchema
+from incidents.justice import assistance
+from incidents.justice.api import refused
+from incidents.justice.cases import InputError, NotAllowedError, StaleEditError
+from incidents.justice.schemas import (
     AssistanceInput,
     AssistancePage,
     AssistancePatch,
     AssistanceQuery,
     AssistanceSchema,
 )
-from incidents.api.errors import abort
-from incidents.api.idempotency import idempotent
-from incidents.api.judicial_cases import refused
-from incidents.api.schemas import ErrorSchema
-from incidents.cases import InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance
 
 blp = api_blueprint(

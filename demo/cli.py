@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from capdb import db
 from capdb.config import current_config
-from incidents.demo import DEMO_ACCOUNTS, DemoError, demo_password, seed_demo
+from demo.seed import DEMO_ACCOUNTS, DemoError, demo_password, seed_demo
 from incidents.models import Incident
 
 demo_cli = AppGroup("demo", help="Demo data for trying capdb out.")

@@ -2,7 +2,7 @@
 
 A dossier shows its viewer what the pages show them, and nothing more: the incidents and
 cases come through the access rule, victims' and defendants' identities only where
-``incidents.scope`` allows, pending stage updates only to those they concern. The audit
+``incidents.policy`` allows, pending stage updates only to those they concern. The audit
 history of the record is shown in full to those who keep the record (its mission and
 admins); other viewers see what was done and when, but not by whom, nor the details,
 which may name officers and carry internal reasons.
@@ -27,10 +27,11 @@ from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.pdf import html_to_pdf
 from capdb.vocabularies import AUDIT_ACTION, OUTCOME, PERSONNEL_CATEGORY, SEX
-from incidents import cases, comments
+from incidents.comments import threads as comments
+from incidents.justice import cases
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
-from incidents.recording import keeps_record_of
-from incidents.scope import sees_victim_identity, visible_cases
+from incidents.policy import sees_victim_identity, visible_cases
+from incidents.recording.service import keeps_record_of
 
 MAX_AUDIT_ENTRIES = 500
 MAX_DETAIL = 300

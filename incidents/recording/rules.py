@@ -1,9 +1,9 @@
 """The rules an incident and its victims obey however they are recorded: on the form
-(:mod:`incidents.forms`), through the API (:mod:`incidents.api.schemas`) or by importing a
-spreadsheet (:mod:`incidents.importing`).
+(:mod:`incidents.recording.forms`), through the API (:mod:`incidents.api.schemas`) or by importing a
+spreadsheet (:mod:`incidents.transfer.importing`).
 
 Each of those reads its own input (form fields, JSON, cells) into plain values named as
-the model's attributes (as in :class:`incidents.recording.IncidentFields`), None for a
+the model's attributes (as in :class:`incidents.recording.service.IncidentFields`), None for a
 value missing or unreadable, which it reports itself. The rules here relate the values to
 each other and to the reference data. Their problems are keyed by the name the three
 interfaces give the field (``country``, not ``country_code``), with the reasons in the

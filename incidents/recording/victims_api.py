@@ -10,13 +10,11 @@ from flask import Response
 from flask_babel import gettext as _
 
 from auth.models import User
-from incidents import recording
 from incidents.api import resources
 from incidents.api.access import ID, session, viewer, with_incident, with_victim
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort
 from incidents.api.idempotency import idempotent
-from incidents.api.incidents import VICTIM_FIELDS, current_values, incident_fields, victim_fields
 from incidents.api.schemas import (
     ErrorSchema,
     IncidentSchema,
@@ -27,7 +25,9 @@ from incidents.api.schemas import (
     victim_problems,
 )
 from incidents.models import Incident, Victim
-from incidents.rules import MAX_VICTIMS
+from incidents.recording import service as recording
+from incidents.recording.api import VICTIM_FIELDS, current_values, incident_fields, victim_fields
+from incidents.recording.rules import MAX_VICTIMS
 
 blp = api_blueprint("api_victims", __name__, "Victims of incidents; names only where allowed.")
 

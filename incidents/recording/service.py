@@ -26,7 +26,7 @@ from capdb.clock import now
 from capdb.reference import Mission
 from incidents import history
 from incidents.models import Incident, RecordVersion, Victim
-from incidents.scope import visible_incidents
+from incidents.policy import visible_incidents
 from incidents.signals import incidents_saved
 
 # How many times a new incident tries the next free reference when another request took

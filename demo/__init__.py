@@ -1,0 +1,1 @@
+"""Demo data for trying capdb out; not part of the product."""

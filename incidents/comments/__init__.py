@@ -1,0 +1,1 @@
+"""Clarification requests and comments between a Member State and the mission."""

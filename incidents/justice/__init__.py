@@ -1,0 +1,1 @@
+"""Judicial follow-up: cases, defendants, stage events, progress reports and assistance."""

@@ -1,0 +1,1 @@
+"""Recording incidents and victims: the form, the workflow, history and duplicates."""
