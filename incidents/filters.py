@@ -10,18 +10,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb.reference import Country, Mission
-from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
+from capdb.vocabularies import (
+    JUDICIAL_STAGE,
+    MEANS_OF_ATTACK,
+    OUTCOME,
+    VERIFICATION_STATUS,
+    Vocabulary,
+)
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
 from incidents.policy import concerns, visible_incidents
 
@@ -44,17 +51,20 @@ class IncidentFilters:
 
     @classmethod
     def parse(cls, db: Session, args: Mapping[str, str]) -> tuple[IncidentFilters, dict[str, str]]:
-        """The filters given in ``args``, and a reason for each value refused."""
+        """The filters given in ``args``, and a reason for each value refused.
+
+        ``args`` may be a multi-dict (a request's query): a filter given twice is refused,
+        rather than one of its values silently chosen.
+        """
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}
-        for name in (f.name for f in fields(cls)):
-            raw = (args.get(name) or "").strip()
-            if not raw:
-                continue
+        for field in FILTER_FIELDS:
             try:
-                values[name] = _PARSERS[name](db, raw)
+                raw = _one_value(args, field.name)
+                if raw:
+                    values[field.name] = field.parse(db, raw)
             except ValueError as error:
-                errors[name] = str(error)
+                errors[field.name] = str(error)
         if (
             "date_from" in values
             and "date_to" in values
@@ -168,17 +178,64 @@ def _text(_db: Session, raw: str) -> str:
     return raw
 
 
-_PARSERS = {
-    "mission": _mission,
-    "state": _state,
-    "date_from": _date,
-    "date_to": _date,
-    "means_of_attack": _vocabulary(MEANS_OF_ATTACK),
-    "outcome": _vocabulary(OUTCOME),
-    "stage": _vocabulary(JUDICIAL_STAGE),
-    "status": _vocabulary(VERIFICATION_STATUS),
-    "q": _text,
-}
+def mission_codes(db: Session) -> list[str]:
+    return list(db.scalars(sa.select(Mission.code).order_by(Mission.code)))
+
+
+def country_codes(db: Session) -> list[str]:
+    return list(db.scalars(sa.select(Country.code).order_by(Country.code)))
+
+
+def _codes(vocabulary: Vocabulary) -> Callable[[Session], list[str]]:
+    return lambda _db: list(vocabulary.codes)
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One query argument of the filter: how it is read, and how the API documents it.
+
+    ``values`` gives the allowed values (read from the reference data for missions and
+    countries), which the OpenAPI document lists so that generated clients check them.
+    """
+
+    name: str
+    parse: Callable[[Session, str], Any]
+    description: str
+    values: Callable[[Session], list[str]] | None = None
+    format: str | None = None
+    max_length: int | None = None
+
+
+FILTER_FIELDS: tuple[FilterField, ...] = (
+    FilterField("mission", _mission, "A mission's acronym.", mission_codes),
+    FilterField("state", _state, "ISO alpha-3 of a State the incidents concern.", country_codes),
+    FilterField("date_from", _date, "Incidents on or after this date.", format="date"),
+    FilterField("date_to", _date, "Incidents on or before this date.", format="date"),
+    FilterField("means_of_attack", _vocabulary(MEANS_OF_ATTACK), "How.", _codes(MEANS_OF_ATTACK)),
+    FilterField("outcome", _vocabulary(OUTCOME), "A victim's outcome.", _codes(OUTCOME)),
+    FilterField(
+        "stage", _vocabulary(JUDICIAL_STAGE), "A case's current stage.", _codes(JUDICIAL_STAGE)
+    ),
+    FilterField(
+        "status",
+        _vocabulary(VERIFICATION_STATUS),
+        "The verification status.",
+        _codes(VERIFICATION_STATUS),
+    ),
+    FilterField("q", _text, "Text to look for.", max_length=Q_MAX_LENGTH),
+)
+
+
+def _one_value(args: Mapping[str, str], name: str) -> str:
+    """The argument's value, stripped; refused if given more than once or holding a NUL
+    character (which PostgreSQL cannot take as a query parameter)."""
+    getlist = getattr(args, "getlist", None)
+    if getlist is not None and len(getlist(name)) > 1:
+        raise ValueError(_("Give this value only once."))
+    raw = (args.get(name) or "").strip()
+    if "\x00" in raw:
+        raise ValueError(_("This text holds characters that are not allowed."))
+    return raw
 
 
 def scoped_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident]:
@@ -218,11 +275,11 @@ def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        if not isinstance(last_id, int):
+        if not isinstance(last_id, int) or not 0 < last_id <= MAX_CURSOR_ID:
             raise TypeError
         if SORTS[sort][0] == "occurred_on":
             value = date.fromisoformat(value)
-        elif not isinstance(value, str):
+        elif not isinstance(value, str) or "\x00" in value:
             raise TypeError
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise CursorError(_("This page link is not valid; start from the first page.")) from None
@@ -249,3 +306,122 @@ def page_of(
     more = len(rows) > per_page
     items = rows[:per_page]
     return Page(items, encode_cursor(sort, items[-1]) if more and items else None)
+
+
+# Requests: the filter and what a path takes beside it ---------------------------------------
+
+MAX_CURSOR = 500
+MAX_CURSOR_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Paging:
+    """What a path takes beside the filter: an order (``sort``), and pages (``cursor``
+    and ``per_page``, at most ``max_per_page``)."""
+
+    sort: bool = False
+    pages: bool = False
+    default_per_page: int = DEFAULT_PER_PAGE
+    max_per_page: int = MAX_PER_PAGE
+
+
+FILTER_ONLY = Paging()
+SORTED = Paging(sort=True)
+PAGED = Paging(sort=True, pages=True)
+
+
+@dataclass(frozen=True)
+class FilterRequest:
+    filters: IncidentFilters
+    sort: str = DEFAULT_SORT
+    cursor: str | None = None
+    per_page: int = DEFAULT_PER_PAGE
+
+
+def parse_request(
+    db: Session, args: Mapping[str, str], paging: Paging = FILTER_ONLY
+) -> tuple[FilterRequest, dict[str, str]]:
+    """The filter, order and page asked for in ``args``, and a reason for each value
+    refused: the one reading of a filter that pages, downloads, the API, the map and the
+    statistics share (the API's query schemas call it)."""
+    filters, errors = IncidentFilters.parse(db, args)
+    sort, cursor, per_page = DEFAULT_SORT, None, paging.default_per_page
+    if paging.sort:
+        try:
+            sort = _sort(_one_value(args, "sort"))
+        except ValueError as error:
+            errors["sort"] = str(error)
+    if paging.pages:
+        try:
+            per_page = _per_page(_one_value(args, "per_page"), paging)
+        except ValueError as error:
+            errors["per_page"] = str(error)
+        try:
+            cursor = _cursor(_one_value(args, "cursor"), sort)
+        except ValueError as error:
+            errors["cursor"] = str(error)
+    return FilterRequest(filters, sort, cursor, per_page), errors
+
+
+def _sort(raw: str) -> str:
+    if not raw:
+        return DEFAULT_SORT
+    if raw not in SORTS:
+        raise ValueError(_("Unknown sort order."))
+    return raw
+
+
+def _per_page(raw: str, paging: Paging) -> int:
+    if not raw:
+        return paging.default_per_page
+    refusal = _("Choose a number between {min} and {max}.").format(min=1, max=paging.max_per_page)
+    try:
+        number = int(raw)
+    except ValueError:
+        raise ValueError(refusal) from None
+    if not 1 <= number <= paging.max_per_page:
+        raise ValueError(refusal)
+    return number
+
+
+def _cursor(raw: str, sort: str) -> str | None:
+    if not raw:
+        return None
+    if len(raw) > MAX_CURSOR:
+        raise CursorError(_("This page link is not valid; start from the first page."))
+    _decode_cursor(sort, raw)
+    return raw
+
+
+# The paths that read the filter: each view that does is marked, with what it takes beside.
+
+FILTER_MARK = "incident_filter"
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def takes_filter(paging: Paging = FILTER_ONLY) -> Callable[[V], V]:
+    """Mark a page or download as reading the incident filter (see :func:`from_request`);
+    the route sweep of the tests finds every marked view in the URL map."""
+
+    def mark(view: V) -> V:
+        setattr(view, FILTER_MARK, paging)
+        return view
+
+    return mark
+
+
+def from_request(db: Session) -> tuple[FilterRequest, dict[str, str]]:
+    """The filter of the current request, read as its view's mark says; a view that is not
+    marked cannot read one (a programming error, found by any test of the view)."""
+    view = current_app.view_functions[request.endpoint or ""]
+    paging = getattr(view, FILTER_MARK, None)
+    if not isinstance(paging, Paging):
+        raise LookupError(f"{request.endpoint} reads the incident filter unmarked")
+    return parse_request(db, request.args, paging)
+
+
+def invalid_filter(errors: Mapping[str, str]) -> Response:
+    """A download asked with an invalid filter: each field and its reason, as plain text."""
+    lines = [_("The filter is not valid:")]
+    lines += [f"{field}: {message}" for field, message in errors.items()]
+    return Response("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from capdb import db
 from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
-from incidents.filters import IncidentFilters
+from incidents.filters import IncidentFilters, from_request, invalid_filter, takes_filter
 from incidents.recording.views import filter_choices, viewer
 from maps import report, stats
 from maps.charts import NAMES, Figures, figure_csv, summary_items
@@ -26,7 +26,8 @@ def parse_query(
     session: Session, args: Mapping[str, str]
 ) -> tuple[IncidentFilters, Period, dict[str, str]]:
     """The shared filter and the period from the query string, and a reason per value refused."""
-    filters, errors = IncidentFilters.parse(session, args)
+    asked, errors = from_request(session)
+    filters = asked.filters
     raw = (args.get("period") or "").strip()
     period = stats.default_period(filters)
     if raw:
@@ -42,6 +43,7 @@ def query_args(filters: IncidentFilters, period: Period) -> dict[str, str]:
 
 
 @bp.get("/")
+@takes_filter()
 def index() -> tuple[str, int]:
     session = db.session()
     filters, period, errors = parse_query(session, request.args)
@@ -63,10 +65,9 @@ def index() -> tuple[str, int]:
     return page, 400 if errors else 200
 
 
-@bp.get("/<name>.csv")
+@bp.get(f"/<any({', '.join(map(repr, NAMES))}):name>.csv")
+@takes_filter()
 def figure_download(name: str) -> Response:
-    if name not in NAMES:
-        abort(404)
     session = db.session()
     filters, period, errors = parse_query(session, request.args)
     if errors:
@@ -84,6 +85,7 @@ def figure_download(name: str) -> Response:
 
 
 @bp.get("/report.pdf")
+@takes_filter()
 def report_pdf() -> Response:
     session = db.session()
     filters, period, errors = parse_query(session, request.args)
@@ -108,10 +110,3 @@ def report_pdf() -> Response:
         detail={"format": "pdf", "filters": query_args(filters, period)},
     )
     return attachment(pdf, "application/pdf", f"capdb-report-{today.isoformat()}.pdf")
-
-
-def invalid_filter(errors: dict[str, str]) -> Response:
-    """A download asked with an invalid filter: each field and its reason, as plain text."""
-    lines = [_("The filter is not valid:")]
-    lines += [f"{field}: {message}" for field, message in errors.items()]
-    return Response("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")

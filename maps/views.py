@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from capdb import db
 from capdb.i18n import current_locale
-from incidents.filters import IncidentFilters
+from incidents.filters import IncidentFilters, from_request, takes_filter
 from incidents.recording.views import filter_choices, viewer
 from maps import map_data
 from maps.map_data import LEVELS, MEASURES, View
@@ -25,10 +25,12 @@ bp = Blueprint("maps", __name__, template_folder="templates", url_prefix="/maps"
 
 
 @bp.get("/")
+@takes_filter()
 def index() -> tuple[str, int]:
     session = db.session()
     user = viewer()
-    filters, errors = IncidentFilters.parse(session, request.args)
+    asked, errors = from_request(session)
+    filters = asked.filters
     measure = _choice(request.args, "measure", MEASURES, errors) or "incidents"
     context: dict[str, Any] = {
         "filters": filters,
@@ -50,6 +52,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.get("/data/clusters")
+@takes_filter()
 def clusters() -> Response:
     filters, view, errors = _data_arguments()
     measure = _choice(request.args, "measure", MEASURES, errors) or "incidents"
@@ -59,6 +62,7 @@ def clusters() -> Response:
 
 
 @bp.get("/data/heat")
+@takes_filter()
 def heat() -> Response:
     filters, view, errors = _data_arguments()
     measure = _choice(request.args, "measure", MEASURES, errors) or "incidents"
@@ -69,6 +73,7 @@ def heat() -> Response:
 
 
 @bp.get("/data/choropleth")
+@takes_filter()
 def choropleth() -> Response:
     filters, view, errors = _data_arguments()
     measure = _choice(request.args, "measure", MEASURES, errors) or "incidents"
@@ -106,7 +111,8 @@ def boundaries() -> WerkzeugResponse:
 
 
 def _data_arguments() -> tuple[IncidentFilters, View, dict[str, str]]:
-    filters, errors = IncidentFilters.parse(db.session(), request.args)
+    asked, errors = from_request(db.session())
+    filters = asked.filters
     view, view_errors = View.parse(request.args)
     return filters, view, errors | view_errors
 

@@ -17,7 +17,7 @@ from flask_smorest import Api, Blueprint
 from capdb.config import Config
 from incidents.api import limits, reference
 from incidents.api.blueprint import PREFIX
-from incidents.api.schemas import ErrorSchema
+from incidents.api.schemas import ErrorSchema, document_allowed_values
 
 
 class JsonApi(Api):  # type: ignore[misc]  # flask-smorest has no type hints
@@ -37,6 +37,8 @@ class JsonApi(Api):  # type: ignore[misc]  # flask-smorest has no type hints
         self._responses_documented = False
         self._documenting = threading.RLock()
         super().__init__(app)
+        # Missions and countries are listed from the database as the document is written.
+        self.ma_plugin.converter.add_attribute_function(document_allowed_values)
 
     @property
     def spec(self) -> APISpec:

@@ -14,15 +14,15 @@ and all, for viewers the access rule does not let see it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import fields as dataclass_fields
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import marshmallow as ma
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
 from capdb import db
 from capdb.reference import Country, Mission
@@ -30,7 +30,6 @@ from capdb.vocabularies import (
     ATTACK_CONTEXT,
     DATE_PRECISION,
     GEO_PRECISION,
-    JUDICIAL_STAGE,
     LOCATION_TYPE,
     MEANS_OF_ATTACK,
     OUTCOME,
@@ -43,10 +42,17 @@ from capdb.vocabularies import (
 from incidents.filters import (
     DEFAULT_PER_PAGE,
     DEFAULT_SORT,
+    FILTER_FIELDS,
+    FILTER_ONLY,
+    MAX_CURSOR,
     MAX_PER_PAGE,
-    Q_MAX_LENGTH,
+    PAGED,
+    SORTED,
     SORTS,
-    IncidentFilters,
+    Paging,
+    country_codes,
+    mission_codes,
+    parse_request,
 )
 from incidents.justice.cases import MAX_ID
 from incidents.recording import rules
@@ -55,7 +61,6 @@ from incidents.recording.service import RETURN_REASON_MAX
 PERSONAL = "Personal data: present only when the access rule lets the viewer see it."
 MAX_GEOJSON_PER_PAGE = 5000
 DEFAULT_GEOJSON_PER_PAGE = 1000
-MAX_CURSOR = 500
 
 Problems = dict[str, Any]
 
@@ -110,6 +115,34 @@ def vocabulary_field(vocabulary: Vocabulary, **kwargs: Any) -> fields.String:
     return fields.String(validate=one_of(vocabulary), **kwargs)
 
 
+AllowedValues = Callable[[Session], list[str]]
+F = TypeVar("F", bound=fields.Field)
+
+
+def listing(field: F, values: AllowedValues | None) -> F:
+    """The field, its allowed values listed (as ``enum``) in the OpenAPI document.
+
+    For values that are reference data in the database (missions, countries), which the
+    document reads when it is written (:func:`document_allowed_values`).
+    """
+    if values is not None:
+        field.metadata = {**field.metadata, ALLOWED_VALUES: values}
+    return field
+
+
+# Not an "x-" key: apispec copies those into the document as they are.
+ALLOWED_VALUES = "capdb_allowed_values"
+
+
+def document_allowed_values(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """An apispec attribute function: the ``enum`` of a field given by :func:`listing`."""
+    values = field.metadata.get(ALLOWED_VALUES)
+    if values is None:
+        return {}
+    enum: list[str | None] = list(values(db.session()))
+    return {"enum": [*enum, None] if field.allow_none else enum}
+
+
 def known_country(code: str) -> None:
     if len(code) != 3 or db.session().get(Country, code) is None:
         raise ma.ValidationError(_("Choose a country from the list."))
@@ -117,7 +150,7 @@ def known_country(code: str) -> None:
 
 def country_field(**kwargs: Any) -> Code:
     kwargs.setdefault("metadata", {"description": "ISO 3166 alpha-3 code, such as MLI."})
-    return Code(validate=known_country, **kwargs)
+    return listing(Code(validate=known_country, **kwargs), country_codes)
 
 
 def record_id(**kwargs: Any) -> fields.Integer:
@@ -194,8 +227,10 @@ def victim_problems(values: Mapping[str, Any], *, incident_date: date | None) ->
 class VictimSchema(Schema):
     id = fields.Integer(required=True)
     category = vocabulary_field(PERSONNEL_CATEGORY, required=True)
-    nationality = fields.String(required=True, metadata={"description": "ISO alpha-3"})
-    contributing_country = fields.String(required=True, allow_none=True)
+    nationality = listing(
+        fields.String(required=True, metadata={"description": "ISO alpha-3"}), country_codes
+    )
+    contributing_country = listing(fields.String(required=True, allow_none=True), country_codes)
     unit = fields.String(required=True, allow_none=True)
     sex = vocabulary_field(SEX, required=True)
     outcome = vocabulary_field(OUTCOME, required=True)
@@ -213,10 +248,13 @@ class VictimList(Schema):
 
 
 class IncidentInput(Schema):
-    mission = Code(
-        required=True,
-        attribute="mission_code",
-        metadata={"description": "The mission's acronym; one the user records incidents for."},
+    mission = listing(
+        Code(
+            required=True,
+            attribute="mission_code",
+            metadata={"description": "The mission's acronym; one the user records incidents for."},
+        ),
+        mission_codes,
     )
     occurred_on = fields.Date(
         required=True,
@@ -305,11 +343,16 @@ def incident_problems(values: Mapping[str, Any]) -> Problems:
 class IncidentSchema(Schema):
     id = fields.Integer(required=True)
     reference = fields.String(required=True, metadata={"example": "MINUSMA-2021-0042"})
-    mission = fields.String(required=True, metadata={"description": "The mission's acronym."})
+    mission = listing(
+        fields.String(required=True, metadata={"description": "The mission's acronym."}),
+        mission_codes,
+    )
     occurred_on = fields.Date(required=True)
     occurred_time = fields.Time(required=True, allow_none=True)
     date_precision = vocabulary_field(DATE_PRECISION, required=True)
-    country = fields.String(required=True, metadata={"description": "ISO alpha-3"})
+    country = listing(
+        fields.String(required=True, metadata={"description": "ISO alpha-3"}), country_codes
+    )
     place = fields.String(required=True)
     latitude = fields.Float(required=True, allow_none=True)
     longitude = fields.Float(required=True, allow_none=True)
@@ -358,45 +401,68 @@ class ReturnInput(WorkflowInput):
 # The shared filter ---------------------------------------------------------------------------
 
 
-def _code_list(vocabulary: Vocabulary) -> dict[str, Any]:
-    return {"enum": list(vocabulary.codes)}
+def _filter_argument(name: str) -> fields.String:
+    """A query argument of the filter, documented as :mod:`incidents.filters` declares it."""
+    declared = FILTER_FIELDS_BY_NAME[name]
+    metadata: dict[str, Any] = {"description": declared.description}
+    if declared.format:
+        metadata["format"] = declared.format
+    if declared.max_length:
+        metadata["maxLength"] = declared.max_length
+    return listing(fields.String(metadata=metadata), declared.values)
+
+
+FILTER_FIELDS_BY_NAME = {field.name: field for field in FILTER_FIELDS}
 
 
 class FilterQuery(Schema):
-    """The filter lists, maps, statistics and exports share (incidents.filters)."""
+    """The filter lists, maps, statistics and exports share.
+
+    Its fields document the query; reading it is :func:`incidents.filters.parse_request`'s,
+    the very function the pages call, so that a value one path refuses no path takes.
+    Fields a subclass adds beyond the filter and its paging are loaded as usual.
+    """
+
+    paging: ClassVar[Paging] = FILTER_ONLY
 
     class Meta(Schema.Meta):
         unknown = ma.EXCLUDE
 
-    mission = Text(metadata={"description": "A mission's acronym."})
-    state = Text(metadata={"description": "ISO alpha-3 of a State the incidents concern."})
-    date_from = Text(metadata={"format": "date"})
-    date_to = Text(metadata={"format": "date"})
-    means_of_attack = Text(metadata=_code_list(MEANS_OF_ATTACK))
-    outcome = Text(metadata=_code_list(OUTCOME))
-    stage = Text(metadata=_code_list(JUDICIAL_STAGE))
-    status = Text(metadata=_code_list(VERIFICATION_STATUS))
-    q = Text(metadata={"maxLength": Q_MAX_LENGTH, "description": "Text to look for."})
+    mission = _filter_argument("mission")
+    state = _filter_argument("state")
+    date_from = _filter_argument("date_from")
+    date_to = _filter_argument("date_to")
+    means_of_attack = _filter_argument("means_of_attack")
+    outcome = _filter_argument("outcome")
+    stage = _filter_argument("stage")
+    status = _filter_argument("status")
+    q = _filter_argument("q")
 
-    @ma.validates_schema(skip_on_field_errors=False)
-    def _valid_filter(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        _filters, errors = IncidentFilters.parse(db.session(), _filter_args(data))
-        if errors:
-            raise ma.ValidationError({name: [reason] for name, reason in errors.items()})
+    def load(  # type: ignore[override]
+        self, data: Mapping[str, Any], *, unknown: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        asked, errors = parse_request(db.session(), data, self.paging)
+        problems: Problems = {name: [reason] for name, reason in errors.items()}
+        others = {k: data[k] for k in data if k in self.fields and k not in _READ_BY_FILTER}
+        rest: dict[str, Any] = {}
+        try:
+            rest = super().load(others, unknown=ma.EXCLUDE, **kwargs)
+        except ma.ValidationError as error:
+            problems |= error.normalized_messages()
+        if problems:
+            raise ma.ValidationError(problems)
+        # The documenting fields' defaults in ``rest`` give way to what the filter read.
+        return {
+            **rest,
+            "filters": asked.filters,
+            "sort": asked.sort,
+            "cursor": asked.cursor,
+            "per_page": asked.per_page,
+        }
 
-    @ma.post_load
-    def _as_filters(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        filters, _errors = IncidentFilters.parse(db.session(), _filter_args(data))
-        # What a query adds to the filter (paging, order, period) is kept beside it.
-        return {"filters": filters, **{k: v for k, v in data.items() if k not in _FILTER_FIELDS}}
 
-
-# The query arguments IncidentFilters reads; FilterQuery declares one field for each.
-_FILTER_FIELDS = frozenset(field.name for field in dataclass_fields(IncidentFilters))
-
-
-def _filter_args(data: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in data.items() if k in _FILTER_FIELDS and isinstance(v, str)}
+# What parse_request reads: the filter, the order and the page.
+_READ_BY_FILTER = frozenset(FILTER_FIELDS_BY_NAME) | {"sort", "cursor", "per_page"}
 
 
 def per_page_field(maximum: int = MAX_PER_PAGE, default: int = DEFAULT_PER_PAGE) -> fields.Integer:
@@ -431,16 +497,23 @@ def _sort() -> fields.String:
 
 
 class IncidentQuery(FilterQuery):
+    paging = PAGED
     per_page = per_page_field()
     cursor = _cursor()
     sort = _sort()
 
 
 class ExportQuery(FilterQuery):
+    paging = SORTED
     sort = _sort()
 
 
 class GeoQuery(FilterQuery):
+    paging = Paging(
+        pages=True,
+        default_per_page=DEFAULT_GEOJSON_PER_PAGE,
+        max_per_page=MAX_GEOJSON_PER_PAGE,
+    )
     per_page = per_page_field(MAX_GEOJSON_PER_PAGE, DEFAULT_GEOJSON_PER_PAGE)
     cursor = _cursor()
 
@@ -460,8 +533,8 @@ class PointSchema(Schema):
 
 class FeaturePropertiesSchema(Schema):
     reference = fields.String(required=True)
-    mission = fields.String(required=True)
-    country = fields.String(required=True)
+    mission = listing(fields.String(required=True), mission_codes)
+    country = listing(fields.String(required=True), country_codes)
     occurred_on = fields.Date(required=True)
     place = fields.String(required=True)
     geo_precision = vocabulary_field(GEO_PRECISION, required=True)

@@ -26,15 +26,7 @@ from capdb.vocabularies import (
 )
 from incidents import history
 from incidents.comments.threads import comment_panel
-from incidents.filters import (
-    DEFAULT_PER_PAGE,
-    DEFAULT_SORT,
-    SORTS,
-    CursorError,
-    IncidentFilters,
-    page_of,
-    scoped_incidents,
-)
+from incidents.filters import PAGED, from_request, page_of, scoped_incidents, takes_filter
 from incidents.justice.cases import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
@@ -48,29 +40,24 @@ def viewer() -> User:
 
 
 @bp.get("/")
+@takes_filter(PAGED)
 def index() -> tuple[str, int]:
     session = db.session()
-    filters, errors = IncidentFilters.parse(session, request.args)
-    sort = request.args.get("sort", DEFAULT_SORT)
-    if sort not in SORTS:
-        errors["sort"] = _("Unknown sort order.")
-        sort = DEFAULT_SORT
+    asked, errors = from_request(session)
+    filters = asked.filters
     page = None
     if not errors:
-        try:
-            page = page_of(
-                session,
-                scoped_incidents(viewer(), filters),
-                sort=sort,
-                cursor=request.args.get("cursor"),
-                per_page=DEFAULT_PER_PAGE,
-            )
-        except CursorError as error:
-            errors["cursor"] = str(error)
+        page = page_of(
+            session,
+            scoped_incidents(viewer(), filters),
+            sort=asked.sort,
+            cursor=asked.cursor,
+            per_page=asked.per_page,
+        )
     context = {
         "filters": filters,
         "errors": errors,
-        "sort": sort,
+        "sort": asked.sort,
         "page": page,
         "casualties": casualties(session, page.items) if page else {},
         "choices": filter_choices(session, viewer()),

@@ -22,7 +22,7 @@ from auth.accounts import find_user
 from auth.models import User
 from capdb import db
 from capdb.config import LOCALES, current_config
-from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
+from incidents.filters import DEFAULT_SORT, FILTER_FIELDS, SORTED, SORTS, parse_request
 from incidents.transfer import exporting, importing
 
 incidents_cli = AppGroup("incidents", help="Import and export incidents.")
@@ -30,8 +30,7 @@ incidents_cli = AppGroup("incidents", help="Import and export incidents.")
 Command = TypeVar("Command", bound=Callable[..., Any])
 
 CONSOLE = "console"
-FILTERS = ("mission", "state", "date_from", "date_to", "means_of_attack", "outcome", "stage",
-           "status", "q")  # fmt: skip
+FILTERS = tuple(field.name for field in FILTER_FIELDS)
 
 
 @contextmanager
@@ -151,13 +150,13 @@ def export_command(
     with transaction(locale) as session:
         user = acting_user(session, email)
         args = {name: value for name, value in filter_args.items() if value is not None}
-        filters, errors = IncidentFilters.parse(session, args)
+        asked, errors = parse_request(session, {**args, "sort": sort}, SORTED)
         if errors:
             lines = "\n  ".join(
                 f"--{name.replace('_', '-')}: {why}" for name, why in errors.items()
             )
             raise click.ClickException(f"nothing was exported.\n  {lines}")
-        wanted = exporting.ExportRequest(user, filters, sort, locale)
+        wanted = exporting.ExportRequest(user, asked.filters, asked.sort, locale)
         rows = exporting.count(session, wanted)
         exporting.record(session, wanted, export_format, rows)
         write_export(session, wanted, export_format, out)

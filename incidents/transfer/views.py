@@ -35,7 +35,7 @@ from capdb import db
 from capdb.config import LOCALES, current_config
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
-from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
+from incidents.filters import SORTED, from_request, invalid_filter, takes_filter
 from incidents.justice.cases import MAX_ID
 from incidents.policy import case_or_404, incident_or_404
 from incidents.transfer import dossier, exporting, importing
@@ -197,19 +197,14 @@ def kept_upload(user: User, token: str) -> tuple[bytes, str]:
 # Exports ------------------------------------------------------------------------------------
 
 
-@bp.get("/incidents/export.<export_format>")
+@bp.get(f"/incidents/export.<any({', '.join(exporting.FORMATS)}):export_format>")
+@takes_filter(SORTED)
 def export(export_format: str) -> BaseResponse:
-    if export_format not in exporting.FORMATS:
-        abort(404)
     session, user = db.session(), viewer()
-    filters, errors = IncidentFilters.parse(session, request.args)
-    sort = request.args.get("sort", DEFAULT_SORT)
-    if sort not in SORTS:
-        errors["sort"] = _("Unknown sort order.")
+    asked, errors = from_request(session)
     if errors:
-        lines = [f"{name}: {reason}" for name, reason in errors.items()]
-        return Response("\n".join(lines) + "\n", status=400, mimetype="text/plain")
-    wanted = exporting.ExportRequest(user, filters, sort, current_locale())
+        return invalid_filter(errors)
+    wanted = exporting.ExportRequest(user, asked.filters, asked.sort, current_locale())
     return exporting.response(session, wanted, export_format)
 
 
