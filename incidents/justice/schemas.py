@@ -19,12 +19,14 @@ from incidents.api.schemas import (
     at_most,
     country_field,
     id_cursor_field,
+    listing,
     per_page_field,
     record_id,
     version_field,
     vocabulary_field,
 )
 from incidents.comments import threads as comments
+from incidents.filters import country_codes, mission_codes
 from incidents.justice import assistance, cases
 
 # Cases ----------------------------------------------------------------------------------------
@@ -61,7 +63,9 @@ class DefendantSchema(Schema):
 
 class CaseSchema(Schema):
     id = fields.Integer(required=True)
-    prosecuting_state = fields.String(required=True, metadata={"description": "ISO alpha-3"})
+    prosecuting_state = listing(
+        fields.String(required=True, metadata={"description": "ISO alpha-3"}), country_codes
+    )
     jurisdiction = vocabulary_field(JURISDICTION, required=True)
     national_reference = fields.String(required=True, allow_none=True)
     charges = fields.String(required=True)
@@ -210,7 +214,7 @@ class CommentList(Schema):
 
 class AssistanceInput(Schema):
     recipient_state = country_field(required=True, attribute="recipient_state_code")
-    mission = Code(required=True, attribute="mission_code")
+    mission = listing(Code(required=True, attribute="mission_code"), mission_codes)
     kind = vocabulary_field(ASSISTANCE_KIND, required=True)
     started_on = fields.Date(required=True)
     ended_on = fields.Date(allow_none=True, load_default=None)
@@ -240,8 +244,8 @@ class AssistancePatch(AssistanceInput):
 
 class AssistanceSchema(Schema):
     id = fields.Integer(required=True)
-    recipient_state = fields.String(required=True)
-    mission = fields.String(required=True)
+    recipient_state = listing(fields.String(required=True), country_codes)
+    mission = listing(fields.String(required=True), mission_codes)
     kind = vocabulary_field(ASSISTANCE_KIND, required=True)
     started_on = fields.Date(required=True)
     ended_on = fields.Date(required=True, allow_none=True)
@@ -256,8 +260,10 @@ class AssistanceSchema(Schema):
 
 
 class AssistanceQuery(Schema):
-    state = Text(metadata={"description": "ISO alpha-3 of the recipient State."})
-    mission = Text()
+    state = listing(
+        Text(metadata={"description": "ISO alpha-3 of the recipient State."}), country_codes
+    )
+    mission = listing(Text(), mission_codes)
     kind = Text(metadata={"enum": list(ASSISTANCE_KIND.codes)})
     per_page = per_page_field()
     cursor = id_cursor_field()
