@@ -15,7 +15,8 @@ from marshmallow import fields, validate
 from capdb.i18n import current_locale
 from incidents.api.access import session, viewer
 from incidents.api.blueprint import api_blueprint
-from incidents.api.schemas import FilterQuery, Schema
+from incidents.api.queries import FilterQuery
+from incidents.api.schemas import Schema
 from maps import stats
 from maps.charts import NAMES, Figure, Figures
 from maps.stats import Period

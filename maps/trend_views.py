@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -22,13 +20,11 @@ from maps.stats import Period
 bp = Blueprint("trends", __name__, template_folder="templates", url_prefix="/trends")
 
 
-def parse_query(
-    session: Session, args: Mapping[str, str]
-) -> tuple[IncidentFilters, Period, dict[str, str]]:
-    """The shared filter and the period from the query string, and a reason per value refused."""
+def parse_query(session: Session) -> tuple[IncidentFilters, Period, dict[str, str]]:
+    """The shared filter and the period of the request, and a reason per value refused."""
     asked, errors = from_request(session)
     filters = asked.filters
-    raw = (args.get("period") or "").strip()
+    raw = (request.args.get("period") or "").strip()
     period = stats.default_period(filters)
     if raw:
         try:
@@ -46,7 +42,7 @@ def query_args(filters: IncidentFilters, period: Period) -> dict[str, str]:
 @takes_filter()
 def index() -> tuple[str, int]:
     session = db.session()
-    filters, period, errors = parse_query(session, request.args)
+    filters, period, errors = parse_query(session)
     figures = summary = None
     if not errors:
         built = Figures(session, viewer(), filters, period, current_locale())
@@ -69,7 +65,7 @@ def index() -> tuple[str, int]:
 @takes_filter()
 def figure_download(name: str) -> Response:
     session = db.session()
-    filters, period, errors = parse_query(session, request.args)
+    filters, period, errors = parse_query(session)
     if errors:
         return invalid_filter(errors)
     figure = Figures(session, viewer(), filters, period, current_locale()).build(name)
@@ -88,7 +84,7 @@ def figure_download(name: str) -> Response:
 @takes_filter()
 def report_pdf() -> Response:
     session = db.session()
-    filters, period, errors = parse_query(session, request.args)
+    filters, period, errors = parse_query(session)
     if errors:
         return invalid_filter(errors)
     today = now().date()

@@ -1,4 +1,5 @@
-"""What the API takes and gives for incidents, victims, filters, maps and reference data.
+"""What the API takes and gives for incidents, victims, maps and reference data (the
+query of the shared filter is :mod:`incidents.api.queries`).
 
 The schemas validate requests field by field and are, through flask-smorest, the OpenAPI
 document itself. Rules between fields and with the reference data (a time needs an exact
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask_babel import gettext as _
@@ -41,18 +42,9 @@ from capdb.vocabularies import (
 )
 from incidents.filters import (
     DEFAULT_PER_PAGE,
-    DEFAULT_SORT,
-    FILTER_FIELDS,
-    FILTER_ONLY,
-    MAX_CURSOR,
     MAX_PER_PAGE,
-    PAGED,
-    SORTED,
-    SORTS,
-    Paging,
     country_codes,
     mission_codes,
-    parse_request,
 )
 from incidents.justice.cases import MAX_ID
 from incidents.recording import rules
@@ -116,7 +108,7 @@ def vocabulary_field(vocabulary: Vocabulary, **kwargs: Any) -> fields.String:
 
 
 AllowedValues = Callable[[Session], list[str]]
-F = TypeVar("F", bound=fields.Field)
+F = TypeVar("F", bound=fields.Field[Any])
 
 
 def listing(field: F, values: AllowedValues | None) -> F:
@@ -134,7 +126,7 @@ def listing(field: F, values: AllowedValues | None) -> F:
 ALLOWED_VALUES = "capdb_allowed_values"
 
 
-def document_allowed_values(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+def document_allowed_values(self: Any, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
     """An apispec attribute function: the ``enum`` of a field given by :func:`listing`."""
     values = field.metadata.get(ALLOWED_VALUES)
     if values is None:
@@ -398,71 +390,7 @@ class ReturnInput(WorkflowInput):
     )
 
 
-# The shared filter ---------------------------------------------------------------------------
-
-
-def _filter_argument(name: str) -> fields.String:
-    """A query argument of the filter, documented as :mod:`incidents.filters` declares it."""
-    declared = FILTER_FIELDS_BY_NAME[name]
-    metadata: dict[str, Any] = {"description": declared.description}
-    if declared.format:
-        metadata["format"] = declared.format
-    if declared.max_length:
-        metadata["maxLength"] = declared.max_length
-    return listing(fields.String(metadata=metadata), declared.values)
-
-
-FILTER_FIELDS_BY_NAME = {field.name: field for field in FILTER_FIELDS}
-
-
-class FilterQuery(Schema):
-    """The filter lists, maps, statistics and exports share.
-
-    Its fields document the query; reading it is :func:`incidents.filters.parse_request`'s,
-    the very function the pages call, so that a value one path refuses no path takes.
-    Fields a subclass adds beyond the filter and its paging are loaded as usual.
-    """
-
-    paging: ClassVar[Paging] = FILTER_ONLY
-
-    class Meta(Schema.Meta):
-        unknown = ma.EXCLUDE
-
-    mission = _filter_argument("mission")
-    state = _filter_argument("state")
-    date_from = _filter_argument("date_from")
-    date_to = _filter_argument("date_to")
-    means_of_attack = _filter_argument("means_of_attack")
-    outcome = _filter_argument("outcome")
-    stage = _filter_argument("stage")
-    status = _filter_argument("status")
-    q = _filter_argument("q")
-
-    def load(  # type: ignore[override]
-        self, data: Mapping[str, Any], *, unknown: str | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        asked, errors = parse_request(db.session(), data, self.paging)
-        problems: Problems = {name: [reason] for name, reason in errors.items()}
-        others = {k: data[k] for k in data if k in self.fields and k not in _READ_BY_FILTER}
-        rest: dict[str, Any] = {}
-        try:
-            rest = super().load(others, unknown=ma.EXCLUDE, **kwargs)
-        except ma.ValidationError as error:
-            problems |= error.normalized_messages()
-        if problems:
-            raise ma.ValidationError(problems)
-        # The documenting fields' defaults in ``rest`` give way to what the filter read.
-        return {
-            **rest,
-            "filters": asked.filters,
-            "sort": asked.sort,
-            "cursor": asked.cursor,
-            "per_page": asked.per_page,
-        }
-
-
-# What parse_request reads: the filter, the order and the page.
-_READ_BY_FILTER = frozenset(FILTER_FIELDS_BY_NAME) | {"sort", "cursor", "per_page"}
+# Paging ------------------------------------------------------------------------------------
 
 
 def per_page_field(maximum: int = MAX_PER_PAGE, default: int = DEFAULT_PER_PAGE) -> fields.Integer:
@@ -474,48 +402,12 @@ def per_page_field(maximum: int = MAX_PER_PAGE, default: int = DEFAULT_PER_PAGE)
     )
 
 
-def _cursor() -> fields.String:
-    return Text(
-        validate=at_most(MAX_CURSOR),
-        metadata={"description": "The next_cursor of the previous page."},
-    )
-
-
 def id_cursor_field() -> fields.Integer:
     """The cursor of a list paged by id, newest first: the last id of the previous page."""
     return fields.Integer(
         validate=validate.Range(min=1, max=MAX_ID, error=_l("This page link is not valid.")),
         metadata={"description": "The next_cursor of the previous page."},
     )
-
-
-def _sort() -> fields.String:
-    return Text(
-        load_default=DEFAULT_SORT,
-        validate=validate.OneOf(tuple(SORTS), error=_l("Choose one of the listed values.")),
-    )
-
-
-class IncidentQuery(FilterQuery):
-    paging = PAGED
-    per_page = per_page_field()
-    cursor = _cursor()
-    sort = _sort()
-
-
-class ExportQuery(FilterQuery):
-    paging = SORTED
-    sort = _sort()
-
-
-class GeoQuery(FilterQuery):
-    paging = Paging(
-        pages=True,
-        default_per_page=DEFAULT_GEOJSON_PER_PAGE,
-        max_per_page=MAX_GEOJSON_PER_PAGE,
-    )
-    per_page = per_page_field(MAX_GEOJSON_PER_PAGE, DEFAULT_GEOJSON_PER_PAGE)
-    cursor = _cursor()
 
 
 # GeoJSON ---------------------------------------------------------------------------------

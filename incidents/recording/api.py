@@ -24,14 +24,13 @@ from incidents.api.access import ID, session, viewer, with_incident
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort
 from incidents.api.idempotency import idempotent
+from incidents.api.queries import GeoQuery, IncidentQuery
 from incidents.api.schemas import (
     ErrorSchema,
     FeatureCollectionSchema,
-    GeoQuery,
     IncidentInput,
     IncidentPage,
     IncidentPatch,
-    IncidentQuery,
     IncidentSchema,
     ReturnInput,
     WorkflowInput,

@@ -14,7 +14,7 @@ from flask import Response
 from capdb.i18n import current_locale
 from incidents.api.access import session, viewer
 from incidents.api.blueprint import api_blueprint
-from incidents.api.schemas import ExportQuery
+from incidents.api.queries import ExportQuery
 from incidents.transfer import exporting
 
 blp = api_blueprint("api_exports", __name__, "Exports of the filtered incident list as files.")

@@ -2,7 +2,7 @@
 
 The paths are found in the URL map, not listed by hand: the pages and downloads marked
 with :func:`incidents.filters.takes_filter`, and the API operations whose query schema is
-a :class:`incidents.api.schemas.FilterQuery`. Each bad value must answer 400 naming its
+a :class:`incidents.api.queries.FilterQuery`. Each bad value must answer 400 naming its
 field on every one of them (JSON on the API and the map data, the field's error on pages,
 ``field: reason`` on downloads), and a good filter 200 with the same incidents.
 """
@@ -29,7 +29,7 @@ from werkzeug.test import TestResponse
 from auth.models import User
 from capdb.reference import Country, Mission
 from capdb.vocabularies import MEANS_OF_ATTACK, VERIFICATION_STATUS
-from incidents.api.schemas import FilterQuery
+from incidents.api.queries import FilterQuery
 from incidents.filters import FILTER_MARK, Paging
 from tests.api.conftest import API, ApiAs, World
 from tests.factories import IncidentFactory, LoginAs, UserFactory

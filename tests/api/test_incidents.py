@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent
-from incidents.api.schemas import FilterQuery
+from incidents.api.queries import FilterQuery
 from incidents.filters import IncidentFilters
 from incidents.models import Incident
 from tests.api.conftest import ApiAs, ApiClient, World, errors_of, incident_body
