@@ -108,18 +108,18 @@ def served_field(field: Field) -> fields.Field:
     return types.get(field.kind, fields.String)(**kwargs)
 
 
-def _inputs(declared: tuple[Field, ...]) -> dict[str, fields.Field]:
+def input_fields(declared: tuple[Field, ...]) -> dict[str, fields.Field]:
     return {f.name: input_field(f) for f in recorded(declared)}
 
 
-def _served(declared: tuple[Field, ...]) -> dict[str, fields.Field]:
+def served_fields(declared: tuple[Field, ...]) -> dict[str, fields.Field]:
     return {f.name: served_field(f) for f in declared if f.served}
 
 
 # Victims ------------------------------------------------------------------------------------
 
 
-class VictimInput(Schema.from_dict(_inputs(VICTIM_FIELDS), name="VictimFields")):  # type: ignore[misc]
+class VictimInput(Schema.from_dict(input_fields(VICTIM_FIELDS), name="VictimFields")):  # type: ignore[misc]
     """A victim's fields. The rules between them are checked knowing the incident's date:
     by :class:`IncidentInput` for a new incident's victims, by the views otherwise."""
 
@@ -134,7 +134,7 @@ def victim_problems(values: Mapping[str, Any], *, incident_date: date | None) ->
     return dict(rules.victim_problems(values, incident_date=incident_date))
 
 
-class VictimSchema(Schema.from_dict(_served(VICTIM_FIELDS), name="VictimServed")):  # type: ignore[misc]
+class VictimSchema(Schema.from_dict(served_fields(VICTIM_FIELDS), name="VictimServed")):  # type: ignore[misc]
     id = fields.Integer(required=True)
     version = fields.Integer(required=True)
 
@@ -146,7 +146,7 @@ class VictimList(Schema):
 # Incidents ----------------------------------------------------------------------------------
 
 
-class IncidentInput(Schema.from_dict(_inputs(INCIDENT_FIELDS), name="IncidentFields")):  # type: ignore[misc]
+class IncidentInput(Schema.from_dict(input_fields(INCIDENT_FIELDS), name="IncidentFields")):  # type: ignore[misc]
     victims = fields.List(
         fields.Nested(VictimInput),
         load_default=list,
@@ -192,7 +192,7 @@ def incident_problems(values: Mapping[str, Any]) -> Problems:
     return problems
 
 
-class IncidentSchema(Schema.from_dict(_served(INCIDENT_FIELDS), name="IncidentServed")):  # type: ignore[misc]
+class IncidentSchema(Schema.from_dict(served_fields(INCIDENT_FIELDS), name="IncidentServed")):  # type: ignore[misc]
     id = fields.Integer(required=True)
     version = fields.Integer(required=True)
     victims = fields.List(fields.Nested(VictimSchema), required=True)

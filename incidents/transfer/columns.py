@@ -34,10 +34,13 @@ def _column(declared: DeclaredField) -> Column:
     return Column(declared.name, declared.en, declared.fr, required=declared.required)
 
 
-# The status, the workflow's rather than the incident's own, comes last as it always has.
-INCIDENT_IMPORTED = tuple(
-    sorted(imported(INCIDENT_FIELDS), key=lambda declared: declared.name == "status")
-)
+def incident_imported(declared: tuple[DeclaredField, ...]) -> tuple[DeclaredField, ...]:
+    """The imported fields in the template's order: the status, the workflow's rather than
+    the incident's own, comes last as it always has."""
+    return tuple(sorted(imported(declared), key=lambda field: field.name == "status"))
+
+
+INCIDENT_IMPORTED = incident_imported(INCIDENT_FIELDS)
 INCIDENT_COLUMNS = tuple(_column(declared) for declared in INCIDENT_IMPORTED)
 VICTIM_IMPORTED = imported(VICTIM_DECLARED)
 

@@ -38,7 +38,7 @@ from capdb.reference import Country
 from capdb.vocabularies import OUTCOME, Vocabulary
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
-from incidents.recording.fields import INCIDENT_FIELDS, Kind, exported
+from incidents.recording.fields import INCIDENT_FIELDS, Field, Kind, exported
 from incidents.transfer.columns import Column
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
@@ -71,16 +71,17 @@ _COUNTED = (
 )
 
 
-def _columns() -> tuple[Column, ...]:
+def export_columns(declared_fields: tuple[Field, ...]) -> tuple[Column, ...]:
+    """A column for each exported field, in their order, the counts after the status."""
     columns: list[Column] = []
-    for declared in _DECLARED:
+    for declared in exported(declared_fields):
         columns.append(Column(declared.name, declared.en, declared.fr))
         if declared.name == "status":
             columns.extend(_COUNTED)
     return tuple(columns)
 
 
-COLUMNS = _columns()
+COLUMNS = export_columns(INCIDENT_FIELDS)
 COUNTS = ("victims", *OUTCOME.codes)
 _LABELLED: dict[str, Vocabulary] = {
     f.name: f.vocabulary for f in _DECLARED if f.kind is Kind.CHOICE and f.vocabulary is not None
