@@ -134,11 +134,9 @@ def test_the_import_template_has_a_column_for_each_imported_field(locale: str) -
 def test_a_field_added_to_the_declaration_appears_everywhere() -> None:
     extended = (*INCIDENT_FIELDS, WEATHER, WIND)
 
-    class Form(FlaskForm):
-        pass
-
-    add_fields(Form, recorded(extended))
-    form = Form(meta={"csrf": False})
+    form_class = type("Form", (FlaskForm,), {})
+    add_fields(form_class, recorded(extended))
+    form = form_class(meta={"csrf": False})
     assert form["weather"].label.text == "Weather"
     assert _max_length(form["weather"].validators) == 50
     assert [c.value for c in form["wind"].choices][1:] == list(SEX.codes)

@@ -68,7 +68,7 @@ def _presence(field: Field) -> dict[str, Any]:
     return {"load_default": field.default}
 
 
-def input_field(field: Field) -> fields.Field:
+def input_field(field: Field) -> fields.Field[Any]:
     """The field of a request body, as the declaration describes it."""
     kwargs = _presence(field)
     if metadata := _metadata(field):
@@ -95,7 +95,7 @@ def input_field(field: Field) -> fields.Field:
     return Text(validate=checks, **kwargs)
 
 
-def served_field(field: Field) -> fields.Field:
+def served_field(field: Field) -> fields.Field[Any]:
     """The field of a response: always there (personal data aside), null when empty."""
     kwargs: dict[str, Any] = {"required": not field.personal}
     if field.nullable:
@@ -108,11 +108,11 @@ def served_field(field: Field) -> fields.Field:
     return types.get(field.kind, fields.String)(**kwargs)
 
 
-def input_fields(declared: tuple[Field, ...]) -> dict[str, fields.Field]:
+def input_fields(declared: tuple[Field, ...]) -> dict[str, fields.Field[Any]]:
     return {f.name: input_field(f) for f in recorded(declared)}
 
 
-def served_fields(declared: tuple[Field, ...]) -> dict[str, fields.Field]:
+def served_fields(declared: tuple[Field, ...]) -> dict[str, fields.Field[Any]]:
     return {f.name: served_field(f) for f in declared if f.served}
 
 
