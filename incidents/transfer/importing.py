@@ -14,8 +14,10 @@ and the source reference are the natural key of an imported incident: a row whos
 already in the database was imported before, and is reported and skipped, so importing
 a file twice adds nothing twice.
 
-Headers are a bilingual vocabulary defined here, as the vocabularies are, rather than
-translated strings: a French template stays importable whatever the catalog says.
+The columns are those of the fields declared in :mod:`incidents.recording.fields`
+(:mod:`incidents.transfer.columns`); the file is read by :mod:`incidents.transfer.spreadsheets`,
+its cells by :mod:`incidents.transfer.cells`, and the template made by
+:mod:`incidents.transfer.template`.
 """
 
 from __future__ import annotations
