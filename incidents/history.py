@@ -220,9 +220,7 @@ def restore_preview(db: Session, record: Record, version: int) -> list[FieldRest
     return differences
 
 
-def restore(
-    db: Session, record: Record, version: int, *, flush: bool = True
-) -> list[FieldRestore]:
+def restore(db: Session, record: Record, version: int, *, flush: bool = True) -> list[FieldRestore]:
     """Put the record's content back as it was at ``version``; the fields changed.
 
     The restore is itself a new version. Only :func:`content_fields` come back; a restore

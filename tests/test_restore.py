@@ -23,7 +23,6 @@ from incidents.models import (
     JudicialCase,
     Record,
     StageEvent,
-    Victim,
 )
 from incidents.recording import service as recording
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
@@ -32,12 +31,18 @@ AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 # Kept by the optimistic lock and the clock, whatever a restore does.
 MOVING = {"version", "updated_at"}
 
+
+def values(record: object, *names: str) -> tuple[object, ...]:
+    """The record's values as they are now (read afresh, whatever was assigned before)."""
+    return tuple(getattr(record, name) for name in names)
+
+
 World = tuple[Session, IncidentFactory, VictimFactory, User]
 Builder = Callable[[World], tuple[Record, dict[str, Any], dict[str, Any]]]
 
 
 def _incident(world: World) -> tuple[Record, dict[str, Any], dict[str, Any]]:
-    db, make_incident, _v, user = world
+    _db, make_incident, _v, user = world
     other = make_incident()
     record = make_incident(status="draft", narrative="First account.")
     workflow = {
@@ -203,7 +208,7 @@ def test_restoring_a_victim_sends_its_submitted_incident_back_to_draft(
 
     assert victim.outcome == "killed"
     assert restored.sent_back == ("incidents", "submitted", "draft")
-    assert (incident.status, incident.submitted_at) == ("draft", None)
+    assert values(incident, "status", "submitted_at") == ("draft", None)
     assert incident.version == version + 1
 
 
@@ -239,8 +244,8 @@ def test_a_restored_stage_event_is_pending_and_stops_counting(
 
     assert restored.sent_back == ("stage_events", "validated", "pending")
     assert (event.note, event.review_status) == ("First.", "pending")
-    assert (event.reviewed_by_id, event.reviewed_at) == (None, None)
-    assert case.current_stage is None
+    assert values(event, "reviewed_by_id", "reviewed_at", "review_reason") == (None, None, None)
+    assert values(case, "current_stage") == (None,)
     cases.validate_update(db, keeper, event, at=AT)
     assert case.current_stage == "reported"
 

@@ -28,7 +28,9 @@ def officers(make_user: UserFactory) -> tuple[User, User]:
     return make_user("mission"), make_user("mission")
 
 
-def validated(db: Session, make_incident: IncidentFactory, author: User, validator: User) -> Incident:
+def validated(
+    db: Session, make_incident: IncidentFactory, author: User, validator: User
+) -> Incident:
     """A draft recorded by ``author`` with a Chadian killed, submitted and validated."""
     incident = make_incident(status="draft", created_by_id=author.id, narrative="First account.")
     db.add(
@@ -87,9 +89,9 @@ def test_restoring_the_validated_version_after_a_return_never_validates_again(
     assert incident.return_reason == "Check the outcome."
     assert incident.narrative == "First account."
     assert victim.outcome == "injured"  # nobody validated it, nobody restored it
-    assert "Version %d was restored" % validated_version in page
+    assert f"Version {validated_version} was restored" in page
     listed = client.get(f"/incidents/{incident.id}/history").text
-    assert "Restore of version %d" % validated_version in listed
+    assert f"Restore of version {validated_version}" in listed
 
 
 def test_the_exact_scenario_restores_nothing_and_stays_a_draft(
@@ -175,7 +177,11 @@ def test_restoring_a_victim_sends_the_validated_incident_back_to_draft(
 
     db.refresh(incident)
     db.refresh(victim)
-    assert (victim.unit, incident.status, incident.validated_by_id) == (None, "draft", None)
+    assert (getattr(victim, "unit"), incident.status, incident.validated_by_id) == (  # noqa: B009
+        None,
+        "draft",
+        None,
+    )
 
 
 def test_the_confirmation_shows_the_differences_and_changes_nothing(

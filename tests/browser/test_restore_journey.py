@@ -68,7 +68,9 @@ class HistoryPage:
         expect(self.page.get_by_role("heading", name=link)).to_be_visible()
         expect(self.page.get_by_role("table", name="What the restore changes")).to_be_visible()
         self.page.get_by_role("button", name="Restore these values").click()
-        expect(flash(self.page, f"Version {version} was restored as a new version.")).to_be_visible()
+        expect(
+            flash(self.page, f"Version {version} was restored as a new version.")
+        ).to_be_visible()
 
 
 def history_of(incident: IncidentPage) -> HistoryPage:
