@@ -8,7 +8,6 @@ from datetime import date, time
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from capdb.i18n import current_locale
@@ -16,33 +15,11 @@ from capdb.reference import Country
 from capdb.vocabularies import VOCABULARIES
 from incidents import history
 from incidents.models import Record
+from incidents.recording.fields import INCIDENT_FIELDS, VICTIM_FIELDS
 
-# The labels of the fields as the incident form names them (same words, same translations).
+# The labels of the fields as the incident form names them (one declaration, one translation).
 LABELS: dict[str, Any] = {
-    "occurred_on": _l("Date"),
-    "occurred_time": _l("Time (optional)"),
-    "date_precision": _l("Date precision"),
-    "country_code": _l("Country where it happened"),
-    "place": _l("Place"),
-    "latitude": _l("Latitude"),
-    "longitude": _l("Longitude"),
-    "geo_precision": _l("Location precision"),
-    "means_of_attack": _l("Means of attack"),
-    "attack_context": _l("Context of the attack"),
-    "location_type": _l("Location type"),
-    "perpetrator_type": _l("Perpetrator"),
-    "perpetrator_name": _l("Perpetrator's name (optional)"),
-    "narrative": _l("Narrative"),
-    "sources": _l("Sources"),
-    "category": _l("Personnel category"),
-    "nationality_code": _l("Nationality"),
-    "contributing_country_code": _l("Contributing country"),
-    "unit": _l("Unit"),
-    "sex": _l("Sex"),
-    "outcome": _l("Outcome"),
-    "date_of_death": _l("Date of death"),
-    "name": _l("Name (optional)"),
-    "identifier": _l("Identifier"),
+    field.model_attribute: field.label for field in (*INCIDENT_FIELDS, *VICTIM_FIELDS)
 }
 
 
