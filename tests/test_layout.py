@@ -9,6 +9,7 @@ function cannot hide its length in a closure. Migrations are generated and exemp
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,34 @@ def test_no_function_over_60_lines(path: Path) -> None:
     assert long_functions(path) == [], name_of(path)
 
 
+def contract(name: str) -> dict[str, list[str]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (found,) = (c for c in contracts if c["name"] == name)
+    return found  # type: ignore[no-any-return]
+
+
+def modules_named(*endings: str) -> set[str]:
+    names = {".".join(path.relative_to(ROOT).with_suffix("").parts) for path in SOURCES}
+    names = {name.removesuffix(".__init__") for name in names}
+    return {name for name in names if name.rsplit(".", 1)[-1].endswith(endings)}
+
+
+def test_the_contracts_name_every_page_module() -> None:
+    """A feature's new page module is protected from the other features as soon as it exists."""
+    pages = contract("A feature never imports another feature's pages")
+    assert set(pages["forbidden_modules"]) == modules_named("views")
+
+
+def test_the_contracts_name_every_api_module() -> None:
+    resources = contract("A feature reaches another's API only through the shared incidents.api")
+    assert set(resources["forbidden_modules"]) == modules_named("api") - {"incidents.api"}
+
+
 def test_a_long_function_is_found(tmp_path: Path) -> None:
     body = "\n".join(f"        x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
     module = tmp_path / "long.py"
-    module.write_text(f"@decorated\ndef short():\n    pass\n\n\nclass C:\n    def long(self):\n{body}\n")
+    module.write_text(
+        f"@decorated\ndef short():\n    pass\n\n\nclass C:\n    def long(self):\n{body}\n"
+    )
     assert long_functions(module) == ["long (61 lines, line 7)"]
