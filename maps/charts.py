@@ -33,7 +33,8 @@ from capdb.vocabularies import PERSONNEL_CATEGORY as CATEGORY
 from incidents.filters import IncidentFilters
 from incidents.transfer.exporting import neutralise
 from maps import stats
-from maps.stats import Period, Step
+from maps.ladder import Step
+from maps.stats import Period
 from maps.tables import Cell, Chart, cell_text
 
 # Countries beyond this many, by number of victims, are summed on one row.
