@@ -83,7 +83,7 @@ def _defendants(
     stamp: datetime,
 ) -> list[dict[str, Any]]:
     """Each defendant's row and events: the first went as far as the case, others less."""
-    defendants = []
+    defendants: list[dict[str, Any]] = []
     if not steps:
         return defendants
     for number in range(rng.choice((1, 1, 1, 2, 2, 3, 4))):
