@@ -14,10 +14,9 @@ from flask_babel import gettext as _
 from incidents.api import resources
 from incidents.api.access import ID, allowed_or_403, session, viewer, with_case, with_incident
 from incidents.api.blueprint import api_blueprint
-from incidents.api.errors import abort
+from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.comments import threads as comments
-from incidents.justice.api import refused
 from incidents.justice.cases import InputError, NotAllowedError
 from incidents.justice.schemas import CommentInput, CommentList, CommentSchema
 from incidents.models import Comment, Incident, JudicialCase

@@ -16,7 +16,7 @@ from capdb.clock import now
 from incidents.api import resources
 from incidents.api.access import ID, newest_first, session, viewer, with_case
 from incidents.api.blueprint import api_blueprint
-from incidents.api.errors import abort
+from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
 from incidents.justice import cases
@@ -42,12 +42,6 @@ blp = api_blueprint(
 )
 
 DEFENDANT_FIELDS = tuple(DefendantInput().fields)
-
-
-def refused(error: cases.InputError, *, renamed: dict[str, str] | None = None) -> NoReturn:
-    """Answer 422 with the service's reasons, under the API's field names."""
-    names = renamed or {}
-    abort(422, errors={names.get(k, k): [reason] for k, reason in error.problems.items()})
 
 
 # Cases ----------------------------------------------------------------------------------------
