@@ -412,7 +412,7 @@ def test_a_stage_event_needs_a_date_after_the_incident_and_not_in_the_future(
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     for day, reason in (
         (tomorrow, "The date is in the future."),
-        ("2021-03-13", "The date is before the incident."),
+        ("2021-03-13", "The date is before the incident of 2021-03-14."),
         ("13/03/2021", "Not a valid date value."),
     ):
         response = post_form(client, event_form(case), {"stage": "reported", "occurred_on": day})

@@ -37,7 +37,13 @@ from incidents.models import (
     StageEvent,
     case_incidents,
 )
-from incidents.policy import sees_defendant_identity, visible_cases, visible_incidents
+from incidents.policy import (
+    hidden_incidents_known,
+    person_label,
+    sees_defendant_identity,
+    visible_cases,
+    visible_incidents,
+)
 
 # The largest id a PostgreSQL integer column holds; larger numbers name nothing.
 MAX_ID = 2**31 - 1
@@ -377,15 +383,38 @@ def first_incident_on(case: JudicialCase) -> date | None:
     return min(dates) if dates else None
 
 
-def _check_event_fields(db: Session, case: JudicialCase, fields: EventFields, on_day: date) -> None:
+def first_incident_seen_on(db: Session, user: User, case: JudicialCase) -> date | None:
+    """The date of the case's earliest incident that the user may open."""
+    return db.scalar(
+        sa.select(sa.func.min(Incident.occurred_on))
+        .join(case_incidents, case_incidents.c.incident_id == Incident.id)
+        .where(case_incidents.c.case_id == case.id, visible_incidents(user))
+    )
+
+
+def _too_early(db: Session, user: User, case: JudicialCase, occurred_on: date) -> str | None:
+    """Why the date is too early, naming only the date of an incident the user sees."""
+    earliest = first_incident_on(case)
+    if earliest is None or occurred_on >= earliest:
+        return None
+    seen = first_incident_seen_on(db, user, case)
+    if seen is not None and occurred_on < seen:
+        return _("The date is before the incident of %(date)s.", date=seen.isoformat())
+    # The incident it precedes is out of the user's sight: the rule, not its date.
+    return _("A stage cannot be dated before any of the case's incidents.")
+
+
+def _check_event_fields(
+    db: Session, user: User, case: JudicialCase, fields: EventFields, on_day: date
+) -> None:
     problems: dict[str, str] = {}
     if fields.stage not in JUDICIAL_STAGE:
         problems["stage"] = _("Choose a stage from the list.")
-    earliest = first_incident_on(case)
+    too_early = _too_early(db, user, case, fields.occurred_on)
     if fields.occurred_on > on_day:
         problems["occurred_on"] = _("The date is in the future.")
-    elif earliest is not None and fields.occurred_on < earliest:
-        problems["occurred_on"] = _("The date is before the incident.")
+    elif too_early is not None:
+        problems["occurred_on"] = too_early
     if len(fields.note) > MAX_NOTE:
         problems["note"] = _("At most %(count)d characters.", count=MAX_NOTE)
     if fields.source_document and len(fields.source_document) > 200:
@@ -409,7 +438,7 @@ def add_stage_event(
         status = "pending"
     else:
         raise NotAllowedError
-    _check_event_fields(db, case, fields, on_day)
+    _check_event_fields(db, user, case, fields, on_day)
     event = StageEvent(
         case_id=case.id,
         defendant_id=fields.defendant_id,
@@ -677,7 +706,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     defendants = active_defendants(db, case)
     labels = defendant_labels(user, case, defendants)
     events = db.scalars(_visible_events(user, case)).all()
-    rows = [_event_row(event, labels, first_seen, locale) for event in events]
+    rows = [_event_row(user, event, labels, first_seen, locale) for event in events]
     shows_identity = sees_defendant_identity(user, case)
     defendant_rows = [
         DefendantRow(
@@ -698,7 +727,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         case=case,
         title=case_title(case),
         incidents=incidents,
-        unseen_incidents=len(case.incidents) - len(incidents),
+        unseen_incidents=unseen_incidents(db, user, case),
         prosecuting_state=case.prosecuting_state.name(locale),
         jurisdiction=JURISDICTION.label(case.jurisdiction, locale),
         stage=stage_label(case.current_stage, locale),
@@ -712,8 +741,20 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     )
 
 
+def unseen_incidents(db: Session, user: User, case: JudicialCase) -> int:
+    """How many of the case's incidents the user may not open but may know of: drafts and
+    deleted incidents are not counted, so that nobody learns they exist."""
+    count = db.scalar(
+        sa.select(sa.func.count())
+        .select_from(case_incidents)
+        .join(Incident, Incident.id == case_incidents.c.incident_id)
+        .where(case_incidents.c.case_id == case.id, hidden_incidents_known(user))
+    )
+    return count or 0
+
+
 def _event_row(
-    event: StageEvent, labels: dict[int, str], first_seen: date | None, locale: str
+    user: User, event: StageEvent, labels: dict[int, str], first_seen: date | None, locale: str
 ) -> EventRow:
     if event.defendant_id is None:
         subject = _("The case")
@@ -726,7 +767,7 @@ def _event_row(
         subject=subject,
         note=event.note,
         source_document=event.source_document or "",
-        entered_by=event.entered_by.email if event.entered_by else "",
+        entered_by=person_label(user, event.entered_by),
         review_status=event.review_status,
         review_label=REVIEW_STATUS.label(event.review_status, locale),
         review_reason=event.review_reason or "",

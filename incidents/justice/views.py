@@ -440,7 +440,7 @@ def post_comment(subject: Incident | JudicialCase) -> Page:
 def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
     user = viewer()
     allowed_or_403(comments.may_post(user))
-    asked = comments.comment_or_none(session(), subject, comment_id)
+    asked = comments.comment_or_none(session(), user, subject, comment_id)
     if asked is None:
         abort(404)
     form = AnswerForm()
