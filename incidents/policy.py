@@ -241,3 +241,11 @@ def hidden_incidents_known(user: User | None) -> Condition:
         Incident.status == "validated",
         sa.not_(visible_incidents(user)),
     )
+
+
+def incident_if_visible(db: Session, user: User, incident_id: int | None) -> Incident | None:
+    """The incident of this id if the user may open it, else None: what points at an
+    incident (a duplicate link, a change) names it only to those who may open it."""
+    if incident_id is None:
+        return None
+    return db.scalar(sa.select(Incident).where(Incident.id == incident_id, visible_incidents(user)))
