@@ -163,6 +163,7 @@ from flask_babel import gettext as _  # noqa: E402
 
 from auth.models import AuditEvent  # noqa: E402
 from capdb.i18n import current_locale  # noqa: E402
+from capdb.vocabularies import ROLE  # noqa: E402
 from incidents.models import Comment  # noqa: E402
 
 
@@ -186,9 +187,7 @@ def person_label(user: User, other: User | None) -> str:
             return str(_("Focal point, %(state)s", state=state))
         case "mission":
             return str(_("Mission %(missions)s", missions=", ".join(sorted(other.mission_codes))))
-        case "analyst":
-            return str(_("HQ analyst"))
-    return str(_("Administrator"))
+    return ROLE.label(other.role, current_locale())
 
 
 def visible_comments(user: User | None) -> Condition:
