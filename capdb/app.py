@@ -91,6 +91,7 @@ def register_features(app: Flask) -> None:
     from demo.cli import demo_cli
     from incidents import api, history
     from incidents.comments.api import blp as comments_api_bp
+    from incidents.comments.views import bp as comments_bp
     from incidents.justice.api import blp as cases_api_bp
     from incidents.justice.assistance_api import blp as assistance_api_bp
     from incidents.justice.views import bp as cases_bp
@@ -116,6 +117,7 @@ def register_features(app: Flask) -> None:
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(comments_bp)
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)

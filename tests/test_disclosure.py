@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from incidents.comments import threads as comments
-from incidents.justice import cases
-from incidents.justice.cases import EventFields, InputError
+from incidents.justice import case_pages, stages
+from incidents.justice.cases import InputError
+from incidents.justice.stages import EventFields
 from incidents.models import Comment, Incident, StageEvent, Victim
 from incidents.recording import service as recording
 from tests.factories import IncidentFactory, LoginAs, UserFactory
@@ -158,8 +159,8 @@ def test_the_count_of_unseen_incidents_leaves_out_drafts_and_deleted_ones(
     deleted.deleted_at = deleted.created_at
     case = new_case(db, shared, hidden, draft, deleted, state="TCD")
     with app.test_request_context():
-        seen = cases.dossier(db, people["chad"], case, on_day=date(2022, 1, 1))
-        by_admin = cases.dossier(db, people["officer"], case, on_day=date(2022, 1, 1))
+        seen = case_pages.dossier(db, people["chad"], case, on_day=date(2022, 1, 1))
+        by_admin = case_pages.dossier(db, people["officer"], case, on_day=date(2022, 1, 1))
     assert [i.id for i in seen.incidents] == [shared.id]
     assert seen.unseen_incidents == 1  # the validated one elsewhere; never the draft
     # The mission sees its draft; the deleted incident is counted by nobody.
@@ -183,7 +184,7 @@ def test_a_date_refusal_names_no_date_of_an_incident_out_of_sight(
     # Chad prosecutes a case on an incident it cannot open: the rule, and no date.
     unseen_only = new_case(db, hidden, state="TCD")
     with app.test_request_context(), pytest.raises(InputError) as refused:
-        cases.add_stage_event(db, people["chad"], unseen_only, fields, on_day=date(2022, 1, 1))
+        stages.add_stage_event(db, people["chad"], unseen_only, fields, on_day=date(2022, 1, 1))
     reason = refused.value.problems["occurred_on"]
     assert reason == "A stage cannot be dated before any of the case's incidents."
     # With an incident it sees, the refusal names that incident's date, never the other's.
@@ -196,7 +197,7 @@ def test_a_date_refusal_names_no_date_of_an_incident_out_of_sight(
     assert "2020-01-10" not in response.text
     # An administrator, who sees both, is told of the earlier one.
     with app.test_request_context(), pytest.raises(InputError) as refused:
-        cases.add_stage_event(db, make_user("admin"), case, fields, on_day=date(2022, 1, 1))
+        stages.add_stage_event(db, make_user("admin"), case, fields, on_day=date(2022, 1, 1))
     assert "2020-01-10" in refused.value.problems["occurred_on"]
 
 

@@ -240,9 +240,9 @@ def thread(db: Session, user: User, subject: Subject) -> list[Entry]:
 def _answer_url(subject: Subject, comment_id: int) -> str:
     if isinstance(subject, Incident):
         return url_for(
-            "cases.answer_incident_comment", incident_id=subject.id, comment_id=comment_id
+            "comments.answer_incident_comment", incident_id=subject.id, comment_id=comment_id
         )
-    return url_for("cases.answer_case_comment", case_id=subject.id, comment_id=comment_id)
+    return url_for("comments.answer_case_comment", case_id=subject.id, comment_id=comment_id)
 
 
 def _panel(db: Session, user: User, subject: Subject, post_url: str) -> dict[str, Any]:
@@ -268,7 +268,7 @@ def comment_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]
         db,
         user,
         incident,
-        url_for("cases.incident_comments", incident_id=incident.id),
+        url_for("comments.incident_comments", incident_id=incident.id),
     )
 
 
@@ -278,5 +278,5 @@ def case_comment_panel(db: Session, user: User, case: JudicialCase) -> dict[str,
         db,
         user,
         case,
-        url_for("cases.case_comments", case_id=case.id),
+        url_for("comments.case_comments", case_id=case.id),
     )

@@ -35,7 +35,7 @@ from incidents.filters import (
     page_of,
     scoped_incidents,
 )
-from incidents.justice.cases import case_panel
+from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
 

@@ -28,7 +28,7 @@ from capdb.i18n import current_locale
 from capdb.pdf import html_to_pdf
 from capdb.vocabularies import AUDIT_ACTION, OUTCOME, PERSONNEL_CATEGORY, SEX
 from incidents.comments import threads as comments
-from incidents.justice import cases
+from incidents.justice import case_pages, cases
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
 from incidents.policy import person_label, sees_audit_entry, sees_victim_identity, visible_cases
 from incidents.recording.service import keeps_record_of
@@ -147,7 +147,7 @@ def _detail(detail: dict[str, object]) -> str:
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
-def _case_dossiers(db: Session, user: User, incident: Incident) -> list[cases.Dossier]:
+def _case_dossiers(db: Session, user: User, incident: Incident) -> list[case_pages.Dossier]:
     linked = db.scalars(
         sa.select(JudicialCase)
         .join(case_incidents, case_incidents.c.case_id == JudicialCase.id)
@@ -155,7 +155,7 @@ def _case_dossiers(db: Session, user: User, incident: Incident) -> list[cases.Do
         .order_by(JudicialCase.id)
     ).all()
     on_day = now().date()
-    return [cases.dossier(db, user, case, on_day=on_day) for case in linked]
+    return [case_pages.dossier(db, user, case, on_day=on_day) for case in linked]
 
 
 def incident_pdf(db: Session, user: User, incident: Incident) -> bytes:
@@ -176,7 +176,7 @@ def incident_pdf(db: Session, user: User, incident: Incident) -> bytes:
 
 def case_pdf(db: Session, user: User, case: JudicialCase) -> bytes:
     """The dossier of a case the caller has loaded through the access rule."""
-    dossier = cases.dossier(db, user, case, on_day=now().date())
+    dossier = case_pages.dossier(db, user, case, on_day=now().date())
     html = render_template(
         "incidents/dossier_case.html",
         dossier=dossier,
