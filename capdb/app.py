@@ -107,6 +107,7 @@ def register_pages(app: Flask) -> None:
     from auth.admin_views import bp as admin_bp
     from auth.audit_views import bp as audit_bp
     from auth.views import bp as auth_bp
+    from incidents.comments.views import bp as comments_bp
     from incidents.justice.views import bp as cases_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
@@ -120,6 +121,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(comments_bp)
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)

@@ -24,7 +24,7 @@ from auth import audit
 from auth.models import AuditEvent, User
 from capdb.clock import now
 from incidents import history
-from incidents.justice.cases import recompute_stages
+from incidents.justice.stages import recompute_stages
 from incidents.models import Incident, Record, StageEvent, Victim
 from incidents.signals import incidents_saved
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
 from incidents import history, restoring
-from incidents.justice import cases
+from incidents.justice import stages
 from incidents.models import (
     CapacityAssistance,
     Comment,
@@ -237,7 +237,7 @@ def test_a_restored_stage_event_is_pending_and_stops_counting(
     db.flush()
     event.note, event.reviewed_by_id, event.reviewed_at = "Second.", keeper.id, AT
     db.flush()
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     assert case.current_stage == "reported"
 
     restored = restoring.restore_version(db, keeper, event, 1)
@@ -246,7 +246,7 @@ def test_a_restored_stage_event_is_pending_and_stops_counting(
     assert (event.note, event.review_status) == ("First.", "pending")
     assert values(event, "reviewed_by_id", "reviewed_at", "review_reason") == (None, None, None)
     assert values(case, "current_stage") == (None,)
-    cases.validate_update(db, keeper, event, at=AT)
+    stages.validate_update(db, keeper, event, at=AT)
     assert case.current_stage == "reported"
 
 

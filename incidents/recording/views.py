@@ -29,7 +29,7 @@ from incidents.filters import (
     page_of,
     scoped_incidents,
 )
-from incidents.justice.cases import case_panel
+from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
 from incidents.recording.restore_page import difference_rows
