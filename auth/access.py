@@ -15,9 +15,20 @@ from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from auth.models import User
 from capdb.security import is_public
 
 View = TypeVar("View", bound=Callable[..., Any])
+
+
+def viewer() -> User:
+    """The user behind the request: the one :func:`flask_login.current_user` proxies.
+
+    The only definition in the application; every view, API resource, map and export asks
+    it who is asking, and asks ``incidents.policy`` what that user may see and do.
+    """
+    user: User = current_user._get_current_object()
+    return user
 
 
 def roles_required(*roles: str) -> Callable[[View], View]:

@@ -148,3 +148,103 @@ def sees_defendant_identity(user: User, case: JudicialCase) -> bool:
         case "member_state":
             return user.state_code == case.prosecuting_state_code
     return False
+
+
+# What a user may learn of other users and of records out of sight ---------------------------
+#
+# Mail addresses are personal data: only the United Nations staff who run the system (mission
+# officers, administrators) and the person themself see them. Everyone else sees a role and a
+# State or mission. Clarification threads belong to the State that opened them and the
+# mission; a focal point never reads another State's conversation.
+#
+# These imports stand here, not at the top, so that this section merges apart from the rest.
+
+from flask_babel import gettext as _  # noqa: E402
+
+from auth.models import AuditEvent  # noqa: E402
+from capdb.i18n import current_locale  # noqa: E402
+from capdb.vocabularies import ROLE  # noqa: E402
+from incidents.models import Comment  # noqa: E402
+
+
+def sees_address(user: User, other: User) -> bool:
+    """Whether the user may see the other user's mail address."""
+    return user.id == other.id or user.role in ("mission", "admin")
+
+
+def person_label(user: User, other: User | None) -> str:
+    """How another user is named to this user: the address where allowed, else role and State.
+
+    For example "Focal point, Chad", "Mission MINUSMA", "HQ analyst".
+    """
+    if other is None:
+        return ""
+    if sees_address(user, other):
+        return other.email
+    match other.role:
+        case "member_state":
+            state = other.state.name(current_locale()) if other.state else ""
+            return str(_("Focal point, %(state)s", state=state))
+        case "mission":
+            return str(_("Mission %(missions)s", missions=", ".join(sorted(other.mission_codes))))
+    return ROLE.label(other.role, current_locale())
+
+
+def visible_comments(user: User | None) -> Condition:
+    """The SQL condition a comment must meet for the user to read it, within a subject the
+    user already sees.
+
+    A State's focal points read the threads their State opened (with what the mission
+    answers in them) and what the mission addresses to every reader; the United Nations side
+    (mission officers, administrators, HQ analysts, these read-only) reads every thread.
+    """
+    try:
+        undeleted = Comment.deleted_at.is_(None)
+        if user is None or not user.is_authenticated:
+            return sa.false()
+        if user.role in ("admin", "mission", "analyst"):
+            return undeleted
+        if user.role == "member_state" and user.state_code:
+            return sa.and_(
+                undeleted,
+                sa.or_(
+                    Comment.thread_state_code.is_(None),
+                    Comment.thread_state_code == user.state_code,
+                ),
+            )
+        return sa.false()
+    except Exception:
+        log.exception("comment rule failed; denying")
+        return sa.false()
+
+
+def sees_audit_entry(user: User, entry: AuditEvent, *, keeps_record: bool) -> bool:
+    """Whether the user may see an audit entry about a record it may open.
+
+    Everyone sees their own entries; admins see all; mission officers see the entries of the
+    records they keep. Nobody else learns who else looked at or changed the record.
+    """
+    if entry.user_id is not None and entry.user_id == user.id:
+        return True
+    if user.role == "admin":
+        return True
+    return user.role == "mission" and keeps_record
+
+
+def hidden_incidents_known(user: User | None) -> Condition:
+    """The incidents out of the user's sight whose existence the user may still be told of,
+    as a count ("and 2 other incidents outside your access"): validated, undeleted ones.
+    Drafts and deleted incidents of others are never counted."""
+    return sa.and_(
+        Incident.deleted_at.is_(None),
+        Incident.status == "validated",
+        sa.not_(visible_incidents(user)),
+    )
+
+
+def incident_if_visible(db: Session, user: User, incident_id: int | None) -> Incident | None:
+    """The incident of this id if the user may open it, else None: what points at an
+    incident (a duplicate link, a change) names it only to those who may open it."""
+    if incident_id is None:
+        return None
+    return db.scalar(sa.select(Incident).where(Incident.id == incident_id, visible_incidents(user)))

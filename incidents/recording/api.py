@@ -28,6 +28,12 @@ from incidents.api.queries import GeoQuery, IncidentQuery
 from incidents.api.schemas import (
     ErrorSchema,
     FeatureCollectionSchema,
+)
+from incidents.filters import CursorError, Page, page_of, scoped_incidents
+from incidents.models import Incident
+from incidents.recording import rules
+from incidents.recording import service as recording
+from incidents.recording.schemas import (
     IncidentInput,
     IncidentPage,
     IncidentPatch,
@@ -36,10 +42,6 @@ from incidents.api.schemas import (
     WorkflowInput,
     incident_problems,
 )
-from incidents.filters import CursorError, Page, page_of, scoped_incidents
-from incidents.models import Incident
-from incidents.recording import rules
-from incidents.recording import service as recording
 from incidents.recording.service import IncidentFields, VictimFields
 
 blp = api_blueprint(

@@ -26,7 +26,7 @@ from capdb.clock import now
 from capdb.reference import Mission
 from incidents import history
 from incidents.models import Incident, RecordVersion, Victim
-from incidents.policy import visible_incidents
+from incidents.policy import incident_if_visible, visible_incidents
 from incidents.signals import incidents_saved
 
 # How many times a new incident tries the next free reference when another request took
@@ -297,7 +297,7 @@ def update_incident(
         and (row.victim_id not in current or current[row.victim_id].version != row.version)
     ]
     if incident.version != loaded_version or stale_rows:
-        raise stale_edit(db, incident, loaded_version)
+        raise stale_edit(db, incident, loaded_version, user=user)
     try:
         with db.begin_nested():
             fields_changed, added, changed, removed = _apply(incident, fields, rows, current)
@@ -311,7 +311,7 @@ def update_incident(
         db.expire(incident)
         if incident.version == loaded_version:
             raise
-        raise stale_edit(db, incident, loaded_version) from None
+        raise stale_edit(db, incident, loaded_version, user=user) from None
     summary = EditSummary(fields_changed, [v.id for v in added], changed, removed)
     if summary:
         audit.record(
@@ -367,15 +367,18 @@ def _assign(record: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def stale_edit(db: Session, incident: Incident, loaded_version: int) -> StaleEditError:
-    """What changed in the incident and its victims since ``loaded_version``."""
+def stale_edit(
+    db: Session, incident: Incident, loaded_version: int, *, user: User | None = None
+) -> StaleEditError:
+    """What changed in the incident and its victims since ``loaded_version``, as the user
+    may learn it (without a user, no other incident is named)."""
     earlier = {v.version: v for v in history.versions(db, incident)}
     base = earlier.get(loaded_version)
     current = history.snapshot(incident)
     fields = []
     if base is not None:
         fields = [
-            ChangedField(name, _describe_reference(db, name, value))
+            ChangedField(name, _describe_reference(db, user, name, value))
             for name, value in current.items()
             if name not in _NOT_REPORTED and base.data.get(name) != value
         ]
@@ -390,9 +393,11 @@ def stale_edit(db: Session, incident: Incident, loaded_version: int) -> StaleEdi
     )
 
 
-def _describe_reference(db: Session, name: str, value: object) -> object:
+def _describe_reference(db: Session, user: User | None, name: str, value: object) -> object:
     if name == "duplicate_of_id" and value is not None:
-        return db.scalar(sa.select(Incident.reference).where(Incident.id == value))
+        # The reference of an incident the user may not open is never told.
+        original = incident_if_visible(db, user, int(str(value))) if user else None
+        return original.reference if original is not None else _("an incident you cannot see")
     return value
 
 
@@ -519,14 +524,8 @@ class WorkflowPanel:
 
 def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel:
     keeps_record = keeps_record_of(user, incident)
-    duplicate_of = None
-    if incident.duplicate_of_id is not None:
-        # Linked only if the viewer may open it: its reference is not disclosed otherwise.
-        duplicate_of = db.scalar(
-            sa.select(Incident).where(
-                Incident.id == incident.duplicate_of_id, visible_incidents(user)
-            )
-        )
+    # Linked only if the viewer may open it: its reference is not disclosed otherwise.
+    duplicate_of = incident_if_visible(db, user, incident.duplicate_of_id)
     return WorkflowPanel(
         actions=workflow_actions(user, incident),
         may_edit=may_edit(user, incident),
