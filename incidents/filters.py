@@ -413,7 +413,7 @@ def takes_filter(paging: Paging = FILTER_ONLY) -> Callable[[V], V]:
 def from_request(db: Session) -> tuple[FilterRequest, dict[str, str]]:
     """The filter of the current request, read as its view's mark says; a view that is not
     marked cannot read one (a programming error, found by any test of the view)."""
-    view = current_app.view_functions[request.endpoint or ""]
+    view = current_app.view_functions.get(request.endpoint or "")
     paging = getattr(view, FILTER_MARK, None)
     if not isinstance(paging, Paging):
         raise LookupError(f"{request.endpoint} reads the incident filter unmarked")

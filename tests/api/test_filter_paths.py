@@ -30,7 +30,7 @@ from auth.models import User
 from capdb.reference import Country, Mission
 from capdb.vocabularies import MEANS_OF_ATTACK, VERIFICATION_STATUS
 from incidents.api.queries import FilterQuery
-from incidents.filters import FILTER_MARK, Paging
+from incidents.filters import FILTER_MARK, Paging, from_request
 from tests.api.conftest import API, ApiAs, World
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 
@@ -287,3 +287,24 @@ def test_the_api_document_lists_the_allowed_values(db: Session, api_as: ApiAs) -
         if field in ENUMERATED and "enum" not in declared and "$ref" not in declared
     ]
     assert free == [], free
+
+
+def test_only_a_marked_view_reads_the_filter(app: Flask, db: Session) -> None:
+    """So that the sweep above, which finds the paths by their mark, misses none."""
+    with app.test_request_context("/incidents/?mission=MINUSMA"):
+        asked, errors = from_request(db)
+        assert (asked.filters.mission, errors) == ("MINUSMA", {})
+    with app.test_request_context("/incidents/1"), pytest.raises(LookupError):
+        from_request(db)
+
+
+def test_the_list_page_keeps_its_page_size_from_page_to_page(
+    client: FlaskClient, login_as: LoginAs, make_incident: IncidentFactory
+) -> None:
+    made = [make_incident(occurred_on=date(2021, 3, day)).reference for day in range(1, 4)]
+    login_as("admin")
+    first = client.get("/incidents/?per_page=2")
+    assert first.status_code == 200
+    assert [reference in first.text for reference in made] == [False, True, True]
+    assert 'rel="next"' in first.text
+    assert "per_page=2" in first.text
