@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
@@ -110,13 +110,8 @@ def link_pending(db: Session, *, limit: int | None = None) -> int:
     already linked never move.
     """
     _take_the_chain(db)
-    head = db.execute(
-        sa.select(AuditEvent.position, AuditEvent.hash)
-        .where(AuditEvent.position.is_not(None))
-        .order_by(AuditEvent.position.desc())
-        .limit(1)
-    ).first()
-    position, prev_hash = (head[0], head[1]) if head is not None else (0, GENESIS)
+    head = chain_head(db)
+    position, prev_hash = (head.position, head.hash) if head is not None else (0, GENESIS)
     pending = (
         sa.select(AuditEvent)
         .where(AuditEvent.position.is_(None))
@@ -149,14 +144,20 @@ def _take_the_chain(db: Session) -> None:
 def link_at_commit(sessions: sessionmaker[Session]) -> None:
     """Link what a session's transaction wrote right after it commits."""
     sa_event.listen(sessions, "after_commit", _link_after_commit)
-    sa_event.listen(sessions, "after_rollback", _forget_unlinked)
+    sa_event.listen(sessions, "after_soft_rollback", _forget_unlinked)
 
 
-def _forget_unlinked(session: Session) -> None:
-    session.info.pop(_UNLINKED, None)
+def _forget_unlinked(session: Session, rolled_back: SessionTransaction) -> None:
+    # Only the whole transaction's rollback takes every entry it wrote with it.
+    if rolled_back.parent is None:
+        session.info.pop(_UNLINKED, None)
 
 
 def _link_after_commit(session: Session) -> None:
+    # A savepoint released is not the end of the transaction: its entries are not
+    # committed yet, and on SQLite another connection would wait for this one's lock.
+    if session.get_nested_transaction() is not None:
+        return
     if not session.info.pop(_UNLINKED, False):
         return
     # The committed session cannot run SQL any more: a session of its own, on the same

@@ -104,8 +104,7 @@ def read_anchor(path: Path) -> Anchor:
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise AnchorError(f"{path} is not an audit anchor written by `audit anchor`")
     position, hash_ = content.get("position"), content.get("hash")
-    valid_position = isinstance(position, int) and not isinstance(position, bool)
-    if not valid_position or position < 0:
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         raise AnchorError(f"{path}: the position must be a whole number, 0 or more")
     if not isinstance(hash_, str) or len(hash_) != 64 or not _is_hex(hash_):
         raise AnchorError(f"{path}: the hash must be 64 hexadecimal characters")

@@ -43,6 +43,11 @@ def three_entries(db: Session) -> list[AuditEvent]:
     return entries
 
 
+def hash_of(entry: AuditEvent) -> str:
+    assert entry.hash is not None, "the entry is not linked"
+    return entry.hash
+
+
 def tamper(db: Session, statement: sa.Executable) -> None:
     allow_tampering(db)
     db.execute(statement)
@@ -117,7 +122,7 @@ def test_an_entry_rehashed_after_alteration_breaks_the_link_to_the_next(db: Sess
     first, second, third = three_entries(db)
     db.expunge(second)
     second.actor = "someone@else"
-    rehashed = entry_hash(first.hash, second)
+    rehashed = entry_hash(hash_of(first), second)
     tamper(
         db,
         events.update().where(events.c.id == second.id).values(actor="someone@else", hash=rehashed),
@@ -162,7 +167,7 @@ def test_an_inserted_entry_that_links_to_its_predecessor_breaks_the_next_link(
     first, second, _ = three_entries(db)
     assert first.position is not None
     make_room_after(db, first)
-    db.add(forged_after(first, first.position + 1, prev_hash=first.hash))
+    db.add(forged_after(first, first.position + 1, prev_hash=hash_of(first)))
     db.flush()
     broken = verify_chain(db)
     assert broken is not None
@@ -172,7 +177,7 @@ def test_an_inserted_entry_that_links_to_its_predecessor_breaks_the_next_link(
 def test_an_appended_entry_with_a_wrong_previous_hash_is_found(db: Session) -> None:
     first, _, third = three_entries(db)
     assert third.position is not None
-    forged = forged_after(third, third.position + 1, prev_hash=first.hash)
+    forged = forged_after(third, third.position + 1, prev_hash=hash_of(first))
     db.add(forged)
     db.flush()
     broken = verify_chain(db)

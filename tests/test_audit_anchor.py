@@ -16,7 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from auth.audit import GENESIS, AuditEvent, check_chain, entry_hash, link_pending, record
+from auth.audit import GENESIS, check_chain, entry_hash, link_pending, record
+from auth.models import AuditEvent
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.db import utcnow

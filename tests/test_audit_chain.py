@@ -43,6 +43,9 @@ GATES: dict[str, Gate] = {}
 @public
 def audited() -> tuple[str, int]:
     record(db.session(), "login", actor=request.args["actor"])
+    if "savepoint" in request.args:
+        with db.session().begin_nested():
+            record(db.session(), "login", actor="in-savepoint-" + request.args["actor"])
     if (gate := GATES.get(request.args.get("gate", ""))) is not None:
         gate.recorded.set()
         gate.release.wait(HELD)
@@ -98,6 +101,14 @@ def test_concurrent_audited_requests_leave_a_whole_chain(live_app: Flask) -> Non
     recorded = entries(live_app, "concurrent-")
     assert len(recorded) == 60
     # Every entry was linked as its request committed; none waits for the periodic job.
+    assert all(entry.position is not None for entry in recorded)
+    assert chain_check(live_app) == (None, 0)
+
+
+def test_a_savepoint_released_does_not_link_before_the_commit(live_app: Flask) -> None:
+    assert get(live_app, "savepoint@capdb.test", savepoint="yes") == 200
+    recorded = entries(live_app, "savepoint@") + entries(live_app, "in-savepoint-savepoint@")
+    assert len(recorded) == 2
     assert all(entry.position is not None for entry in recorded)
     assert chain_check(live_app) == (None, 0)
 
