@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from auth.audit import Anchor, ChainCheck, check_chain, link_pending
+from auth.audit import Anchor, ChainCheck, check_chain, link_all_pending
 from auth.audit_anchor import AnchorError, read_anchor, take_anchor, write_anchor
 from capdb import db
 from capdb.config import current_config
@@ -84,13 +84,7 @@ def _report_unlinked(check: ChainCheck) -> None:
 @audit_cli.command("link")
 def link() -> None:
     """Link into the chain the entries that commits left unlinked."""
-    total = 0
-    while True:
-        with db.database().sessionmaker.begin() as session:
-            linked = link_pending(session, limit=1000)
-        total += linked
-        if linked < 1000:
-            break
+    total = link_all_pending(db.database().sessionmaker)
     click.echo(f"Linked {total} audit entries into the chain.")
 
 

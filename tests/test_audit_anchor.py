@@ -16,7 +16,14 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from auth.audit import GENESIS, check_chain, entry_hash, link_pending, record
+from auth.audit import (
+    GENESIS,
+    check_chain,
+    entry_hash,
+    link_all_pending,
+    link_pending,
+    record,
+)
 from auth.models import AuditEvent
 from capdb.app import create_app
 from capdb.cli import alembic_config
@@ -94,6 +101,20 @@ def test_audit_link_links_what_commits_left_unlinked(db: Session, cli: FlaskCliR
     assert second.position == first.position + 1
     assert check_chain(db).unlinked.count == 0
     assert cli.invoke(args=["audit", "link"]).output.startswith("Linked 0 ")
+
+
+def test_linking_everything_goes_batch_by_batch(app: Flask, db: Session) -> None:
+    recorded = [record(db, "login", actor=f"batch-{n}@capdb.test") for n in range(5)]
+    db.commit()  # the commit hook links them...
+    pending = [record(db, "login", actor=f"left-{n}@capdb.test") for n in range(5)]
+    db.info.clear()  # ...but not these: as if the process died right after committing
+    db.commit()
+    assert all(entry.position is None for entry in pending)
+    assert link_all_pending(app.extensions["capdb.db"].sessionmaker, batch=2) == 5
+    db.expire_all()
+    positions = [entry.position for entry in recorded + pending]
+    assert positions == list(range(positions[0] or 0, (positions[0] or 0) + 10))
+    assert check_chain(db).broken is None
 
 
 def test_a_lower_id_linked_after_a_higher_one_goes_after_it(db: Session) -> None:
@@ -247,7 +268,7 @@ def test_the_page_shows_positions_and_entries_being_linked(
     linked_row = page[page.index(f'id="entry-{linked.id}"') :]
     pending_row = page[page.index(f'id="entry-{pending.id}"') : page.index(linked_row)]
     assert f"<td>{linked.position}</td>" in linked_row.split("</tr>")[0]
-    assert "Being linked" in pending_row
+    assert "Not yet linked" in pending_row
 
 
 # The migration
