@@ -15,9 +15,45 @@ from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from auth.models import User
 from capdb.security import is_public
 
 View = TypeVar("View", bound=Callable[..., Any])
+
+
+def viewer() -> User:
+    """The user behind the request: the one :func:`flask_login.current_user` proxies.
+
+    The only definition in the application; every view, API resource, map and export asks
+    it who is asking, and asks ``incidents.policy`` what that user may see and do.
+    """
+    user: User = current_user._get_current_object()
+    return user
+
+
+def allowed_or_403(allowed: bool, message: str | None = None) -> None:
+    """Refuse with 403 what the policy does not allow on a record the user may see."""
+    if not allowed:
+        abort(403, message)
+
+
+def requires(check: Callable[[User], bool]) -> Callable[[View], View]:
+    """Let through only the users for whom ``check`` (a policy verb) answers True; 403 else.
+
+    For routes that name no record; a route naming one loads it first (404 when out of
+    scope) and then asks the policy, so that 403 never tells a record exists.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or not check(viewer()):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(View, guarded)
+
+    return decorate
 
 
 def roles_required(*roles: str) -> Callable[[View], View]:

@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session, aliased
 
 from auth.models import User
 from incidents.filters import IncidentFilters, scoped_incidents
-from incidents.justice.assistance import visible_assistance
 from incidents.models import (
     CapacityAssistance,
     Incident,
@@ -46,7 +45,7 @@ from incidents.models import (
     Victim,
     case_incidents,
 )
-from incidents.policy import visible_cases, visible_incidents
+from incidents.policy import visible_assistance, visible_cases, visible_incidents
 
 # Beyond this many periods an axis is cut to the periods that have data.
 MAX_PERIODS = 240

@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from auth import audit
+from auth.access import viewer
 from capdb import db
 from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents.filters import IncidentFilters
-from incidents.recording.views import filter_choices, viewer
+from incidents.recording.views import filter_choices
 from maps import report, stats
 from maps.charts import NAMES, Figures, figure_csv, summary_items
 from maps.stats import Period

@@ -14,10 +14,11 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from auth.access import viewer
 from capdb import db
 from capdb.i18n import current_locale
 from incidents.filters import IncidentFilters
-from incidents.recording.views import filter_choices, viewer
+from incidents.recording.views import filter_choices
 from maps import map_data
 from maps.map_data import LEVELS, MEASURES, View
 

@@ -119,12 +119,14 @@ def test_analysts_and_member_states_take_no_step(
     role: str,
     action: str,
 ) -> None:
-    # Validated and concerning Chad, so both roles can see it.
-    incident = make_incident(status="submitted" if action != "return" else "validated")
+    # Validated and concerning Mali, so both roles see it: refused with 403. A submitted
+    # one they cannot see: 404, as if it did not exist.
+    seen = make_incident(status="validated")
+    unseen = make_incident(status="submitted")
     login_as(role, state="MLI" if role == "member_state" else None)
-    before = incident.status
-    assert step(client, incident, action, reason="Because").status_code == 403
-    assert status_of(db, incident) == before
+    assert step(client, seen, action, reason="Because").status_code == 403
+    assert step(client, unseen, action, reason="Because").status_code == 404
+    assert (status_of(db, seen), status_of(db, unseen)) == ("validated", "submitted")
 
 
 def test_an_admin_validates_even_what_they_submitted(

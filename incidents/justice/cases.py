@@ -30,6 +30,7 @@ from capdb.db import utcnow
 from capdb.i18n import current_locale
 from capdb.reference import Country
 from capdb.vocabularies import JUDICIAL_STAGE, JURISDICTION, REVIEW_STATUS
+from incidents import policy
 from incidents.models import (
     Defendant,
     Incident,
@@ -37,10 +38,14 @@ from incidents.models import (
     StageEvent,
     case_incidents,
 )
-from incidents.policy import sees_defendant_identity, visible_cases, visible_incidents
+from incidents.policy import MAX_ID as MAX_ID
+from incidents.policy import (
+    sees_defendant_identity,
+    visible_cases,
+    visible_events,
+    visible_incidents,
+)
 
-# The largest id a PostgreSQL integer column holds; larger numbers name nothing.
-MAX_ID = 2**31 - 1
 MAX_REFERENCES = 50
 MAX_NOTE = 5000
 MAX_REASON = 2000
@@ -69,31 +74,7 @@ def today() -> date:
     return now().date()
 
 
-# Who may do what -------------------------------------------------------------------------
-
-
-def may_open_case_on(user: User, incident: Incident) -> bool:
-    """Mission officers of the incident's mission and admins open cases on it."""
-    if user.role == "admin":
-        return True
-    return user.role == "mission" and incident.mission_code in user.mission_codes
-
-
-def may_keep(user: User, case: JudicialCase) -> bool:
-    """Whether the user keeps the case: edits it, its defendants and events, reviews updates."""
-    if user.role == "admin":
-        return True
-    return user.role == "mission" and any(
-        incident.mission_code in user.mission_codes for incident in case.incidents
-    )
-
-
-def prosecutes(user: User, case: JudicialCase) -> bool:
-    return user.role == "member_state" and user.state_code == case.prosecuting_state_code
-
-
-def may_report_progress(user: User, case: JudicialCase) -> bool:
-    return may_keep(user, case) or prosecutes(user, case)
+# Who may do what is the policy's (incidents.policy); these services refuse what it denies.
 
 
 def _require(allowed: bool) -> None:
@@ -183,7 +164,7 @@ def open_case(
     db: Session, user: User, incidents: Sequence[Incident], fields: CaseFields
 ) -> JudicialCase:
     """Open a case on the incidents; the user must be able to open one on the first."""
-    _require(bool(incidents) and may_open_case_on(user, incidents[0]))
+    _require(bool(incidents) and policy.may_open_case(user, incidents[0]))
     _check_case_fields(db, fields)
     unique = list({incident.id: incident for incident in incidents}.values())
     case = JudicialCase(
@@ -210,7 +191,7 @@ def update_case(
     more_incidents: Sequence[Incident] = (),
 ) -> None:
     """Change the case's fields and link more incidents, unless it changed meanwhile."""
-    _require(may_keep(user, case))
+    _require(policy.may_edit_case(user, case))
     if version != case.version:
         raise StaleEditError
     _check_case_fields(db, fields)
@@ -296,7 +277,7 @@ def _defendant_values(fields: DefendantFields) -> dict[str, Any]:
 def add_defendant(
     db: Session, user: User, case: JudicialCase, fields: DefendantFields
 ) -> Defendant:
-    _require(may_keep(user, case))
+    _require(policy.may_add_defendant(user, case))
     _check_defendant_fields(fields)
     defendant = Defendant(case_id=case.id, **_defendant_values(fields))
     db.add(defendant)
@@ -309,7 +290,7 @@ def add_defendant(
 def update_defendant(
     db: Session, user: User, defendant: Defendant, fields: DefendantFields, *, version: int
 ) -> None:
-    _require(may_keep(user, defendant.case))
+    _require(policy.may_edit_defendant(user, defendant))
     if version != defendant.version:
         raise StaleEditError
     _check_defendant_fields(fields)
@@ -403,12 +384,10 @@ def add_stage_event(
 
     A keeper's event counts at once; the prosecuting State's waits, pending, for review.
     """
-    if may_keep(user, case):
-        status = "validated"
-    elif prosecutes(user, case):
-        status = "pending"
-    else:
+    if not policy.may_report_progress(user, case):
         raise NotAllowedError
+    # A keeper's update counts at once; the prosecuting State's waits for a keeper.
+    status = "validated" if policy.keeps_case(user, case) else "pending"
     _check_event_fields(db, case, fields, on_day)
     event = StageEvent(
         case_id=case.id,
@@ -454,9 +433,7 @@ def stage_event_or_none(db: Session, case: JudicialCase, event_id: int) -> Stage
 
 def validate_update(db: Session, user: User, event: StageEvent, *, at: datetime) -> None:
     """Accept a pending update: it now counts for the stages."""
-    _require(may_keep(user, event.case))
-    if event.review_status != "pending":
-        raise InputError({"review": _("This update was already reviewed.")})
+    _check_review(user, event)
     event.review_status = "validated"
     event.reviewed_by_id = user.id
     event.reviewed_at = at
@@ -469,9 +446,7 @@ def validate_update(db: Session, user: User, event: StageEvent, *, at: datetime)
 
 def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at: datetime) -> None:
     """Refuse a pending update, saying why; it never counts for the stages."""
-    _require(may_keep(user, event.case))
-    if event.review_status != "pending":
-        raise InputError({"review": _("This update was already reviewed.")})
+    _check_review(user, event)
     reason = reason.strip()
     if not reason:
         raise InputError({"reason": _("Say why the update is rejected.")})
@@ -487,9 +462,17 @@ def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at
     )
 
 
+def _check_review(user: User, event: StageEvent) -> None:
+    """Refuse a review the policy denies: 403 to a non-keeper, a reason for a reviewed one."""
+    if policy.may_validate_update(user, event):
+        return
+    _require(policy.keeps_case(user, event.case))
+    raise InputError({"review": _("This update was already reviewed.")})
+
+
 def delete_stage_event(db: Session, user: User, event: StageEvent, *, at: datetime) -> None:
     """Soft-delete the event (its history keeps it) and derive the stages again."""
-    _require(may_keep(user, event.case))
+    _require(policy.may_delete(user, event))
     event.deleted_at = at
     _flush(db)
     recompute_stages(db, event.case)
@@ -596,7 +579,7 @@ def case_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]:
         }
         for case in cases
     ]
-    may_open = may_open_case_on(user, incident)
+    may_open = policy.may_open_case(user, incident)
     return {
         "cases": rows,
         "may_open": may_open,
@@ -652,16 +635,6 @@ class Dossier:
     shows_identity: bool
 
 
-def _visible_events(user: User, case: JudicialCase) -> sa.Select[StageEvent]:
-    """The case's events this user sees: pending and rejected ones only for those they concern."""
-    statement = sa.select(StageEvent).where(
-        StageEvent.case_id == case.id, StageEvent.deleted_at.is_(None)
-    )
-    if not may_report_progress(user, case):
-        statement = statement.where(StageEvent.review_status == "validated")
-    return statement.order_by(StageEvent.occurred_on, StageEvent.id)
-
-
 def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dossier:
     locale = current_locale()
     incidents = list(
@@ -676,7 +649,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     first_seen = min((i.occurred_on for i in incidents), default=None)
     defendants = active_defendants(db, case)
     labels = defendant_labels(user, case, defendants)
-    events = db.scalars(_visible_events(user, case)).all()
+    events = db.scalars(visible_events(user, case)).all()
     rows = [_event_row(event, labels, first_seen, locale) for event in events]
     shows_identity = sees_defendant_identity(user, case)
     defendant_rows = [
@@ -693,7 +666,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         )
         for d in defendants
     ]
-    keeps = may_keep(user, case)
+    keeps = policy.keeps_case(user, case)
     return Dossier(
         case=case,
         title=case_title(case),
@@ -707,7 +680,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         case_events=[r for r, e in zip(rows, events, strict=True) if e.defendant_id is None],
         pending=[r for r in rows if r.review_status == "pending"] if keeps else [],
         keeps=keeps,
-        reports=may_report_progress(user, case),
+        reports=policy.may_report_progress(user, case),
         shows_identity=shows_identity,
     )
 

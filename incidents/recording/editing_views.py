@@ -17,17 +17,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from auth.access import roles_required
+from auth.access import allowed_or_403, requires, viewer
 from auth.models import User
 from capdb import db
 from capdb.config import current_config
 from capdb.i18n import current_locale
 from capdb.reference import Country
 from capdb.vocabularies import PERSONNEL_CATEGORY, VERIFICATION_STATUS
+from incidents import policy
 from incidents.models import Incident
 from incidents.policy import incident_or_404
 from incidents.recording import service as recording
@@ -38,11 +38,6 @@ bp = Blueprint("recording", __name__, template_folder="../templates", url_prefix
 Page = tuple[str, int]
 
 
-def viewer() -> User:
-    user: User = current_user._get_current_object()
-    return user
-
-
 def detail_url(incident: Incident) -> str:
     return url_for("incidents.detail", incident_id=incident.id)
 
@@ -51,7 +46,7 @@ def detail_url(incident: Incident) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_incidents)
 def new() -> Page | Response:
     session, user = db.session(), viewer()
     form = incident_form(session, user, None)
@@ -78,11 +73,10 @@ def new() -> Page | Response:
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
-@roles_required("mission", "admin")
 def edit(incident_id: int) -> Page | Response:
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
-    if not recording.may_edit(user, incident):
+    if not policy.may_edit(user, incident):
         abort(403, _("Only drafts can be edited; return the incident to draft first."))
     form = incident_form(session, user, incident)
     if form.wants_another_victim:
@@ -180,7 +174,6 @@ def after_save(session: Session, user: User, incident: Incident) -> Response:
 
 
 @bp.post("/<int:incident_id>/submit")
-@roles_required("mission", "admin")
 def submit(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, _form: WorkflowForm) -> str:
         recording.submit(session, user, incident)
@@ -192,7 +185,6 @@ def submit(incident_id: int) -> Response:
 
 
 @bp.post("/<int:incident_id>/validate")
-@roles_required("mission", "admin")
 def validate(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, _form: WorkflowForm) -> str:
         recording.validate(session, user, incident)
@@ -202,7 +194,6 @@ def validate(incident_id: int) -> Response:
 
 
 @bp.post("/<int:incident_id>/return")
-@roles_required("mission", "admin")
 def return_to_draft(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, form: ReturnForm) -> str:
         recording.return_to_draft(session, user, incident, form.reason.data)
@@ -224,6 +215,8 @@ def workflow_step(incident_id: int, form_class: type[WorkflowForm], step: Step) 
     """
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
+    # Steps are the keepers' of the record; which one they may take now, the step says.
+    allowed_or_403(policy.keeps_record_of(user, incident))
     form = form_class()
     back = redirect(detail_url(incident), code=303)
     if not form.validate():
@@ -253,10 +246,10 @@ def workflow_step(incident_id: int, form_class: type[WorkflowForm], step: Step) 
 
 
 @bp.route("/<int:incident_id>/duplicates", methods=["GET", "POST"])
-@roles_required("mission", "admin")
 def duplicates(incident_id: int) -> Page | Response:
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
+    allowed_or_403(policy.keeps_record_of(user, incident))
     form = DuplicateForm()
     error = None
     if form.is_submitted() and form.validate():
@@ -292,7 +285,7 @@ def duplicates(incident_id: int) -> Page | Response:
         "incidents/duplicates.html",
         incident=incident,
         candidates=recording.likely_duplicates(session, user, incident),
-        may_link=recording.may_edit(user, incident),
+        may_link=policy.may_edit(user, incident),
         form=form,
         error=error,
     )

@@ -24,7 +24,7 @@ from auth import audit
 from auth.models import User
 from capdb.clock import now
 from capdb.reference import Mission
-from incidents import history
+from incidents import history, policy
 from incidents.models import Incident, RecordVersion, Victim
 from incidents.policy import visible_incidents
 from incidents.signals import incidents_saved
@@ -115,31 +115,17 @@ class VictimRow:
 
 
 def missions_for(db: Session, user: User) -> list[Mission]:
-    """The missions the user may record incidents and assistance for."""
+    """The missions the user may record incidents and assistance for: an admin's are all
+    of them, a mission officer's its own (whose records it keeps)."""
+    if not policy.may_record_incidents(user):
+        return []
     if user.role == "admin":
         return list(db.scalars(sa.select(Mission).order_by(Mission.code)))
-    if user.role == "mission":
-        return list(user.missions)
-    return []
-
-
-def keeps_record_of(user: User, incident: Incident) -> bool:
-    """Admins, and mission officers of the incident's mission."""
-    return user.role == "admin" or (
-        user.role == "mission" and incident.mission_code in user.mission_codes
-    )
-
-
-def may_edit(user: User, incident: Incident) -> bool:
-    """Admins edit any incident; mission officers the drafts (returned ones included) of
-    their missions."""
-    if user.role == "admin":
-        return True
-    return keeps_record_of(user, incident) and incident.status == "draft"
+    return list(user.missions)
 
 
 def ensure_editable(user: User, incident: Incident) -> None:
-    if not may_edit(user, incident):
+    if not policy.may_edit(user, incident):
         raise NotAllowedError(_("Only drafts can be edited; return the incident to draft first."))
 
 
@@ -422,46 +408,44 @@ def workflow_actions(user: User, incident: Incident) -> tuple[str, ...]:
     """The workflow steps the user may take on the incident now."""
     return tuple(
         action
-        for action, check in (
-            (SUBMIT, _check_submit),
-            (VALIDATE, _check_validate),
-            (RETURN, _check_return),
+        for action, allowed in (
+            (SUBMIT, policy.may_submit),
+            (VALIDATE, policy.may_validate),
+            (RETURN, policy.may_return),
         )
-        if _passes(check, user, incident)
+        if allowed(user, incident)
     )
 
 
-def _passes(check: Any, user: User, incident: Incident) -> bool:
-    try:
-        check(user, incident)
-    except RecordingError:
-        return False
-    return True
+# The policy decides; these say why it refused: the status (409) or the user (403).
 
 
 def _check_submit(user: User, incident: Incident) -> None:
+    if policy.may_submit(user, incident):
+        return
     if incident.status != "draft":
         raise InvalidTransitionError(_("Only a draft can be submitted for validation."))
-    if not keeps_record_of(user, incident):
-        raise NotAllowedError(_("Only the incident's mission can submit it."))
+    raise NotAllowedError(_("Only the incident's mission can submit it."))
 
 
 def _check_validate(user: User, incident: Incident) -> None:
+    if policy.may_validate(user, incident):
+        return
     if incident.status != "submitted":
         raise InvalidTransitionError(_("Only a submitted incident can be validated."))
-    if not keeps_record_of(user, incident):
+    if not policy.keeps_record_of(user, incident):
         raise NotAllowedError(_("Only the incident's mission can validate it."))
-    if user.role != "admin" and user.id in {incident.created_by_id, incident.submitted_by_id}:
-        raise NotAllowedError(
-            _("An incident is validated by another officer than its author or submitter.")
-        )
+    raise NotAllowedError(
+        _("An incident is validated by another officer than its author or submitter.")
+    )
 
 
 def _check_return(user: User, incident: Incident) -> None:
+    if policy.may_return(user, incident):
+        return
     if incident.status not in {"submitted", "validated"}:
         raise InvalidTransitionError(_("Only a submitted or validated incident can be returned."))
-    if not keeps_record_of(user, incident):
-        raise NotAllowedError(_("Only the incident's mission can return it."))
+    raise NotAllowedError(_("Only the incident's mission can return it."))
 
 
 def submit(db: Session, user: User, incident: Incident) -> None:
@@ -518,7 +502,7 @@ class WorkflowPanel:
 
 
 def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel:
-    keeps_record = keeps_record_of(user, incident)
+    keeps_record = policy.keeps_record_of(user, incident)
     duplicate_of = None
     if incident.duplicate_of_id is not None:
         # Linked only if the viewer may open it: its reference is not disclosed otherwise.
@@ -529,7 +513,7 @@ def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel
         )
     return WorkflowPanel(
         actions=workflow_actions(user, incident),
-        may_edit=may_edit(user, incident),
+        may_edit=policy.may_edit(user, incident),
         keeps_record=keeps_record,
         return_reason=(
             incident.return_reason if keeps_record and incident.status == "draft" else None

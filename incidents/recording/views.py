@@ -7,11 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from auth import audit
-from auth.access import roles_required
+from auth.access import allowed_or_403, requires, viewer
 from auth.models import User
 from capdb import db
 from capdb.clock import now
@@ -24,7 +23,7 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     VOCABULARIES,
 )
-from incidents import history
+from incidents import history, policy
 from incidents.comments.threads import comment_panel
 from incidents.filters import (
     DEFAULT_PER_PAGE,
@@ -40,11 +39,6 @@ from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
 
 bp = Blueprint("incidents", __name__, template_folder="../templates", url_prefix="/incidents")
-
-
-def viewer() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 @bp.get("/")
@@ -133,28 +127,21 @@ def detail(incident_id: int) -> str:
         identities={v.id for v in victims if sees_victim_identity(user, v)},
         case_panel=case_panel(session, user, incident),
         comment_panel=comment_panel(session, user, incident),
-        may_see_history=may_change(user, incident),
+        may_see_history=policy.may_see_history(user, incident),
     )
 
 
-def may_change(user: User, incident: Incident) -> bool:
-    """Mission officers of the incident's mission and admins keep its record."""
-    return user.role == "admin" or (
-        user.role == "mission" and incident.mission_code in user.mission_codes
-    )
-
-
-def changeable_or_403(incident_id: int) -> Incident:
+def incident_allowed(incident_id: int, verb: policy.IncidentVerb) -> Incident:
+    """The incident (404 when out of scope) if the policy's ``verb`` allows it (403 else)."""
     incident = incident_or_404(db.session(), viewer(), incident_id)
-    if not may_change(viewer(), incident):
-        abort(403)
+    allowed_or_403(verb(viewer(), incident))
     return incident
 
 
 @bp.get("/<int:incident_id>/history")
 def record_history(incident_id: int) -> str:
     session = db.session()
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_see_history)
     # A change to victims alone moves the incident's version without changing its fields.
     changes = [change for change in history.changes(session, incident) if change.fields]
     victims = [(victim, history.changes(session, victim)) for victim in incident.victims]
@@ -179,7 +166,7 @@ def emails(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]
 @bp.post("/<int:incident_id>/history/<int:version>/restore")
 def restore_version(incident_id: int, version: int) -> Response:
     session = db.session()
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_restore)
     if request.form.get("current_version") != str(incident.version):
         flash(
             _("The incident changed since you opened its history; nothing was restored."), "error"
@@ -197,7 +184,7 @@ def restore_version(incident_id: int, version: int) -> Response:
 @bp.post("/<int:incident_id>/delete")
 def delete(incident_id: int) -> Response:
     session = db.session()
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_delete)
     incident.deleted_at = now()
     audit.record(session, "delete", user=viewer(), target=incident)
     flash(_("Incident %(reference)s was deleted. An administrator can restore it.",
@@ -206,7 +193,7 @@ def delete(incident_id: int) -> Response:
 
 
 @bp.get("/deleted")
-@roles_required("admin")
+@requires(policy.sees_deleted)
 def deleted() -> str:
     incidents = db.session().scalars(
         sa.select(Incident)
@@ -218,11 +205,15 @@ def deleted() -> str:
 
 
 @bp.post("/<int:incident_id>/undelete")
-@roles_required("admin")
 def undelete(incident_id: int) -> Response:
     session = db.session()
     incident = session.get(Incident, incident_id)
-    if incident is None or incident.deleted_at is None:
+    # Deleted incidents are out of everyone's scope but the admins', who may restore them.
+    if (
+        incident is None
+        or incident.deleted_at is None
+        or not policy.may_restore(viewer(), incident)
+    ):
         abort(404)
     incident.deleted_at = None
     audit.record(session, "restore", user=viewer(), target=incident, detail={"undeleted": True})
