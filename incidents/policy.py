@@ -154,7 +154,10 @@ def may_view(user: User, record: Any) -> bool:
 
 @_denying
 def keeps_record_of(user: User, incident: Incident) -> bool:
-    """Admins, and mission officers of the incident's mission, keep its record."""
+    """Admins, and mission officers of the incident's mission, keep its record (while it
+    is not deleted: then only an admin may bring it back, see :func:`may_restore`)."""
+    if incident.deleted_at is not None:
+        return False
     return user.role == "admin" or (
         user.role == "mission" and incident.mission_code in user.mission_codes
     )
@@ -163,6 +166,8 @@ def keeps_record_of(user: User, incident: Incident) -> bool:
 @_denying
 def keeps_case(user: User, case: JudicialCase) -> bool:
     """Admins, and mission officers of one of the case's incidents, keep the case."""
+    if case.deleted_at is not None:
+        return False
     if user.role == "admin":
         return True
     return user.role == "mission" and any(
@@ -193,13 +198,13 @@ def may_edit(user: User, incident: Incident) -> bool:
     """Admins edit any incident; mission officers the drafts (returned ones included) of
     their missions. A victim is edited through its incident."""
     if user.role == "admin":
-        return True
+        return keeps_record_of(user, incident)
     return keeps_record_of(user, incident) and incident.status == "draft"
 
 
 @_denying
 def may_edit_victim(user: User, victim: Victim) -> bool:
-    return may_edit(user, victim.incident)
+    return victim.deleted_at is None and may_edit(user, victim.incident)
 
 
 @_denying
@@ -318,6 +323,8 @@ def may_record_assistance(user: User) -> bool:
 @_denying
 def may_edit_assistance(user: User, record: CapacityAssistance) -> bool:
     """Admins, and mission officers of the mission that gave the assistance."""
+    if record.deleted_at is not None:
+        return False
     if user.role == "admin":
         return True
     return user.role == "mission" and record.mission_code in user.mission_codes
