@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import ParamSpec
 
 import sqlalchemy as sa
 
@@ -28,16 +28,17 @@ from incidents.models import (
 log = logging.getLogger(__name__)
 
 Condition = sa.ColumnElement[bool]
+P = ParamSpec("P")
 
 
 # Visibility: SQL conditions -----------------------------------------------------------------
 
 
-def _denying_condition(rule: Callable[..., Condition]) -> Callable[..., Condition]:
+def _denying_condition(rule: Callable[P, Condition]) -> Callable[P, Condition]:
     """A visibility condition that cannot be computed denies, never allows."""
 
     @wraps(rule)
-    def safe(*args: Any, **kwargs: Any) -> Condition:
+    def safe(*args: P.args, **kwargs: P.kwargs) -> Condition:
         try:
             return rule(*args, **kwargs)
         except Exception:
@@ -157,7 +158,7 @@ def visible_stage_events(user: User | None) -> Condition:
     )
 
 
-def visible_events(user: User, case: JudicialCase) -> sa.Select[tuple[StageEvent]]:
+def visible_events(user: User, case: JudicialCase) -> sa.Select[StageEvent]:
     """The case's events this user sees, in the order they happened."""
     return (
         sa.select(StageEvent)
