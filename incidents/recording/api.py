@@ -40,7 +40,7 @@ from incidents.api.schemas import (
 )
 from incidents.filters import CursorError, Page, page_of, scoped_incidents
 from incidents.models import Incident
-from incidents.recording import rules
+from incidents.recording import rules, workflow
 from incidents.recording import service as recording
 from incidents.recording.service import IncidentFields, VictimFields
 
@@ -234,7 +234,7 @@ def _take(incident: Incident, version: int, step: Any, *args: str) -> dict[str, 
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not a draft.")
 def submit_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Submit a draft for validation."""
-    return _take(incident, values["version"], recording.submit)
+    return _take(incident, values["version"], workflow.submit)
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>/validate", methods=["POST"])
@@ -245,7 +245,7 @@ def submit_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not submitted.")
 def validate_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Validate a submitted incident; another officer than its author or submitter does."""
-    return _take(incident, values["version"], recording.validate)
+    return _take(incident, values["version"], workflow.validate)
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>/return", methods=["POST"])
@@ -256,4 +256,4 @@ def validate_incident(values: dict[str, Any], incident: Incident) -> dict[str, A
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or still a draft.")
 def return_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Return a submitted or validated incident to draft, saying why."""
-    return _take(incident, values["version"], recording.return_to_draft, values["reason"])
+    return _take(incident, values["version"], workflow.return_to_draft, values["reason"])

@@ -31,6 +31,8 @@ from incidents import policy
 from incidents.models import Incident
 from incidents.policy import incident_or_404
 from incidents.recording import service as recording
+from incidents.recording import workflow
+from incidents.recording.duplicates import likely_duplicates, link_duplicate
 from incidents.recording.forms import DuplicateForm, IncidentForm, ReturnForm, WorkflowForm
 
 bp = Blueprint("recording", __name__, template_folder="../templates", url_prefix="/incidents")
@@ -165,7 +167,7 @@ def describe_victims(changes: list[recording.ChangedVictim]) -> list[tuple[str, 
 
 def after_save(session: Session, user: User, incident: Incident) -> Response:
     """To the likely duplicates, if there are any to look at; to the incident otherwise."""
-    if incident.duplicate_of_id is None and recording.likely_duplicates(session, user, incident):
+    if incident.duplicate_of_id is None and likely_duplicates(session, user, incident):
         return redirect(url_for("recording.duplicates", incident_id=incident.id))
     return redirect(detail_url(incident))
 
@@ -176,7 +178,7 @@ def after_save(session: Session, user: User, incident: Incident) -> Response:
 @bp.post("/<int:incident_id>/submit")
 def submit(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, _form: WorkflowForm) -> str:
-        recording.submit(session, user, incident)
+        workflow.submit(session, user, incident)
         return str(
             _("Incident %(reference)s was submitted for validation.", reference=incident.reference)
         )
@@ -187,7 +189,7 @@ def submit(incident_id: int) -> Response:
 @bp.post("/<int:incident_id>/validate")
 def validate(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, _form: WorkflowForm) -> str:
-        recording.validate(session, user, incident)
+        workflow.validate(session, user, incident)
         return str(_("Incident %(reference)s was validated.", reference=incident.reference))
 
     return workflow_step(incident_id, WorkflowForm, step)
@@ -196,7 +198,7 @@ def validate(incident_id: int) -> Response:
 @bp.post("/<int:incident_id>/return")
 def return_to_draft(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, form: ReturnForm) -> str:
-        recording.return_to_draft(session, user, incident, form.reason.data)
+        workflow.return_to_draft(session, user, incident, form.reason.data)
         return str(_("Incident %(reference)s was returned to draft.", reference=incident.reference))
 
     return workflow_step(incident_id, ReturnForm, step)
@@ -266,7 +268,7 @@ def duplicates(incident_id: int) -> Page | Response:
             error = _("Choose the incident this one duplicates, or keep it as a new incident.")
         else:
             try:
-                original = recording.link_duplicate(session, user, incident, form.duplicate_of.data)
+                original = link_duplicate(session, user, incident, form.duplicate_of.data)
             except recording.NotAllowedError as refused:
                 abort(403, refused.message)
             except recording.NotACandidateError as refused:
@@ -284,7 +286,7 @@ def duplicates(incident_id: int) -> Page | Response:
     page = render_template(
         "incidents/duplicates.html",
         incident=incident,
-        candidates=recording.likely_duplicates(session, user, incident),
+        candidates=likely_duplicates(session, user, incident),
         may_link=policy.may_edit(user, incident),
         form=form,
         error=error,
@@ -297,8 +299,8 @@ def duplicates(incident_id: int) -> Page | Response:
 
 @bp.app_context_processor
 def workflow_helpers() -> dict[str, Any]:
-    def workflow_panel(incident: Incident, user: User) -> recording.WorkflowPanel:
-        return recording.workflow_panel(db.session(), user, incident)
+    def workflow_panel(incident: Incident, user: User) -> workflow.WorkflowPanel:
+        return workflow.workflow_panel(db.session(), user, incident)
 
     def verification_label(status: str) -> str:
         return VERIFICATION_STATUS.label(status, current_locale())
