@@ -187,6 +187,28 @@ def sees_deleted(user: User) -> bool:
     return user.role == "admin"
 
 
+def missions_kept(user: User) -> frozenset[str] | None:
+    """The missions whose records the user keeps (records incidents and assistance for):
+    None for every mission (admins), an empty set for those who keep none."""
+    try:
+        if user.role == "admin":
+            return None
+        return user.mission_codes if user.role == "mission" else frozenset()
+    except Exception:
+        log.exception("access rule missions_kept failed; denying")
+        return frozenset()
+
+
+def missions_seen(user: User) -> frozenset[str] | None:
+    """The missions whose incidents the user may find (the filter's choices): a mission
+    officer's own, None for every mission for everyone else (the rule narrows further)."""
+    try:
+        return user.mission_codes if user.role == "mission" else None
+    except Exception:
+        log.exception("access rule missions_seen failed; denying")
+        return frozenset()
+
+
 @_denying
 def may_record_incidents(user: User) -> bool:
     """Mission officers and admins record incidents (and import them)."""

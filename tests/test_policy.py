@@ -301,6 +301,28 @@ def test_the_table_covers_every_verb_and_every_record(small: Small) -> None:
     assert set(small.users) == set(USERS)
 
 
+# The missions whose records each user keeps, and whose incidents it may look for; None
+# stands for every mission.
+MISSIONS: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
+    "admin": (None, None),
+    "analyst": (frozenset(), None),
+    "officer_a": (_("MINUSMA"), _("MINUSMA")),
+    "officer_b": (_("MINUSMA"), _("MINUSMA")),
+    "monusco": (_("MONUSCO"), _("MONUSCO")),
+    "mali": (frozenset(), None),
+    "chad": (frozenset(), None),
+    "france": (frozenset(), None),
+}
+
+
+def test_missions_kept_and_seen(small: Small) -> None:
+    answers = {
+        name: (policy.missions_kept(user), policy.missions_seen(user))
+        for name, user in small.users.items()
+    }
+    assert answers == MISSIONS
+
+
 def test_an_error_inside_the_policy_denies(
     small: Small, db: Session, caplog: pytest.LogCaptureFixture
 ) -> None:

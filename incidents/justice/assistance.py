@@ -9,7 +9,6 @@ their missions, admins for any.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -29,7 +28,7 @@ from incidents import policy
 from incidents.justice.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
 from incidents.policy import visible_assistance, visible_cases
-from incidents.recording.service import missions_for
+from incidents.recording.service import missions_among, missions_for
 
 MAX_PARTICIPANTS = 100_000
 MAX_DESCRIPTION = 5000
@@ -260,9 +259,7 @@ def grouped_by_recipient(
 def filter_choices(db: Session, user: User) -> dict[str, list[tuple[str, str]]]:
     locale = current_locale()
     countries = sorted(db.scalars(sa.select(Country)), key=lambda c: c.name(locale).casefold())
-    missions: Sequence[Mission] = list(db.scalars(sa.select(Mission).order_by(Mission.code)))
-    if user.role == "mission":
-        missions = list(user.missions)
+    missions = missions_among(db, policy.missions_seen(user))
     return {
         "state": [(c.code, c.name(locale)) for c in countries],
         "mission": [(m.code, m.code) for m in missions],

@@ -110,11 +110,15 @@ class VictimRow:
 def missions_for(db: Session, user: User) -> list[Mission]:
     """The missions the user may record incidents and assistance for: an admin's are all
     of them, a mission officer's its own (whose records it keeps)."""
-    if not policy.may_record_incidents(user):
-        return []
-    if user.role == "admin":
-        return list(db.scalars(sa.select(Mission).order_by(Mission.code)))
-    return list(user.missions)
+    return missions_among(db, policy.missions_kept(user))
+
+
+def missions_among(db: Session, codes: frozenset[str] | None) -> list[Mission]:
+    """The missions of these codes (every mission for None), by code."""
+    statement = sa.select(Mission).order_by(Mission.code)
+    if codes is not None:
+        statement = statement.where(Mission.code.in_(sorted(codes)))
+    return list(db.scalars(statement))
 
 
 def ensure_editable(user: User, incident: Incident) -> None:

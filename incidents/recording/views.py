@@ -15,7 +15,7 @@ from auth.models import User
 from capdb import db
 from capdb.clock import now
 from capdb.i18n import current_locale
-from capdb.reference import Country, Mission
+from capdb.reference import Country
 from capdb.vocabularies import (
     JUDICIAL_STAGE,
     MEANS_OF_ATTACK,
@@ -37,6 +37,7 @@ from incidents.filters import (
 from incidents.justice.cases import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
+from incidents.recording.service import missions_among
 
 bp = Blueprint("incidents", __name__, template_folder="../templates", url_prefix="/incidents")
 
@@ -89,9 +90,7 @@ def casualties(session: sa.orm.Session, incidents: list[Incident]) -> dict[int, 
 def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[str, str]]]:
     """The options of the filter form, labelled in the viewer's language."""
     locale = current_locale()
-    missions = session.scalars(sa.select(Mission).order_by(Mission.code))
-    if user.role == "mission":
-        missions = (m for m in user.missions)  # type: ignore[assignment]
+    missions = missions_among(session, policy.missions_seen(user))
     return {
         "mission": [(m.code, m.code) for m in missions],
         "state": country_choices(session, locale),

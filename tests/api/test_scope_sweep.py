@@ -136,6 +136,8 @@ def test_out_of_scope_is_404_on_every_path_and_method(
     pages = sweep_pages(app, client, page_rules, hidden)
     assert pages
     assert [a for a in pages if a[2:] != (404, 404)] == []
+    # A record named in the query string: opening a case on an incident.
+    assert client.get(f"/cases/new?incident={world.congo.id}").status_code == 404
 
 
 @pytest.mark.parametrize(("role", "bindings", "visible"), SWEEPERS)
