@@ -21,10 +21,12 @@ run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 
 test: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) lint test-sqlite test-postgres
 
+# The style and the layering: ruff, mypy, and the import-linter contracts of pyproject.toml.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The browser journeys run once, against PostgreSQL, the production database.
 test-sqlite: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
@@ -63,4 +65,4 @@ messages: $(INSTALLED)
 	$(BIN)/pybabel update -i capdb/translations/messages.pot -d capdb/translations -D messages --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

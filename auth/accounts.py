@@ -25,6 +25,7 @@ from auth import audit, sessions, tokens
 from auth.credentials import normalise_email
 from auth.models import ApiToken, User, UserSession
 from auth.passwords import hash_password, password_problems
+from capdb.clock import now
 from capdb.reference import Country, Mission
 from capdb.vocabularies import ROLE
 
@@ -138,7 +139,8 @@ def update_user(
 
 
 def set_active(db: Session, user: User, active: bool, *, by: User | None) -> User:
-    """Enable or disable an account; disabling ends all its sessions."""
+    """Enable or disable an account; disabling ends all its sessions and revokes its API
+    tokens for good: enabling it again brings none of them back."""
     problems: dict[str, str] = {}
     _check_own_account(user, by, role=user.role, active=active, problems=problems)
     if problems:
@@ -147,6 +149,32 @@ def set_active(db: Session, user: User, active: bool, *, by: User | None) -> Use
     user.active = active
     _save_permission_change(db, user, before, by)
     return user
+
+
+def set_password(db: Session, user: User, password: str, *, by: User | None) -> User:
+    """Give the account a new password: its sessions end and its API tokens are revoked.
+
+    Whoever knew the old password may have made a token with it; a password change (by
+    its owner, or by an administrator resetting it) must lock that person out for good.
+    The caller starts a new session for the browser that made the change, if it wants one.
+    """
+    if reason := next(iter(password_problems(password, user.email)), None):
+        raise AccountError({"password": reason})
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now()
+    sessions.end_all(db, user)
+    audit.record(db, "update", user=by, target=user, detail={"password": "changed"})
+    revoke_all_tokens(db, user, by=by, reason="password changed")
+    return user
+
+
+def revoke_all_tokens(db: Session, user: User, *, by: User | None, reason: str) -> int:
+    """Revoke every live API token of the user, each audited by id (never its value)."""
+    revoked = tokens.revoke_all(db, user)
+    for token in revoked:
+        detail = {"revoked": True, "user": user.email, "reason": reason}
+        audit.record(db, "update", user=by, target=token, detail=detail)
+    return len(revoked)
 
 
 def find_user(db: Session, email: str) -> User | None:
@@ -310,11 +338,12 @@ def _save_permission_change(
         db.flush()
     except StaleDataError:
         raise StaleEditError() from None
-    if before["active"] and not user.active:
-        sessions.end_all(db, user)
     audit.record(
         db, "permission_change", user=by, target=user, detail={"before": before, "after": after}
     )
+    if before["active"] and not user.active:
+        sessions.end_all(db, user)
+        revoke_all_tokens(db, user, by=by, reason="account disabled")
 
 
 def _insert(db: Session, user: User) -> None:

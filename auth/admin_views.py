@@ -149,7 +149,11 @@ def change_status(user: User, *, active: bool) -> Response:
         flash(_("The account %(email)s was enabled.", email=user.email), "info")
     else:
         flash(
-            _("The account %(email)s was disabled; its sessions were ended.", email=user.email),
+            _(
+                "The account %(email)s was disabled; its sessions were ended and its API "
+                "tokens revoked.",
+                email=user.email,
+            ),
             "info",
         )
     return redirect(url_for("admin.users"))

@@ -91,7 +91,8 @@ def create_user(
 @users_cli.command("disable")
 @click.argument("email")
 def disable_user(email: str) -> None:
-    """Disable an account: it can no longer sign in, and its sessions and tokens stop working."""
+    """Disable an account: it can no longer sign in, its sessions end and its API tokens are
+    revoked (enabling it again does not bring them back)."""
     change_status(email, active=False)
 
 
@@ -113,7 +114,26 @@ def change_status(email: str, *, active: bool) -> None:
     elif active:
         click.echo(f"Enabled {user.email}.")
     else:
-        click.echo(f"Disabled {user.email}; its sessions were ended.")
+        click.echo(f"Disabled {user.email}; its sessions were ended and its API tokens revoked.")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(email: str, password_stdin: bool) -> None:
+    """Reset an account's password: its sessions end and its API tokens are revoked."""
+    if not password_stdin:
+        raise click.ClickException("give the password on standard input with --password-stdin.")
+    password = read_password()
+    try:
+        with transaction() as session:
+            user = user_named(session, email)
+            accounts.set_password(session, user, password, by=None)
+    except accounts.AccountError as error:
+        raise fail_with(error) from None
+    click.echo(
+        f"Changed the password of {user.email}; its sessions were ended and its API tokens revoked."
+    )
 
 
 @users_cli.command("list")

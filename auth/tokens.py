@@ -53,6 +53,23 @@ def revoke(db: Session, token: ApiToken) -> None:
         token.revoked_at = now()
 
 
+def revoke_all(db: Session, user: User) -> list[ApiToken]:
+    """Revoke every live token of the user, for good; answers the tokens revoked.
+
+    Expired tokens are revoked too, so that no token of the user can ever act again.
+    """
+    live = db.scalars(
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.id)
+    ).all()
+    moment = now()
+    for token in live:
+        token.revoked_at = moment
+    db.flush()
+    return list(live)
+
+
 def of_user(db: Session, user: User) -> list[ApiToken]:
     return list(
         db.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))

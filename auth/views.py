@@ -12,12 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from auth import audit, credentials, sessions
+from auth import accounts, audit, credentials, sessions
 from auth.forms import ChangePasswordForm, CodeForm, LoginForm
 from auth.models import User
-from auth.passwords import hash_password, verify_password
+from auth.passwords import verify_password
 from capdb import db
-from capdb.clock import now
 from capdb.safe_redirect import safe_next
 from capdb.security import public
 
@@ -135,13 +134,15 @@ def change_password() -> str | Response:
         if not verify_password(user.password_hash, form.current.data):
             form.current.errors = [_("This is not your current password.")]
         else:
-            user.password_hash = hash_password(form.new.data)
-            user.password_changed_at = now()
-            sessions.end_all(db.session(), user)
+            # The form checked the new password against the same policy.
+            accounts.set_password(db.session(), user, form.new.data or "", by=user)
             sessions.start(db.session(), user)
-            audit.record(
-                db.session(), "update", user=user, target=user, detail={"password": "changed"}
+            flash(
+                _(
+                    "Your password was changed, your other sessions were ended and your "
+                    "API tokens were revoked."
+                ),
+                "info",
             )
-            flash(_("Your password was changed and your other sessions were ended."), "info")
             return redirect(url_for("home"))
     return render_template("auth/password.html", form=form)

@@ -84,41 +84,59 @@ def place_incidents(db: Any, incident_ids: list[int]) -> None:
 
 def register_features(app: Flask) -> None:
     from auth import guard
-    from auth.admin_views import bp as admin_bp
-    from auth.audit_views import bp as audit_bp
-    from auth.cli import audit_cli, tokens_cli, users_cli
-    from auth.views import bp as auth_bp
-    from demo.cli import demo_cli
-    from incidents import api, history
-    from incidents.comments.api import blp as comments_api_bp
-    from incidents.justice.api import blp as cases_api_bp
-    from incidents.justice.assistance_api import blp as assistance_api_bp
-    from incidents.justice.views import bp as cases_bp
-    from incidents.recording.api import blp as incidents_api_bp
-    from incidents.recording.editing_views import bp as recording_bp
-    from incidents.recording.victims_api import blp as victims_api_bp
-    from incidents.recording.views import bp as incidents_bp
+    from incidents import history
     from incidents.signals import incidents_saved
-    from incidents.transfer.api import blp as exports_api_bp
-    from incidents.transfer.cli import incidents_cli
-    from incidents.transfer.views import bp as transfer_bp
-    from maps.api import blp as maps_api_bp
-    from maps.boundaries_cli import boundaries_cli
-    from maps.report_cli import report_cli
-    from maps.trend_views import bp as trends_bp
-    from maps.views import bp as maps_bp
 
     guard.init_app(app)
     history.keep_versions()
+    register_pages(app)
+    register_api(app)
+    register_commands(app)
+    # The incident form's point picker draws the map's country borders.
+    app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
+    # Connecting the same function again is a no-op, whatever number of apps are made.
+    incidents_saved.connect(place_incidents)
+
+    def home() -> Response:
+        return redirect(url_for("incidents.index"))
+
+    app.add_url_rule("/", endpoint="home", view_func=home)
+
+
+def register_pages(app: Flask) -> None:
+    from auth.admin_views import bp as admin_bp
+    from auth.audit_views import bp as audit_bp
+    from auth.views import bp as auth_bp
+    from incidents.comments.views import bp as comments_bp
+    from incidents.justice.views import bp as cases_bp
+    from incidents.recording.editing_views import bp as recording_bp
+    from incidents.recording.views import bp as incidents_bp
+    from incidents.transfer.views import bp as transfer_bp
+    from maps.trend_views import bp as trends_bp
+    from maps.views import bp as maps_bp
+
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(comments_bp)
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
+
+
+def register_api(app: Flask) -> None:
+    from incidents import api
+    from incidents.comments.api import blp as comments_api_bp
+    from incidents.justice.api import blp as cases_api_bp
+    from incidents.justice.assistance_api import blp as assistance_api_bp
+    from incidents.recording.api import blp as incidents_api_bp
+    from incidents.recording.victims_api import blp as victims_api_bp
+    from incidents.transfer.api import blp as exports_api_bp
+    from maps.api import blp as maps_api_bp
+
     api.init_app(
         app,
         features=(
@@ -131,10 +149,15 @@ def register_features(app: Flask) -> None:
             maps_api_bp,
         ),
     )
-    # The incident form's point picker draws the map's country borders.
-    app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
-    # Connecting the same function again is a no-op, whatever number of apps are made.
-    incidents_saved.connect(place_incidents)
+
+
+def register_commands(app: Flask) -> None:
+    from auth.cli import audit_cli, tokens_cli, users_cli
+    from demo.cli import demo_cli
+    from incidents.transfer.cli import incidents_cli
+    from maps.boundaries_cli import boundaries_cli
+    from maps.report_cli import report_cli
+
     for group in (
         users_cli,
         tokens_cli,
@@ -145,8 +168,3 @@ def register_features(app: Flask) -> None:
         report_cli,
     ):
         app.cli.add_command(group)
-
-    def home() -> Response:
-        return redirect(url_for("incidents.index"))
-
-    app.add_url_rule("/", endpoint="home", view_func=home)

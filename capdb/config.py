@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many  # Flask-Limiter's own parser of rates
+
 PREFIX = "CAPDB_"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
@@ -45,12 +47,16 @@ class Config:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     sql_echo: bool = False
+    # Requests to the API without a valid token, per client address (a Flask-Limiter
+    # string): enough for a person trying the API, not for guessing tokens.
+    api_anonymous_rate_limit: str = "100/minute"
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:
             raise ConfigError(f"CAPDB_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
         if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
             raise ConfigError("session lifetimes must be positive")
+        _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
         if self.is_production:
             if not self.database_url:
                 raise ConfigError("CAPDB_DATABASE_URL is required in production")
@@ -124,6 +130,13 @@ def _parse(key: str, raw: str, type_name: object) -> object:
             raise ConfigError(f"{key} must be true or false")
         case _:
             return raw
+
+
+def _check_rate_limit(key: str, value: str) -> None:
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{key} must be a rate such as 100/minute, not {value!r}") from None
 
 
 def current_config() -> Config:

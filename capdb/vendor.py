@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import importlib
 import mimetypes
+import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, url_for
-from werkzeug.security import safe_join
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from capdb.security import public
@@ -33,23 +34,40 @@ bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 
 
 @cache
-def _read(package: str, filename: str) -> bytes | None:
+def served_files(package: str) -> Mapping[str, Path]:
+    """The files of a package that may be asked for, by their path in the URL.
+
+    Built once per known package by walking its folder, so that a request is answered
+    by looking its path up here: an unknown name, however long or strange (``..``, an
+    absolute path, a NUL byte, a folder), is simply not found, and never reaches the
+    file system. The cache holds one entry per package of :data:`PACKAGES`.
+    """
     location = PACKAGES[package]
     folder = location if isinstance(location, Path) else importlib.import_module(location).BASE_DIR
-    path = safe_join(str(folder), filename)
-    if path is None or not Path(path).is_file():
-        return None
-    return Path(path).read_bytes()
+    root = Path(folder)
+    files: dict[str, Path] = {}
+    # Links to folders are not followed: only what the package itself holds is served.
+    for directory, _subfolders, names in os.walk(root):
+        for name in names:
+            path = Path(directory) / name
+            if path.is_file():
+                files[path.relative_to(root).as_posix()] = path
+    return files
+
+
+@cache
+def _content(package: str, filename: str) -> bytes:
+    # Only ever called with a name of served_files(), so it holds at most every file once.
+    return served_files(package)[filename].read_bytes()
 
 
 @bp.get("/<package>/<path:filename>")
 @public
 def asset(package: str, filename: str) -> WerkzeugResponse:
-    data = _read(package, filename) if package in PACKAGES else None
-    if data is None:
+    if package not in PACKAGES or filename not in served_files(package):
         abort(404)
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    response = Response(data, mimetype=mimetype)
+    response = Response(_content(package, filename), mimetype=mimetype)
     response.cache_control.public = True
     response.cache_control.max_age = ONE_WEEK
     response.add_etag()

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from capdb import db
 from capdb.config import current_config
-from demo.seed import DEMO_ACCOUNTS, DemoError, demo_password, seed_demo
+from demo.accounts import DEMO_ACCOUNTS, demo_password
+from demo.seed import DemoError, seed_demo
 from incidents.models import Incident
 
 demo_cli = AppGroup("demo", help="Demo data for trying capdb out.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -30,6 +30,21 @@ from capdb.bulk import insert_rows
 from capdb.db import Base
 from capdb.reference import Mission
 from capdb.vocabularies import ASSISTANCE_KIND
+from demo.accounts import DEMO_ACCOUNTS, demo_password
+from demo.cases import case_plan
+from demo.profiles import (
+    CATEGORIES,
+    CONTEXTS,
+    FAMILY_NAMES,
+    FIRST_DAY,
+    GIVEN_NAMES,
+    INTERNATIONAL_STAFF,
+    LAST_DAY,
+    LOCATIONS,
+    MEANS_PROFILES,
+    MISSION_INTENSITY,
+    PERPETRATORS,
+)
 from incidents.models import (
     CapacityAssistance,
     Comment,
@@ -42,287 +57,7 @@ from incidents.models import (
     case_incidents,
 )
 
-FIRST_DAY = date(2013, 1, 1)
-LAST_DAY = date(2026, 9, 30)
 BATCH = 5_000
-
-# Relative number of attacks a year, by mission and period: an approximation of the
-# public record, in which MINUSMA dominates until its closure.
-MISSION_INTENSITY: dict[str, list[tuple[int, int, float]]] = {
-    "MINUSMA": [(2013, 2013, 6), (2014, 2019, 14), (2020, 2023, 10)],
-    "MINUSCA": [(2014, 2016, 4), (2017, 2021, 6), (2022, 2026, 4)],
-    "MONUSCO": [(2013, 2018, 4), (2019, 2026, 6)],
-    "UNMISS": [(2013, 2026, 2.5)],
-    "UNAMID": [(2013, 2016, 3), (2017, 2020, 1)],
-    "UNIFIL": [(2013, 2022, 0.4), (2023, 2025, 2.5), (2026, 2026, 0.8)],
-    "UNISFA": [(2013, 2026, 0.8)],
-    "UNDOF": [(2013, 2015, 0.6), (2016, 2026, 0.1)],
-    "MINUSTAH": [(2013, 2017, 0.5)],
-    "MINUJUSTH": [(2017, 2019, 0.3)],
-    "UNOCI": [(2013, 2017, 0.4)],
-    "UNMIL": [(2013, 2018, 0.2)],
-    "MINURSO": [(2013, 2026, 0.08)],
-    "UNFICYP": [(2013, 2026, 0.05)],
-    "UNMIK": [(2013, 2026, 0.05)],
-    "UNTSO": [(2013, 2026, 0.05)],
-    "UNMOGIP": [(2013, 2026, 0.05)],
-}
-
-# Means of attack by mission profile, with the contexts each means is usually met in.
-MEANS_PROFILES: dict[str, dict[str, float]] = {
-    "MINUSMA": {
-        "ied": 34,
-        "indirect_fire": 20,
-        "small_arms": 18,
-        "complex_attack": 8,
-        "vbied": 5,
-        "suicide_attack": 3,
-        "landmine": 6,
-        "rpg": 3,
-        "abduction": 1,
-        "other": 2,
-    },
-    "MONUSCO": {
-        "small_arms": 48,
-        "rpg": 8,
-        "indirect_fire": 6,
-        "bladed_weapon": 8,
-        "mob_violence": 14,
-        "ied": 5,
-        "arson": 4,
-        "abduction": 3,
-        "other": 4,
-    },
-    "MINUSCA": {
-        "small_arms": 50,
-        "rpg": 6,
-        "ied": 8,
-        "landmine": 7,
-        "grenade": 5,
-        "mob_violence": 10,
-        "bladed_weapon": 5,
-        "abduction": 4,
-        "other": 5,
-    },
-    "UNIFIL": {"indirect_fire": 35, "mob_violence": 30, "small_arms": 15, "ied": 5, "other": 15},
-    "default": {
-        "small_arms": 50,
-        "mob_violence": 12,
-        "bladed_weapon": 8,
-        "grenade": 6,
-        "indirect_fire": 6,
-        "abduction": 6,
-        "arson": 4,
-        "other": 8,
-    },
-}
-
-CONTEXTS: dict[str, Sequence[str]] = {
-    "ied": ("convoy", "patrol", "escort", "demining"),
-    "vbied": ("camp_attack", "convoy", "checkpoint"),
-    "suicide_attack": ("camp_attack", "checkpoint"),
-    "landmine": ("convoy", "patrol", "demining"),
-    "small_arms": ("ambush", "patrol", "camp_attack", "checkpoint", "escort", "convoy"),
-    "indirect_fire": ("camp_attack",),
-    "rpg": ("ambush", "convoy", "camp_attack"),
-    "grenade": ("checkpoint", "crowd", "patrol"),
-    "bladed_weapon": ("criminal", "off_duty", "patrol"),
-    "arson": ("crowd", "camp_attack"),
-    "mob_violence": ("crowd", "patrol", "checkpoint"),
-    "abduction": ("criminal", "off_duty", "patrol"),
-    "complex_attack": ("camp_attack", "convoy"),
-    "other": ("other", "patrol"),
-}
-
-LOCATIONS: dict[str, Sequence[str]] = {
-    "ambush": ("road", "rural"),
-    "convoy": ("road",),
-    "camp_attack": ("camp",),
-    "patrol": ("road", "rural", "town"),
-    "checkpoint": ("checkpoint",),
-    "escort": ("road", "waterway"),
-    "demining": ("road", "rural"),
-    "crowd": ("town",),
-    "criminal": ("town",),
-    "off_duty": ("town",),
-    "other": ("other", "town", "airfield"),
-}
-
-PERPETRATORS: dict[str, list[tuple[str, str | None]]] = {
-    "MINUSMA": [
-        ("terrorist_group", "JNIM"),
-        ("terrorist_group", "ISGS"),
-        ("terrorist_group", "Ansar Dine"),
-        ("armed_group", None),
-        ("unknown", None),
-    ],
-    "MONUSCO": [
-        ("armed_group", "ADF"),
-        ("armed_group", "M23"),
-        ("militia", "CODECO"),
-        ("militia", "Mai-Mai"),
-        ("mob", None),
-        ("unknown", None),
-    ],
-    "MINUSCA": [
-        ("armed_group", "3R"),
-        ("armed_group", "UPC"),
-        ("militia", "anti-Balaka"),
-        ("armed_group", "FPRC"),
-        ("criminal_group", None),
-        ("unknown", None),
-    ],
-    "UNMISS": [
-        ("militia", "White Army"),
-        ("state_forces", None),
-        ("armed_group", None),
-        ("criminal_group", None),
-        ("unknown", None),
-    ],
-    "UNAMID": [
-        ("armed_group", None),
-        ("criminal_group", None),
-        ("militia", None),
-        ("unknown", None),
-    ],
-    "default": [
-        ("armed_group", None),
-        ("criminal_group", None),
-        ("mob", None),
-        ("individual", None),
-        ("unknown", None),
-    ],
-}
-
-CATEGORIES = {
-    "contingent_military": 74,
-    "formed_police_unit": 8,
-    "individual_police": 3,
-    "military_expert": 3,
-    "national_civilian": 7,
-    "international_civilian": 2,
-    "un_volunteer": 1,
-    "contractor": 2,
-}
-INTERNATIONAL_STAFF = ("FRA", "USA", "KEN", "CMR", "SEN", "CAN", "ITA", "PHL", "IND", "UGA")
-GIVEN_NAMES = (
-    "Amadou",
-    "Moussa",
-    "Ibrahim",
-    "Jean",
-    "Pierre",
-    "Aisha",
-    "Fatou",
-    "Rahim",
-    "Kofi",
-    "Samuel",
-    "Mariam",
-    "Joseph",
-    "Ali",
-    "Grace",
-    "Hassan",
-    "Nadia",
-)
-FAMILY_NAMES = (
-    "Traoré",
-    "Diallo",
-    "Hossain",
-    "Mensah",
-    "Mahamat",
-    "Kagame",
-    "Singh",
-    "Okafor",
-    "Ndiaye",
-    "Koné",
-    "Rahman",
-    "Banda",
-    "Osei",
-    "Yusuf",
-    "Diop",
-)
-
-# The stages a case climbs, with the chance of climbing one more rung; where it stops, it
-# has stalled, and some stalled cases are formally closed or suspended.
-LADDER: list[tuple[str, float]] = [
-    ("reported", 1.0),
-    ("investigation_opened", 0.85),
-    ("suspect_identified", 0.55),
-    ("warrant_issued", 0.7),
-    ("arrested", 0.6),
-    ("charged", 0.8),
-    ("referred_to_court", 0.75),
-    ("trial_opened", 0.7),
-    ("convicted", 0.78),
-    ("sentenced", 0.95),
-    ("appeal", 0.3),
-    ("final", 0.9),
-]
-CASE_LEVEL = {"reported", "investigation_opened"}
-
-
-def demo_password(role: str) -> str:
-    return f"demo-{role.replace('_', '-')}-password"
-
-
-# Secrets for the demo accounts' authenticator apps; demo data only, never for real use.
-DEMO_ACCOUNTS: list[dict[str, Any]] = [
-    {
-        "email": "admin@capdb.example",
-        "role": "admin",
-        "missions": [],
-        "state": None,
-        "totp": "JBSWY3DPEHPK3PXPADMINAAA",
-    },
-    {
-        "email": "analyst@capdb.example",
-        "role": "analyst",
-        "missions": [],
-        "state": None,
-        "totp": "JBSWY3DPEHPK3PXPANALYSTA",
-    },
-    {
-        "email": "minusma@capdb.example",
-        "role": "mission",
-        "missions": ["MINUSMA"],
-        "state": None,
-        "totp": "JBSWY3DPEHPK3PXPMINUSMAA",
-    },
-    {
-        "email": "minusma.validator@capdb.example",
-        "role": "mission",
-        "missions": ["MINUSMA"],
-        "state": None,
-        "totp": "JBSWY3DPEHPK3PXPVALIDATE",
-    },
-    {
-        "email": "monusco@capdb.example",
-        "role": "mission",
-        "missions": ["MONUSCO", "MINUSCA"],
-        "state": None,
-        "totp": "JBSWY3DPEHPK3PXPMONUSCOA",
-    },
-    {
-        "email": "mali@capdb.example",
-        "role": "member_state",
-        "missions": [],
-        "state": "MLI",
-        "totp": "JBSWY3DPEHPK3PXPMALIAAAA",
-    },
-    {
-        "email": "chad@capdb.example",
-        "role": "member_state",
-        "missions": [],
-        "state": "TCD",
-        "totp": "JBSWY3DPEHPK3PXPCHADAAAA",
-    },
-    {
-        "email": "bangladesh@capdb.example",
-        "role": "member_state",
-        "missions": [],
-        "state": "BGD",
-        "totp": "JBSWY3DPEHPK3PXPBGDAAAAA",
-    },
-]
 
 
 @dataclass
@@ -627,7 +362,7 @@ def _seed_cases(
         chance = 0.45 if "killed" in outcomes[incident_id] else 0.08
         if rng.random() < chance:
             chosen.append((incident_id, incident))
-    plans = [_case_plan(rng, incident) for _, incident in chosen]
+    plans = [case_plan(rng, incident) for _, incident in chosen]
     case_rows = [plan["case"] for plan in plans]
     case_ids = _insert(db, JudicialCase, case_rows)
     links = [{"case_id": c, "incident_id": i} for c, (i, _) in zip(case_ids, chosen, strict=True)]
@@ -669,100 +404,6 @@ def _seed_cases(
     report.defendants = len(defendant_ids)
     report.stage_events = len(events)
     return case_ids
-
-
-def _case_plan(rng: random.Random, incident: dict[str, Any]) -> dict[str, Any]:
-    """A case row, its case-level events, and its defendants with their own events."""
-    day = incident["occurred_on"] + timedelta(days=rng.randrange(0, 10))
-    steps: list[tuple[str, date]] = []
-    for stage, chance in LADDER:
-        if rng.random() > chance or day > LAST_DAY:
-            break
-        steps.append((stage, day))
-        day += timedelta(days=int(rng.expovariate(1 / 120)) + 1)
-    if steps and steps[-1][0] not in {"final", "sentenced"} and rng.random() < 0.25:
-        closing = rng.choice(("closed_without_action", "suspended", "transferred"))
-        if day <= LAST_DAY:
-            steps.append((closing, day))
-    if steps and steps[-1][0] == "convicted" and rng.random() < 0.1:
-        steps[-1] = ("acquitted", steps[-1][1])
-    year = incident["occurred_on"].year
-    stamp = incident["created_at"]
-    case = {
-        "prosecuting_state_code": incident["country_code"],
-        "jurisdiction": rng.choices(
-            ("ordinary", "military", "special_court", "international"), (60, 20, 18, 2)
-        )[0],
-        "national_reference": f"{incident['country_code']}/PJ/{year}/{rng.randrange(1, 999):03d}",
-        "charges": rng.choice(
-            (
-                "Murder of peacekeepers",
-                "Terrorism; murder",
-                "Attempted murder",
-                "War crime of attacking peacekeepers",
-                "Armed robbery; assault",
-            )
-        ),
-        "current_stage": steps[-1][0] if steps else None,
-        "created_at": stamp,
-        "updated_at": stamp,
-        "version": 1,
-    }
-    case_events = [_event(stage, on, stamp) for stage, on in steps if stage in CASE_LEVEL]
-    defendant_steps = [(stage, on) for stage, on in steps if stage not in CASE_LEVEL]
-    defendants = []
-    if defendant_steps:
-        for number in range(rng.choice((1, 1, 1, 2, 2, 3, 4))):
-            own = (
-                defendant_steps
-                if number == 0
-                else defendant_steps[: rng.randint(1, len(defendant_steps))]
-            )
-            last = own[-1][0]
-            convicted = last in {"convicted", "sentenced", "appeal", "final"}
-            months = rng.choice((60, 120, 240, 360)) if convicted else None
-            defendants.append(
-                {
-                    "row": {
-                        "alias": f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}",
-                        "identifier": f"ID-{rng.randrange(10**6):06d}",
-                        "affiliation": incident["perpetrator_name"],
-                        "current_stage": last,
-                        "verdict": "guilty"
-                        if convicted
-                        else ("not guilty" if last == "acquitted" else None),
-                        "sentence": f"{months // 12} years' imprisonment" if months else None,
-                        "sentence_months": months,
-                        "created_at": stamp,
-                        "updated_at": stamp,
-                        "version": 1,
-                    },
-                    "events": [_event(stage, on, stamp) for stage, on in own],
-                }
-            )
-    if case_events and rng.random() < 0.03:
-        pending_day = min(case_events[-1]["occurred_on"] + timedelta(days=30), LAST_DAY)
-        case_events.append(
-            {
-                **_event("investigation_opened", pending_day, stamp),
-                "review_status": "pending",
-                "note": "Update reported by the prosecuting State.",
-            }
-        )
-    return {"case": case, "events": case_events, "defendants": defendants}
-
-
-def _event(stage: str, on: date, stamp: datetime) -> dict[str, Any]:
-    return {
-        "stage": stage,
-        "occurred_on": on,
-        "note": "",
-        "source_document": None,
-        "review_status": "validated",
-        "created_at": stamp,
-        "updated_at": stamp,
-        "version": 1,
-    }
 
 
 def _seed_assistance(

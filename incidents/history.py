@@ -3,7 +3,13 @@
 Before each flush, the state that every changed incident, victim, case, defendant,
 stage event, assistance record or comment had is copied into ``record_versions``, with
 who replaced it and when. Soft deletes are changes too (``deleted_at`` is set), so they
-are kept and reversible the same way.
+are kept in the history.
+
+A restore brings back a record's own content only (:data:`CONTENT`): the workflow
+(status, who submitted or validated it, the reason it was returned), its mission, its
+owner and its deletion keep their current values, so that a restore can never put a
+validator's name on content the validator did not see. What the workflow does after a
+restore is :mod:`incidents.restoring`'s business.
 """
 
 from __future__ import annotations
@@ -21,8 +27,57 @@ from capdb.db import utcnow
 from incidents.models import Record, RecordVersion
 
 ACTOR_KEY = "actor_id"  # session.info key naming the user whose changes are flushed
-# Kept by the database or the optimistic lock, not by a restore.
-NOT_RESTORED = frozenset({"id", "version", "created_at", "updated_at"})
+
+# What a restore brings back, per table: the values a user entered as the record's content.
+# A column not named here is never restored, so a workflow, ownership, link or derived
+# column added later cannot ride back with an old version. Admin areas are derived from
+# the coordinates, stages from the stage events; the mission, the incidents a case is
+# linked to and the defendant an event concerns are who and what the record belongs to.
+CONTENT: dict[str, frozenset[str]] = {
+    "incidents": frozenset(
+        {
+            "occurred_on",
+            "occurred_time",
+            "date_precision",
+            "country_code",
+            "place",
+            "latitude",
+            "longitude",
+            "geo_precision",
+            "means_of_attack",
+            "attack_context",
+            "location_type",
+            "perpetrator_type",
+            "perpetrator_name",
+            "narrative",
+            "sources",
+        }
+    ),
+    "victims": frozenset(
+        {
+            "category",
+            "nationality_code",
+            "contributing_country_code",
+            "unit",
+            "sex",
+            "outcome",
+            "date_of_death",
+            "name",
+            "identifier",
+        }
+    ),
+    "judicial_cases": frozenset(
+        {"prosecuting_state_code", "jurisdiction", "national_reference", "charges"}
+    ),
+    "defendants": frozenset(
+        {"alias", "identifier", "affiliation", "verdict", "sentence", "sentence_months"}
+    ),
+    "stage_events": frozenset({"stage", "occurred_on", "note", "source_document"}),
+    "capacity_assistance": frozenset(
+        {"recipient_state_code", "kind", "started_on", "ended_on", "participants", "description"}
+    ),
+    "comments": frozenset({"body"}),
+}
 
 
 def _jsonable(value: object) -> object:
@@ -123,18 +178,61 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[st
     return [(k, before.get(k), after[k]) for k in keys if before.get(k) != after[k]]
 
 
-def restore(db: Session, record: Record, version: int) -> None:
-    """Put the record back as it was at ``version``; the restore is itself a new version."""
+def record_type(record: Record) -> str:
+    """The name the history files the record under (its table's)."""
+    return str(sa.inspect(record).mapper.local_table.name)
+
+
+def content_fields(record: Record) -> frozenset[str]:
+    """The columns a restore of this record brings back; none for an undeclared type."""
+    return CONTENT.get(record_type(record), frozenset())
+
+
+@dataclass(frozen=True)
+class FieldRestore:
+    """One content field a restore changes: its value now and the value it gets back."""
+
+    name: str
+    current: object
+    restored: object
+
+
+def version_of(db: Session, record: Record, version: int) -> RecordVersion:
+    """The record's earlier ``version``; LookupError if it has none of that number."""
     earlier = next((v for v in versions(db, record) if v.version == version), None)
     if earlier is None:
         raise LookupError(f"version {version} does not exist")
-    mapper = sa.inspect(record).mapper
-    for attribute in mapper.column_attrs:
-        if attribute.key in NOT_RESTORED or attribute.key not in earlier.data:
+    return earlier
+
+
+def restore_preview(db: Session, record: Record, version: int) -> list[FieldRestore]:
+    """The content fields that restoring ``version`` would change, in column order."""
+    earlier = version_of(db, record, version)
+    content = content_fields(record)
+    differences = []
+    for attribute in sa.inspect(record).mapper.column_attrs:
+        if attribute.key not in content or attribute.key not in earlier.data:
             continue
-        column_type = attribute.columns[0].type
-        setattr(record, attribute.key, _from_json(earlier.data[attribute.key], column_type))
-    db.flush()
+        value = _from_json(earlier.data[attribute.key], attribute.columns[0].type)
+        current = getattr(record, attribute.key)
+        if current != value:
+            differences.append(FieldRestore(attribute.key, current, value))
+    return differences
+
+
+def restore(db: Session, record: Record, version: int, *, flush: bool = True) -> list[FieldRestore]:
+    """Put the record's content back as it was at ``version``; the fields changed.
+
+    The restore is itself a new version. Only :func:`content_fields` come back; a restore
+    that would change none of them changes nothing at all. ``flush=False`` leaves the
+    flush to a caller that changes more in the same new version.
+    """
+    differences = restore_preview(db, record, version)
+    for difference in differences:
+        setattr(record, difference.name, difference.restored)
+    if differences and flush:
+        db.flush()
+    return differences
 
 
 def _from_json(value: object, column_type: sa.types.TypeEngine[Any]) -> object:

@@ -291,6 +291,9 @@ class Comment(Record, Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(COMMENT_KIND.column_type(), default="comment")
     body: Mapped[str] = mapped_column(Text)
+    # The State whose thread with the mission this is; none when the mission speaks to
+    # every reader of the subject. Only that State's focal points read its thread.
+    thread_state_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"))
 
     author: Mapped[User] = relationship()
 

@@ -49,8 +49,10 @@ from incidents.models import (
 )
 from incidents.visibility import Condition as Condition
 from incidents.visibility import concerns as concerns
+from incidents.visibility import hidden_incidents_known as hidden_incidents_known
 from incidents.visibility import visible_assistance as visible_assistance
 from incidents.visibility import visible_cases as visible_cases
+from incidents.visibility import visible_comments as visible_comments
 from incidents.visibility import visible_defendants as visible_defendants
 from incidents.visibility import visible_events as visible_events
 from incidents.visibility import visible_incidents as visible_incidents
@@ -402,3 +404,65 @@ def may_export(user: User, record: Incident | JudicialCase | None = None) -> boo
     if not _signed_in(user):
         return False
     return record is None or may_view(user, record)
+
+
+# What a user may learn of other users and of records out of sight ---------------------------
+#
+# Mail addresses are personal data: only the United Nations staff who run the system (mission
+# officers, administrators) and the person themself see them. Everyone else sees a role and a
+# State or mission. Clarification threads belong to the State that opened them and the
+# mission; a focal point never reads another State's conversation.
+#
+# These imports stand here, not at the top, so that this section merges apart from the rest.
+
+from flask_babel import gettext as _  # noqa: E402
+
+from auth.models import AuditEvent  # noqa: E402
+from capdb.i18n import current_locale  # noqa: E402
+from capdb.vocabularies import ROLE  # noqa: E402
+
+
+@_denying
+def sees_address(user: User, other: User) -> bool:
+    """Whether the user may see the other user's mail address."""
+    return user.id == other.id or user.role in ("mission", "admin")
+
+
+def person_label(user: User, other: User | None) -> str:
+    """How another user is named to this user: the address where allowed, else role and State.
+
+    For example "Focal point, Chad", "Mission MINUSMA", "HQ analyst".
+    """
+    if other is None:
+        return ""
+    if sees_address(user, other):
+        return other.email
+    match other.role:
+        case "member_state":
+            state = other.state.name(current_locale()) if other.state else ""
+            return str(_("Focal point, %(state)s", state=state))
+        case "mission":
+            return str(_("Mission %(missions)s", missions=", ".join(sorted(other.mission_codes))))
+    return ROLE.label(other.role, current_locale())
+
+
+@_denying
+def sees_audit_entry(user: User, entry: AuditEvent, *, keeps_record: bool) -> bool:
+    """Whether the user may see an audit entry about a record it may open.
+
+    Everyone sees their own entries; admins see all; mission officers see the entries of the
+    records they keep. Nobody else learns who else looked at or changed the record.
+    """
+    if entry.user_id is not None and entry.user_id == user.id:
+        return True
+    if user.role == "admin":
+        return True
+    return user.role == "mission" and keeps_record
+
+
+def incident_if_visible(db: Session, user: User, incident_id: int | None) -> Incident | None:
+    """The incident of this id if the user may open it, else None: what points at an
+    incident (a duplicate link, a change) names it only to those who may open it."""
+    if incident_id is None:
+        return None
+    return db.scalar(sa.select(Incident).where(Incident.id == incident_id, visible_incidents(user)))

@@ -17,6 +17,7 @@ from auth.models import User
 from capdb.reference import mission_hosts
 from incidents.models import (
     CapacityAssistance,
+    Comment,
     Defendant,
     Incident,
     JudicialCase,
@@ -180,3 +181,42 @@ def visible_assistance(user: User | None) -> Condition:
         elif user.role == "member_state" and user.state_code:
             rule = CapacityAssistance.recipient_state_code == user.state_code
     return sa.and_(CapacityAssistance.deleted_at.is_(None), rule)
+
+
+def visible_comments(user: User | None) -> Condition:
+    """The SQL condition a comment must meet for the user to read it, within a subject the
+    user already sees.
+
+    A State's focal points read the threads their State opened (with what the mission
+    answers in them) and what the mission addresses to every reader; the United Nations side
+    (mission officers, administrators, HQ analysts, these read-only) reads every thread.
+    """
+    try:
+        undeleted = Comment.deleted_at.is_(None)
+        if user is None or not user.is_authenticated:
+            return sa.false()
+        if user.role in ("admin", "mission", "analyst"):
+            return undeleted
+        if user.role == "member_state" and user.state_code:
+            return sa.and_(
+                undeleted,
+                sa.or_(
+                    Comment.thread_state_code.is_(None),
+                    Comment.thread_state_code == user.state_code,
+                ),
+            )
+        return sa.false()
+    except Exception:
+        log.exception("comment rule failed; denying")
+        return sa.false()
+
+
+def hidden_incidents_known(user: User | None) -> Condition:
+    """The incidents out of the user's sight whose existence the user may still be told of,
+    as a count ("and 2 other incidents outside your access"): validated, undeleted ones.
+    Drafts and deleted incidents of others are never counted."""
+    return sa.and_(
+        Incident.deleted_at.is_(None),
+        Incident.status == "validated",
+        sa.not_(visible_incidents(user)),
+    )

@@ -18,11 +18,9 @@ from typing import Any, cast
 import geopandas as gpd
 import numpy as np
 import pycountry
-import pyogrio
 import shapely
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from pyproj.exceptions import CRSError
 from shapely.validation import explain_validity
 from sqlalchemy.orm import Session
 
@@ -30,6 +28,7 @@ from capdb.bulk import insert_rows
 from capdb.reference import Country
 from capdb.vendor import NODE_MODULES
 from maps.assign import AssignReport, assign_areas
+from maps.boundary_files import BoundaryError, read_frame
 from maps.models import AREA_LEVEL, Area
 
 LEVELS = AREA_LEVEL.codes
@@ -70,10 +69,6 @@ FINER_FIELDS = {
     "admin1": ("GID_2", "NAME_2", "ADM2_PCODE", "ADM2_EN"),
     "admin2": ("GID_3", "NAME_3", "ADM3_PCODE", "ADM3_EN"),
 }
-
-
-class BoundaryError(ValueError):
-    """The file cannot be loaded as it is; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -185,86 +180,6 @@ def polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:
     """The polygons of a geometry, dropping the lines and points a repair can leave."""
     polygons = [part for part in shapely.get_parts(geometry) if shapely.get_type_id(part) in (3, 6)]
     return shapely.union_all(polygons)
-
-
-# Reading
-
-
-def read_frame(path: Path, *, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
-    """The file's features in EPSG:4326, in file order.
-
-    ``crs`` declares the coordinate system of a file that names none, such as TopoJSON;
-    a file that names one keeps it.
-    """
-    if not path.is_file():
-        raise BoundaryError(_("No such file: %(path)s", path=str(path)))
-    layer = layer or _only_layer(path)
-    try:
-        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as error:
-        raise BoundaryError(
-            _("Cannot read %(path)s: %(reason)s", path=path.name, reason=error)
-        ) from None
-    if frame.empty:
-        raise BoundaryError(_("The file holds no features."))
-    frame = frame.reset_index(drop=True)
-    return _in_wgs84(_with_crs(frame, crs))
-
-
-def _only_layer(path: Path) -> str | None:
-    try:
-        layers = pyogrio.list_layers(path)
-    except (pyogrio.errors.DataSourceError, ValueError) as error:
-        raise BoundaryError(
-            _("Cannot read %(path)s: %(reason)s", path=path.name, reason=error)
-        ) from None
-    if len(layers) > 1:
-        names = ", ".join(str(name) for name, _type in layers)
-        raise BoundaryError(
-            _("The file holds several layers (%(names)s): name one with --layer.", names=names)
-        )
-    return None
-
-
-def _with_crs(frame: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
-    if frame.crs is None:
-        if crs is None:
-            raise BoundaryError(
-                _(
-                    "The file declares no coordinate reference system. Add one to the file"
-                    " (a .prj for a shapefile), or give it with --crs, such as --crs EPSG:4326."
-                )
-            )
-        try:
-            return frame.set_crs(crs)
-        except CRSError:
-            raise BoundaryError(
-                _("Unknown coordinate reference system: %(crs)s", crs=crs)
-            ) from None
-    if crs is not None:
-        raise BoundaryError(
-            _(
-                "The file declares its coordinate reference system (%(declared)s); leave out"
-                " --crs.",
-                declared=frame.crs.to_string(),
-            )
-        )
-    return frame
-
-
-def _in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(epsg=4326)
-    min_x, min_y, max_x, max_y = frame.total_bounds
-    # A hair of tolerance for reprojection noise at the edges of the world.
-    if max(abs(min_x), abs(max_x)) > 180.001 or max(abs(min_y), abs(max_y)) > 90.001:
-        raise BoundaryError(
-            _(
-                "The coordinates fall outside longitude and latitude once reprojected: the"
-                " coordinate reference system the file declares is probably wrong."
-            )
-        )
-    return frame
 
 
 # Validation

@@ -72,7 +72,7 @@ def _has_countries() -> bool:
 
 
 def _run(action: Callable[[Session], LoadReport]) -> None:
-    from maps.boundaries import BoundaryError
+    from maps.boundary_files import BoundaryError
 
     try:
         with db.database().sessionmaker.begin() as session:

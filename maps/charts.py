@@ -33,22 +33,12 @@ from capdb.vocabularies import PERSONNEL_CATEGORY as CATEGORY
 from incidents.filters import IncidentFilters
 from incidents.transfer.exporting import neutralise
 from maps import stats
-from maps.stats import Period, Step
-
-Cell = str | int | float | None
+from maps.ladder import Step
+from maps.stats import Period
+from maps.tables import Cell, Chart, cell_text
 
 # Countries beyond this many, by number of victims, are summed on one row.
 TOP_COUNTRIES = 15
-
-
-@dataclass(frozen=True)
-class Chart:
-    """How a figure's table is drawn: which columns are series, in which layout."""
-
-    series: tuple[int, ...]
-    value_label: str
-    horizontal: bool = False
-    stacked: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,14 +63,6 @@ class Figure:
         from maps import drawing
 
         return Markup(drawing.render(self))  # noqa: S704 (sanitised markup of our own drawing)
-
-
-def cell_text(cell: Cell) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float):
-        return f"{cell:g}" if cell.is_integer() else f"{cell:.1f}"
-    return str(cell)
 
 
 # CSV ----------------------------------------------------------------------------------------

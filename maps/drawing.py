@@ -22,7 +22,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from maps.charts import Chart, Figure, cell_text
+from maps.tables import Chart, Table, cell_text
 
 matplotlib.use("Agg")
 
@@ -47,7 +47,7 @@ _drawing = threading.Lock()
 
 
 @lru_cache(maxsize=256)
-def render(figure: Figure) -> str:
+def render(figure: Table) -> str:
     """The figure's chart as clean SVG markup; the same figure gives the same markup."""
     with _drawing, matplotlib.rc_context(RC):
         drawing = _draw(figure)
@@ -56,14 +56,14 @@ def render(figure: Figure) -> str:
     return clean_svg(buffer.getvalue(), prefix=f"chart-{figure.name}", title=figure.title)
 
 
-def _series(figure: Figure) -> list[tuple[str, list[float]]]:
+def _series(figure: Table) -> list[tuple[str, list[float]]]:
     return [
         (figure.headers[i], [float(row[i] or 0) for row in figure.rows])
         for i in figure.chart.series
     ]
 
 
-def _draw(figure: Figure) -> MplFigure:
+def _draw(figure: Table) -> MplFigure:
     categories = [cell_text(row[0]) for row in figure.rows]
     series = _series(figure)
     chart = figure.chart

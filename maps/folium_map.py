@@ -25,7 +25,7 @@ from markupsafe import Markup
 from capdb import vendor
 from capdb.config import current_config
 from incidents.filters import IncidentFilters
-from maps.map_data import MAX_ZOOM
+from maps.viewport import MAX_ZOOM
 
 
 @dataclass(frozen=True)

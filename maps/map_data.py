@@ -13,8 +13,6 @@ Payloads are JSON text: the stored display geometries are spliced in as they are
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,10 +29,8 @@ from capdb.reference import Country
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
 from maps.models import AREA_LEVEL, Area
+from maps.viewport import View
 
-MAX_ZOOM = 18
-DEFAULT_ZOOM = 2
-WORLD = (-180.0, -90.0, 180.0, 90.0)
 # A cluster covers about 64 screen pixels, a heat cell 16, whatever the zoom.
 CLUSTER_PIXELS = 64
 HEAT_PIXELS = 16
@@ -51,87 +47,6 @@ AREA_KEYS = {
     "admin1": Incident.admin1_code,
     "admin2": Incident.admin2_code,
 }
-
-
-@dataclass(frozen=True)
-class View:
-    """The part of the world on screen, and how closely it is looked at."""
-
-    zoom: int = DEFAULT_ZOOM
-    west: float = WORLD[0]
-    south: float = WORLD[1]
-    east: float = WORLD[2]
-    north: float = WORLD[3]
-
-    @classmethod
-    def parse(cls, args: Mapping[str, str]) -> tuple[View, dict[str, str]]:
-        """The view given by ``zoom`` and ``bbox``, and a reason for each value refused."""
-        errors: dict[str, str] = {}
-        zoom = DEFAULT_ZOOM
-        raw_zoom = (args.get("zoom") or "").strip()
-        if raw_zoom:
-            if re.fullmatch(r"[0-9]{1,2}", raw_zoom) and int(raw_zoom) <= MAX_ZOOM:
-                zoom = int(raw_zoom)
-            else:
-                errors["zoom"] = _("Give a zoom level from 0 to %(max)d.", max=MAX_ZOOM)
-        bounds = WORLD
-        raw_bbox = (args.get("bbox") or "").strip()
-        if raw_bbox:
-            parsed = _bbox(raw_bbox)
-            if parsed is None:
-                errors["bbox"] = _(
-                    "Give the bounding box as four numbers, west,south,east,north, with west"
-                    " before east and south before north."
-                )
-            else:
-                bounds = parsed
-        return cls(zoom, *bounds), errors
-
-    def cell(self, pixels: int, max_cells: int) -> float:
-        """The side of a grid cell in degrees: ``pixels`` on screen at this zoom, but
-        large enough that the view holds at most ``max_cells`` cells."""
-        on_screen = 360.0 * pixels / (256.0 * 2.0**self.zoom)
-        area = (self.east - self.west) * (self.north - self.south)
-        return max(on_screen, math.sqrt(area / max_cells))
-
-    @property
-    def band(self) -> str:
-        """The display geometries that fit this zoom."""
-        return "low" if self.zoom <= 3 else "mid" if self.zoom <= 7 else "high"
-
-    @property
-    def decimals(self) -> int:
-        """Decimals of a coordinate worth sending: about a tenth of a pixel."""
-        return min(6, max(1, math.ceil(math.log10(256 * 2**self.zoom / 360)) + 1))
-
-    def holds_point(self) -> sa.ColumnElement[bool]:
-        return sa.and_(
-            Incident.longitude.between(self.west, self.east),
-            Incident.latitude.between(self.south, self.north),
-        )
-
-    def overlaps_area(self) -> sa.ColumnElement[bool]:
-        return sa.and_(
-            Area.min_x <= self.east,
-            Area.max_x >= self.west,
-            Area.min_y <= self.north,
-            Area.max_y >= self.south,
-        )
-
-
-def _bbox(raw: str) -> tuple[float, float, float, float] | None:
-    try:
-        west, south, east, north = (float(part) for part in raw.split(","))
-    except ValueError:
-        return None
-    if not all(math.isfinite(v) for v in (west, south, east, north)):
-        return None
-    # Leaflet's bounds run past the antimeridian when the world is seen whole.
-    west, east = max(west, -180.0), min(east, 180.0)
-    south, north = max(south, -90.0), min(north, 90.0)
-    if west >= east or south >= north:
-        return None
-    return west, south, east, north
 
 
 def parse_choice(args: Mapping[str, str], name: str, choices: Sequence[str]) -> str | None:

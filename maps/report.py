@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb.pdf import html_to_pdf
 from incidents.filters import IncidentFilters
-from maps.charts import Figures, cell_text, summary_items
+from maps.charts import Figures, summary_items
 from maps.stats import HostState, Period
+from maps.tables import cell_text
 
 OWN_FILES = Path(__file__).resolve().parent / "templates" / "maps"
 

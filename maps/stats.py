@@ -10,16 +10,7 @@ case is visible through an ``EXISTS`` over its links). The queries here therefor
 the scoped incidents as a derived table and join aliases of the other tables, so that no
 join of theirs is mistaken for the table a scope condition tests.
 
-The justice ladder
-------------------
-A judicial case moves through stages that are not a straight line (an acquittal is not
-a conviction, an appeal may follow either). The funnel therefore places every stage on
-an explicit ladder of steps, :data:`LADDER`. A case is *at or beyond* a step when one of
-its validated, undeleted stage events (of the case or of one of its defendants) sits on
-that step or a higher one; the steps in between count as reached even if they were never
-recorded (a case charged counts as "arrested"). A case with no counting event, or only
-with events that say nothing of progress (closed, suspended, transferred), has reached
-"case opened". An incident is at a step when one of its visible cases is.
+The justice ladder on which the funnel places each case is :mod:`maps.ladder`.
 """
 
 from __future__ import annotations
@@ -29,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -41,11 +32,11 @@ from incidents.models import (
     CapacityAssistance,
     Incident,
     JudicialCase,
-    StageEvent,
     Victim,
     case_incidents,
 )
-from incidents.policy import visible_assistance, visible_cases, visible_incidents
+from incidents.policy import visible_assistance
+from maps.ladder import TIMED_STEPS, Step, case_starts, cases_of, stage_progress
 
 # Beyond this many periods an axis is cut to the periods that have data.
 MAX_PERIODS = 240
@@ -55,47 +46,6 @@ MONTHLY_SPAN_DAYS = 731
 class Period(StrEnum):
     MONTH = "month"
     YEAR = "year"
-
-
-class Step(IntEnum):
-    """The steps of the justice funnel, in order."""
-
-    INCIDENT = 0
-    CASE_OPENED = 1
-    SUSPECT_IDENTIFIED = 2
-    ARRESTED = 3
-    CHARGED = 4
-    TRIED = 5
-    CONVICTED = 6
-
-
-# Stage -> the highest funnel step an event at that stage proves the case reached.
-LADDER: dict[str, Step] = {
-    "reported": Step.CASE_OPENED,
-    "investigation_opened": Step.CASE_OPENED,
-    "closed_without_action": Step.CASE_OPENED,
-    "suspended": Step.CASE_OPENED,
-    "transferred": Step.CASE_OPENED,
-    "suspect_identified": Step.SUSPECT_IDENTIFIED,
-    "warrant_issued": Step.SUSPECT_IDENTIFIED,
-    "arrested": Step.ARRESTED,
-    "charged": Step.CHARGED,
-    "referred_to_court": Step.CHARGED,
-    "trial_opened": Step.TRIED,
-    "acquitted": Step.TRIED,
-    "appeal": Step.TRIED,
-    "final": Step.TRIED,
-    "convicted": Step.CONVICTED,
-    "sentenced": Step.CONVICTED,
-}
-# The steps whose delay from the incident is measured.
-TIMED_STEPS = (
-    Step.SUSPECT_IDENTIFIED,
-    Step.ARRESTED,
-    Step.CHARGED,
-    Step.TRIED,
-    Step.CONVICTED,
-)
 
 
 @dataclass(frozen=True)
@@ -172,65 +122,6 @@ def _with_killed(user: User, filters: IncidentFilters, *columns: Any) -> sa.Subq
         .with_only_columns(*columns, sa.func.coalesce(killed.c.killed, 0).label("killed"))
         .join_from(Incident, killed, killed.c.incident_id == Incident.id, isouter=True)
         .subquery("scoped")
-    )
-
-
-def _cases_of(scoped: sa.Subquery, user: User) -> tuple[sa.FromClause, sa.Select[Any]]:
-    """The links from the scoped incidents to their visible cases, and the cases.
-
-    The cases are the base table, so that :func:`visible_cases` tests each joined case;
-    the links are an alias, so that the rule's own subqueries keep theirs.
-    """
-    links = sa.alias(case_incidents, name="links")
-    joined = (
-        sa.select()
-        .select_from(links)
-        .join(scoped, scoped.c.id == links.c.incident_id)
-        .join(JudicialCase, JudicialCase.id == links.c.case_id)
-        .where(visible_cases(user))
-    )
-    return links, joined
-
-
-def _stage_progress(cases: sa.Select[Any]) -> sa.Subquery:
-    """Per case of ``cases`` (a query of case ids), the highest step its validated events
-    prove, and the first day of each timed step (at or beyond it): one pass over those
-    cases' events, grouped by case.
-
-    The ladder is joined as a small table, so that each event's step is looked up once
-    rather than worked out again for each figure drawn from it.
-    """
-    ladder = sa.union_all(
-        *(
-            sa.select(sa.literal(stage).label("stage"), sa.literal(int(step)).label("step"))
-            for stage, step in LADDER.items()
-        )
-    ).subquery("ladder")
-    events = aliased(StageEvent, name="counting_events")
-    firsts = [
-        sa.func.min(sa.case((ladder.c.step >= int(timed), events.occurred_on))).label(
-            f"first_{int(timed)}"
-        )
-        for timed in TIMED_STEPS
-    ]
-    return (
-        sa.select(events.case_id, sa.func.max(ladder.c.step).label("step"), *firsts)
-        .join(ladder, ladder.c.stage == events.stage)
-        .where(events.case_id.in_(cases))
-        .where(events.review_status == "validated", events.deleted_at.is_(None))
-        .group_by(events.case_id)
-        .subquery("progress")
-    )
-
-
-def _case_starts(user: User, cases: sa.Select[Any]) -> sa.Subquery:
-    """Per case of ``cases``, the day it started: its earliest incident the viewer sees."""
-    return (
-        sa.select(case_incidents.c.case_id, sa.func.min(Incident.occurred_on).label("started_on"))
-        .join(Incident, Incident.id == case_incidents.c.incident_id)
-        .where(case_incidents.c.case_id.in_(cases), visible_incidents(user))
-        .group_by(case_incidents.c.case_id)
-        .subquery("starts")
     )
 
 
@@ -419,7 +310,7 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
     filter matches it: a filter on dates must not move a case's start into its middle.
     """
     scoped = _scoped(user, filters, Incident.id, Incident.country_code)
-    _links, joined = _cases_of(scoped, user)
+    _links, joined = cases_of(scoped, user)
     # The cases linked to the scoped incidents: only theirs are aggregated.
     linked = sa.alias(case_incidents, name="linked")
     cases = (
@@ -427,7 +318,7 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
         .join(scoped, scoped.c.id == linked.c.incident_id)
         .correlate(None)
     )
-    progress, starts = _stage_progress(cases), _case_starts(user, cases)
+    progress, starts = stage_progress(cases), case_starts(user, cases)
     query = (
         joined.add_columns(
             JudicialCase.id,

@@ -14,8 +14,8 @@ from capdb import db
 from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
+from incidents.filter_choices import filter_choices
 from incidents.filters import IncidentFilters
-from incidents.recording.views import filter_choices
 from maps import report, stats
 from maps.charts import NAMES, Figures, figure_csv, summary_items
 from maps.stats import Period

@@ -17,10 +17,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from auth.access import viewer
 from capdb import db
 from capdb.i18n import current_locale
+from incidents.filter_choices import filter_choices
 from incidents.filters import IncidentFilters
-from incidents.recording.views import filter_choices
 from maps import map_data
-from maps.map_data import LEVELS, MEASURES, View
+from maps.map_data import LEVELS, MEASURES
+from maps.viewport import View
 
 bp = Blueprint("maps", __name__, template_folder="templates", url_prefix="/maps")
 

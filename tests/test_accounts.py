@@ -230,7 +230,7 @@ def test_disabling_ends_sessions_and_tokens(
     accounts.set_active(db, user, True, by=None)
     db.flush()
     assert client.get("/incidents/").status_code == 302  # the old session stays ended
-    assert tokens.user_for(db, value) is user
+    assert tokens.user_for(db, value) is None  # and the token stays revoked
 
 
 def test_list_gives_the_last_sign_in(

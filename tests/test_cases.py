@@ -20,8 +20,8 @@ from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
-from incidents.justice import cases
-from incidents.justice.cases import EventFields
+from incidents.justice import case_pages, cases, stages
+from incidents.justice.stages import EventFields
 from incidents.models import (
     Defendant,
     Incident,
@@ -222,7 +222,7 @@ def test_the_case_page_shows_the_case_and_its_derived_stages(
     accused = new_defendant(db, case, alias="Abou Zeid", affiliation="JNIM", verdict="guilty")
     new_event(db, case, "investigation_opened", date(2021, 4, 1))
     new_event(db, case, "arrested", date(2021, 5, 1), defendant=accused)
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     page = client.get(f"/cases/{case.id}").text
     assert f'href="/incidents/{incident.id}"' in page
     for shown in ("Mali", "Ordinary court", "RP-7", "Attack on a convoy", "JNIM", "guilty"):
@@ -240,7 +240,7 @@ def test_a_case_panel_on_the_incident_page(
 ) -> None:
     case = new_case(db, incident, national_reference="RP-9")
     new_event(db, case, "charged", date(2021, 6, 1))
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     login_as("mission", missions=("MINUSMA",))
     page = client.get(f"/incidents/{incident.id}").text
     assert f'href="/cases/{case.id}"' in page
@@ -261,7 +261,7 @@ def test_case_panel_lists_only_visible_cases_with_days_since_update(
     deleted.deleted_at = utcnow()
     db.flush()
     with app.test_request_context():
-        panel = cases.case_panel(db, make_user("analyst"), incident)
+        panel = case_pages.case_panel(db, make_user("analyst"), incident)
     assert [row["id"] for row in panel["cases"]] == [shown.id]
     assert panel["cases"][0]["days_since_update"] == 10
     assert panel["may_open"] is False
@@ -412,7 +412,7 @@ def test_a_stage_event_needs_a_date_after_the_incident_and_not_in_the_future(
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     for day, reason in (
         (tomorrow, "The date is in the future."),
-        ("2021-03-13", "The date is before the incident."),
+        ("2021-03-13", "The date is before the incident of 2021-03-14."),
         ("13/03/2021", "Not a valid date value."),
     ):
         response = post_form(client, event_form(case), {"stage": "reported", "occurred_on": day})
@@ -454,7 +454,7 @@ def test_a_mission_officer_soft_deletes_an_event_and_the_stage_follows(
     case = new_case(db, incident, state="NER")
     new_event(db, case, "reported", date(2021, 3, 20))
     last = new_event(db, case, "charged", date(2021, 6, 1))
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     path = f"/cases/{case.id}/events/{last.id}/delete"
     for role, bindings, status in (
         ("analyst", {}, 403),
@@ -498,20 +498,20 @@ def test_stages_derive_from_the_latest_validated_event_by_date_then_id(
     new_event(db, case, "arrested", date(2021, 5, 1), defendant=first)
     new_event(db, case, "warrant_issued", date(2021, 4, 20), defendant=second)
     new_event(db, case, "charged", date(2021, 4, 20), defendant=second)  # same day, later id
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     assert case.current_stage == "trial_opened"
     assert first.current_stage == "arrested"
     assert second.current_stage == "charged"
     # A defendant's later event moves the case too: the case counts all its events.
     new_event(db, case, "convicted", date(2022, 2, 1), defendant=first)
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     assert (case.current_stage, first.current_stage) == ("convicted", "convicted")
 
 
 def test_a_case_without_counting_events_has_no_stage(db: Session, incident: Incident) -> None:
     case = new_case(db, incident, current_stage="charged")
     new_event(db, case, "charged", date(2021, 4, 1), status="pending")
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     assert case.current_stage is None
 
 
@@ -522,18 +522,18 @@ def test_days_since_last_update_and_from_the_incident(
     case = new_case(db, incident, earlier)
     opened_on = case.created_at.date()
     # Without events, the update is the opening of the case.
-    assert cases.days_since_last_update(db, case, opened_on + timedelta(days=5)) == 5
+    assert stages.days_since_last_update(db, case, opened_on + timedelta(days=5)) == 5
     new_event(db, case, "reported", date(2021, 3, 1))
     new_event(db, case, "charged", date(2022, 3, 14))
     new_event(db, case, "trial_opened", date(2022, 4, 30), status="pending")
     # 1 May 2022 - 14 March 2022 = 17 + 30 days.
-    assert cases.days_since_last_update(db, case, date(2022, 5, 1)) == 48
+    assert stages.days_since_last_update(db, case, date(2022, 5, 1)) == 48
     # From the earliest incident, 28 February 2021 (not a leap year).
-    first = cases.first_incident_on(case)
+    first = stages.first_incident_on(case)
     assert first == date(2021, 2, 28)
-    assert cases.days_from_incident(first, date(2021, 3, 1)) == 1
-    assert cases.days_from_incident(first, date(2022, 3, 14)) == 379
-    assert cases.days_from_incident(None, date(2022, 3, 14)) is None
+    assert stages.days_from_incident(first, date(2021, 3, 1)) == 1
+    assert stages.days_from_incident(first, date(2022, 3, 14)) == 379
+    assert stages.days_from_incident(None, date(2022, 3, 14)) is None
 
 
 def test_the_service_refuses_events_from_those_who_may_not_report(
@@ -542,9 +542,9 @@ def test_the_service_refuses_events_from_those_who_may_not_report(
     case = new_case(db, incident, state="NER")
     fields = EventFields(stage="reported", occurred_on=date(2021, 4, 1))
     with pytest.raises(cases.NotAllowedError):
-        cases.add_stage_event(db, make_user("analyst"), case, fields, on_day=date(2022, 1, 1))
+        stages.add_stage_event(db, make_user("analyst"), case, fields, on_day=date(2022, 1, 1))
     with pytest.raises(cases.NotAllowedError):
-        cases.add_stage_event(
+        stages.add_stage_event(
             db, make_user("member_state", state="MLI"), case, fields, on_day=date(2022, 1, 1)
         )
     assert count(db, StageEvent) == 0

@@ -241,7 +241,7 @@ def test_an_answer_is_the_first_later_comment_from_the_other_side(
     reply = add(state.id)
     add(officer.id)  # later comments never replace an answer
     add(state.id)
-    answers = comments._answers(comments_in(db))
+    answers = comments._answers(officer, comments_in(db))
     assert answers[asked.id].comment_id == counter.id
     assert answers[counter.id].comment_id == reply.id
     assert set(answers) == {asked.id, counter.id}

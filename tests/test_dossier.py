@@ -100,8 +100,11 @@ def test_an_analyst_sees_no_identity(
         assert "Defendant 1" in text
         for secret in (VICTIM_NAME, VICTIM_ID, DEFENDANT, "ID-99"):
             assert secret not in text, secret
-    # The incident's audit trail says what was done, not by whom (comments are signed).
-    assert "Update withheld" in pdf_text(client, f"/incidents/{incident.id}/dossier.pdf")
+    # Others' audit entries are not shown, and the mission's comment is signed by role.
+    text = pdf_text(client, f"/incidents/{incident.id}/dossier.pdf")
+    assert "Mission MINUSMA" in text
+    assert "officer@capdb.test" not in text
+    assert "Update" not in text
 
 
 def test_a_member_state_sees_its_nationals_but_not_defendants_it_does_not_prosecute(
@@ -183,12 +186,37 @@ def test_each_dossier_is_audited_as_an_export(
     assert events[1].detail == {"format": "pdf"}
 
 
-def test_others_see_what_was_done_to_the_record_but_not_by_whom(
+def test_others_see_only_their_own_audit_entries(
     app: Flask, db: Session, make_user: UserFactory, incident: Incident
 ) -> None:
-    analyst: User = make_user("analyst")
+    analyst: User = make_user("analyst", email="analyst@capdb.test")
+    chad: User = make_user("member_state", state="TCD", email="chad@capdb.test")
+    audit.record(db, "view", user=chad, target=incident)
+    audit.record(db, "export", user=analyst, target=incident, detail={"format": "pdf"})
     with app.test_request_context():
-        lines = dossier.audit_history(db, analyst, "incidents", incident.id, full=False)
-    assert [(line.action, line.actor, line.detail) for line in lines] == [
-        ("Update", "withheld", "")
+        seen_by_analyst = dossier.audit_history(db, analyst, "incidents", incident.id, full=False)
+        seen_by_chad = dossier.audit_history(db, chad, "incidents", incident.id, full=False)
+        seen_by_admin = dossier.audit_history(
+            db, make_user("admin"), "incidents", incident.id, full=True
+        )
+    assert [(line.action, line.actor, line.detail) for line in seen_by_analyst] == [
+        ("Export", "analyst@capdb.test", "")
     ]
+    assert [(line.action, line.actor) for line in seen_by_chad] == [("View", "chad@capdb.test")]
+    assert [line.actor for line in seen_by_admin] == [
+        "officer@capdb.test", "chad@capdb.test", "analyst@capdb.test"
+    ]  # fmt: skip
+
+
+def test_a_mission_officer_sees_the_trail_of_its_records_but_not_of_others(
+    app: Flask, db: Session, make_user: UserFactory, incident: Incident
+) -> None:
+    chad: User = make_user("member_state", state="TCD", email="chad@capdb.test")
+    audit.record(db, "view", user=chad, target=incident)
+    keeper: User = make_user("mission", missions=("MINUSMA",))
+    other: User = make_user("mission", missions=("MINUSCA",))
+    with app.test_request_context():
+        kept = dossier.audit_history(db, keeper, "incidents", incident.id, full=True)
+        not_kept = dossier.audit_history(db, other, "incidents", incident.id, full=False)
+    assert [line.actor for line in kept] == ["officer@capdb.test", "chad@capdb.test"]
+    assert not_kept == []

@@ -4,9 +4,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from capdb.db import utcnow
+from capdb.db import Base, utcnow
 from incidents import history
-from incidents.models import RecordVersion, Victim
+from incidents.models import Record, RecordVersion, Victim
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
 
 
@@ -51,18 +51,53 @@ def test_restore_brings_back_an_earlier_version_as_a_new_one(
         history.restore(db, incident, 7)
 
 
-def test_soft_delete_is_a_change_that_can_be_undone(
-    db: Session, make_victim: VictimFactory
-) -> None:
-    victim = make_victim(name="Soldier A")
+def test_restore_never_undeletes_a_record(db: Session, make_victim: VictimFactory) -> None:
+    """Deletion is workflow, not content: a restore keeps it; an admin undeletes."""
+    victim = make_victim(name="Soldier A", outcome="killed")
+    victim.outcome = "injured"
+    db.flush()
     victim.deleted_at = utcnow()
     db.flush()
     history.restore(db, victim, 1)
     restored = db.get_one(Victim, victim.id)
-    assert restored.deleted_at is None
-    assert restored.name == "Soldier A"
+    assert restored.deleted_at is not None
+    assert (restored.name, restored.outcome) == ("Soldier A", "killed")
 
 
 def test_new_records_have_no_earlier_version(db: Session, make_incident: IncidentFactory) -> None:
     make_incident()
     assert db.scalar(sa.select(sa.func.count()).select_from(RecordVersion)) == 0
+
+
+def test_a_restore_that_changes_no_content_changes_nothing(
+    db: Session, make_incident: IncidentFactory
+) -> None:
+    incident = make_incident(status="submitted")
+    incident.status = "validated"
+    db.flush()
+    assert history.restore(db, incident, 1) == []
+    db.flush()
+    assert (incident.status, incident.version) == ("validated", 2)
+    assert len(history.versions(db, incident)) == 1
+
+
+def test_every_record_type_declares_its_content_and_no_workflow_column() -> None:
+    workflow = {
+        "id", "version", "created_at", "updated_at", "deleted_at", "status", "mission_code",
+        "reference", "created_by_id", "updated_by_id", "submitted_at", "submitted_by_id",
+        "validated_at", "validated_by_id", "return_reason", "duplicate_of_id",
+        "review_status", "reviewed_by_id", "reviewed_at", "review_reason", "entered_by_id",
+        "author_id", "incident_id", "case_id", "current_stage", "admin1", "admin2",
+        "admin1_code", "admin2_code", "outside_mission_area",
+    }  # fmt: skip
+    versioned = {table_of(m.class_): m for m in Base.registry.mappers}
+    for table, content in history.CONTENT.items():
+        columns = {a.key for a in versioned[table].column_attrs}
+        assert content <= columns, table
+        assert not content & workflow, table
+    records = {table_of(m.class_) for m in Base.registry.mappers if issubclass(m.class_, Record)}
+    assert records == set(history.CONTENT)
+
+
+def table_of(model: type) -> str:
+    return str(model.__dict__.get("__tablename__") or model.__name__)

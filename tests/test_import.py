@@ -194,7 +194,7 @@ def test_an_xlsx_with_french_headers_and_labels_in_either_language(
 def test_headers_may_be_the_column_keys_and_a_csv_may_use_semicolons(
     app: Any, db: Session, officer: User
 ) -> None:
-    known = importing._known_headers()
+    known = importing.known_headers()
     row = {
         known[importing.header_key(header)].key: value
         for header, value in ENGLISH_ROW.items()
@@ -606,7 +606,7 @@ def test_every_label_names_one_term_of_its_vocabulary() -> None:
 def test_headers_in_either_language_name_one_column() -> None:
     for column in importing.template_columns(importing.MAX_VICTIM_COLUMNS):
         for text in (column.key, column.en, column.fr):
-            assert importing._known_headers()[importing.header_key(text)] == column
+            assert importing.known_headers()[importing.header_key(text)] == column
 
 
 # Workbooks as Excel writes them --------------------------------------------------------------

@@ -276,7 +276,7 @@ def _api_errors(api: ApiClient, case: Case) -> list[str]:
 
 
 def _import_problems(app: Flask, db: Session, user: User, case: Case) -> list[str]:
-    known = importing._known_headers()
+    known = importing.known_headers()
     row = {known[importing.header_key(h)].key: v for h, v in ENGLISH_ROW.items()}
     row |= case.incident | {f"victim1_{name}": value for name, value in case.victim.items()}
     column = f"victim1_{case.name}" if case.victim else case.name

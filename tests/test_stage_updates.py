@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
-from incidents.justice import cases
+from incidents.justice import cases, stages
 from incidents.models import Incident, JudicialCase, StageEvent
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_cases import new_case, new_defendant, new_event, post_form
@@ -32,7 +32,7 @@ def incident(make_incident: IncidentFactory) -> Incident:
 def case(db: Session, incident: Incident) -> JudicialCase:
     case = new_case(db, incident, state="NER")
     new_event(db, case, "investigation_opened", date(2021, 4, 1))
-    cases.recompute_stages(db, case)
+    stages.recompute_stages(db, case)
     return case
 
 
@@ -219,11 +219,11 @@ def test_the_service_keeps_the_review_rules(
     keeper: User = make_user("mission", missions=("MINUSMA",))
     now = pending.created_at
     with pytest.raises(cases.NotAllowedError):
-        cases.validate_update(db, focal, pending, at=now)
+        stages.validate_update(db, focal, pending, at=now)
     with pytest.raises(cases.InputError) as refused:
-        cases.reject_update(db, keeper, pending, "", at=now)
+        stages.reject_update(db, keeper, pending, "", at=now)
     assert "reason" in refused.value.problems
-    cases.reject_update(db, keeper, pending, "Unsupported", at=now)
+    stages.reject_update(db, keeper, pending, "Unsupported", at=now)
     with pytest.raises(cases.InputError):
-        cases.validate_update(db, keeper, pending, at=now)
+        stages.validate_update(db, keeper, pending, at=now)
     assert case.current_stage == "investigation_opened"

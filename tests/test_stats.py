@@ -29,7 +29,8 @@ from incidents.models import (
 )
 from maps import stats
 from maps.charts import Figures
-from maps.stats import LADDER, Period, Step
+from maps.ladder import LADDER, Step
+from maps.stats import Period
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
 
 ALL = IncidentFilters()

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent
 from capdb.reference import Country
-from maps.charts import NAMES, Chart, Figure, csv_cell, figure_csv
+from maps.charts import NAMES, Figure, csv_cell, figure_csv
 from maps.drawing import clean_svg
+from maps.tables import Chart
 from tests.factories import IncidentFactory, LoginAs, VictimFactory
 from tests.test_stats import World, build_world
 

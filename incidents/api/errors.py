@@ -8,7 +8,7 @@ as ``victims.0.category``), and a stale edit adds ``"current"``, the record as i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from flask import Response, jsonify
 from flask_babel import gettext as _
@@ -51,6 +51,19 @@ def abort(code: int, **data: Any) -> NoReturn:
     error = default_exceptions[code]()
     error.data = data  # type: ignore[attr-defined]  # read back by json_error
     raise error
+
+
+class Refusal(Protocol):
+    """A service's refusal: one reason per field, as the services' ``InputError`` has."""
+
+    @property
+    def problems(self) -> Mapping[str, str]: ...
+
+
+def refused(error: Refusal, *, renamed: dict[str, str] | None = None) -> NoReturn:
+    """Answer 422 with the service's reasons, under the API's field names."""
+    names = renamed or {}
+    abort(422, errors={names.get(k, k): [reason] for k, reason in error.problems.items()})
 
 
 def _messages(code: int) -> str:

@@ -28,6 +28,7 @@ from incidents.models import (
 )
 from incidents.policy import (
     keeps_record_of,
+    person_label,
     sees_defendant_identity,
     sees_victim_identity,
     visible_cases,
@@ -209,12 +210,13 @@ def stage_event(record: StageEvent, *, reports: bool) -> Resource:
 # Comments and assistance ---------------------------------------------------------------------
 
 
-def comment(record: Comment) -> Resource:
+def comment(record: Comment, user: User) -> Resource:
+    """A comment as the user reads it: its author by address only where the policy allows."""
     return {
         "id": record.id,
         "kind": record.kind,
         "body": record.body,
-        "author": record.author.email,
+        "author": person_label(user, record.author),
         "side": comments.side_of(record.author),
         "created_at": record.created_at,
     }

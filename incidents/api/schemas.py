@@ -1,22 +1,14 @@
-"""What the API takes and gives for incidents, victims, filters, maps and reference data.
+"""What the API takes and gives for filters, maps and reference data, and the fields the
+features' schemas are made of; incidents and victims are in :mod:`incidents.recording.schemas`.
 
 The schemas validate requests field by field and are, through flask-smorest, the OpenAPI
-document itself. Rules between fields and with the reference data (a time needs an exact
-date, a date within the mission's years, a date of death a killed victim...) are those of
-:mod:`incidents.recording.rules`, which the form and the import apply too; they are checked on the
-loaded values, so that a partial update checks them on the record as it would become.
-Input field names are the API's; ``attribute`` maps them onto the model's (``mission`` ->
-``mission_code``).
-
-Personal data (a victim's ``name`` and ``identifier``) is left out of a response, key
-and all, for viewers the access rule does not let see it.
+document itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields as dataclass_fields
-from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -25,18 +17,14 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from capdb import db
-from capdb.reference import Country, Mission
+from capdb.reference import Country
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
-    DATE_PRECISION,
     GEO_PRECISION,
     JUDICIAL_STAGE,
     LOCATION_TYPE,
     MEANS_OF_ATTACK,
     OUTCOME,
-    PERPETRATOR_TYPE,
-    PERSONNEL_CATEGORY,
-    SEX,
     VERIFICATION_STATUS,
     Vocabulary,
 )
@@ -49,8 +37,6 @@ from incidents.filters import (
     IncidentFilters,
 )
 from incidents.justice.cases import MAX_ID
-from incidents.recording import rules
-from incidents.recording.service import RETURN_REASON_MAX
 
 PERSONAL = "Personal data: present only when the access rule lets the viewer see it."
 MAX_GEOJSON_PER_PAGE = 5000
@@ -148,211 +134,6 @@ class ErrorSchema(Schema):
         metadata={"description": "Each invalid field (dotted when nested) with its reasons."},
     )
     current = fields.Dict(metadata={"description": "On a stale change (409): the record now."})
-
-
-# Victims ------------------------------------------------------------------------------------
-
-
-class VictimInput(Schema):
-    """A victim's fields. The rules between them are checked knowing the incident's date:
-    by :class:`IncidentInput` for a new incident's victims, by the views otherwise."""
-
-    category = vocabulary_field(PERSONNEL_CATEGORY, required=True)
-    nationality = country_field(required=True, attribute="nationality_code")
-    contributing_country = country_field(
-        allow_none=True,
-        load_default=None,
-        attribute="contributing_country_code",
-        metadata={"description": "For uniformed personnel only: who contributed their unit."},
-    )
-    unit = Text(allow_none=True, load_default=None, validate=at_most(rules.UNIT_MAX))
-    sex = vocabulary_field(SEX, load_default="unknown")
-    outcome = vocabulary_field(OUTCOME, required=True)
-    date_of_death = fields.Date(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "Only for a victim who was killed."},
-    )
-    name = Text(
-        allow_none=True,
-        load_default=None,
-        validate=at_most(rules.NAME_MAX),
-        metadata={"description": PERSONAL},
-    )
-
-
-class VictimPatch(VictimInput):
-    version = version_field()
-
-
-def victim_problems(values: Mapping[str, Any], *, incident_date: date | None) -> Problems:
-    """What is wrong between a victim's fields (values keyed by model attribute, problems by
-    API field)."""
-    return dict(rules.victim_problems(values, incident_date=incident_date))
-
-
-class VictimSchema(Schema):
-    id = fields.Integer(required=True)
-    category = vocabulary_field(PERSONNEL_CATEGORY, required=True)
-    nationality = fields.String(required=True, metadata={"description": "ISO alpha-3"})
-    contributing_country = fields.String(required=True, allow_none=True)
-    unit = fields.String(required=True, allow_none=True)
-    sex = vocabulary_field(SEX, required=True)
-    outcome = vocabulary_field(OUTCOME, required=True)
-    date_of_death = fields.Date(required=True, allow_none=True)
-    name = fields.String(allow_none=True, metadata={"description": PERSONAL})
-    identifier = fields.String(allow_none=True, metadata={"description": PERSONAL})
-    version = fields.Integer(required=True)
-
-
-class VictimList(Schema):
-    items = fields.List(fields.Nested(VictimSchema), required=True)
-
-
-# Incidents ----------------------------------------------------------------------------------
-
-
-class IncidentInput(Schema):
-    mission = Code(
-        required=True,
-        attribute="mission_code",
-        metadata={"description": "The mission's acronym; one the user records incidents for."},
-    )
-    occurred_on = fields.Date(
-        required=True,
-        metadata={"description": "Not in the future, nor outside the mission's years."},
-    )
-    occurred_time = fields.Time(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "Only with date_precision 'exact'."},
-    )
-    date_precision = vocabulary_field(DATE_PRECISION, load_default="day")
-    country = country_field(
-        load_default=None,
-        attribute="country_code",
-        metadata={"description": "ISO alpha-3; the mission's first host country if left out."},
-    )
-    place = Text(
-        required=True,
-        validate=[
-            validate.Length(min=1, error=_l("Name the place.")),
-            at_most(rules.PLACE_MAX),
-        ],
-    )
-    # The ranges are checked with the rules between fields; here they are documented.
-    latitude = fields.Float(
-        allow_none=True, load_default=None, metadata={"minimum": -90, "maximum": 90}
-    )
-    longitude = fields.Float(
-        allow_none=True, load_default=None, metadata={"minimum": -180, "maximum": 180}
-    )
-    geo_precision = vocabulary_field(GEO_PRECISION, load_default="exact")
-    means_of_attack = vocabulary_field(MEANS_OF_ATTACK, required=True)
-    attack_context = vocabulary_field(ATTACK_CONTEXT, required=True)
-    location_type = vocabulary_field(LOCATION_TYPE, required=True)
-    perpetrator_type = vocabulary_field(PERPETRATOR_TYPE, required=True)
-    perpetrator_name = Text(
-        allow_none=True, load_default=None, validate=at_most(rules.PERPETRATOR_NAME_MAX)
-    )
-    narrative = Text(load_default="", validate=at_most(rules.NARRATIVE_MAX))
-    sources = Text(load_default="", validate=at_most(rules.SOURCES_MAX))
-    victims = fields.List(
-        fields.Nested(VictimInput),
-        load_default=list,
-        validate=validate.Length(
-            max=rules.MAX_VICTIMS, error=_l("At most {max} victims per incident.")
-        ),
-    )
-
-    @ma.validates_schema(skip_on_field_errors=False)
-    def _between_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not kwargs.get("partial"):
-            problems = incident_problems(data)
-            if problems:
-                raise ma.ValidationError(problems)
-
-
-class IncidentPatch(IncidentInput):
-    """Any of the incident's fields, and the version they change; victims have their own
-    endpoints."""
-
-    version = version_field()
-
-    class Meta(Schema.Meta):
-        exclude = ("victims",)
-
-
-def incident_problems(values: Mapping[str, Any]) -> Problems:
-    """What is wrong between an incident's fields, its victims' included, and with its
-    mission (values keyed by model attribute, problems by API field).
-
-    Whether the mission exists and the user may record for it is the view's to check.
-    """
-    code = values.get("mission_code")
-    mission = db.session().get(Mission, code) if isinstance(code, str) and code else None
-    problems: Problems = dict(rules.incident_problems(values, mission=mission))
-    victims: Problems = {}
-    for number, victim in enumerate(values.get("victims") or []):
-        found = victim_problems(victim, incident_date=values.get("occurred_on"))
-        if found:
-            victims[str(number)] = found
-    if victims:
-        problems["victims"] = victims
-    return problems
-
-
-class IncidentSchema(Schema):
-    id = fields.Integer(required=True)
-    reference = fields.String(required=True, metadata={"example": "MINUSMA-2021-0042"})
-    mission = fields.String(required=True, metadata={"description": "The mission's acronym."})
-    occurred_on = fields.Date(required=True)
-    occurred_time = fields.Time(required=True, allow_none=True)
-    date_precision = vocabulary_field(DATE_PRECISION, required=True)
-    country = fields.String(required=True, metadata={"description": "ISO alpha-3"})
-    place = fields.String(required=True)
-    latitude = fields.Float(required=True, allow_none=True)
-    longitude = fields.Float(required=True, allow_none=True)
-    geo_precision = vocabulary_field(GEO_PRECISION, required=True)
-    admin1 = fields.String(required=True, allow_none=True)
-    admin2 = fields.String(required=True, allow_none=True)
-    means_of_attack = vocabulary_field(MEANS_OF_ATTACK, required=True)
-    attack_context = vocabulary_field(ATTACK_CONTEXT, required=True)
-    location_type = vocabulary_field(LOCATION_TYPE, required=True)
-    perpetrator_type = vocabulary_field(PERPETRATOR_TYPE, required=True)
-    perpetrator_name = fields.String(required=True, allow_none=True)
-    narrative = fields.String(required=True)
-    sources = fields.String(required=True)
-    status = vocabulary_field(VERIFICATION_STATUS, required=True)
-    version = fields.Integer(required=True)
-    victims = fields.List(fields.Nested(VictimSchema), required=True)
-    return_reason = fields.String(
-        allow_none=True,
-        metadata={"description": "Why it was returned to draft; for those who keep its record."},
-    )
-
-
-class IncidentPage(Schema):
-    items = fields.List(fields.Nested(IncidentSchema), required=True)
-    next_cursor = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Pass as cursor for the next page; null on the last one."},
-    )
-
-
-class WorkflowInput(Schema):
-    version = version_field()
-
-
-class ReturnInput(WorkflowInput):
-    reason = Text(
-        required=True,
-        validate=[
-            validate.Length(min=1, error=_l("Give the reason for returning the incident.")),
-            at_most(RETURN_REASON_MAX),
-        ],
-    )
 
 
 # The shared filter ---------------------------------------------------------------------------

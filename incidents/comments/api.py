@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, allowed_or_403, session, viewer, with_case, with_incident
 from incidents.api.blueprint import api_blueprint
-from incidents.api.errors import abort
+from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.comments import threads as comments
-from incidents.justice.api import refused
 from incidents.justice.cases import InputError, NotAllowedError
 from incidents.justice.schemas import CommentInput, CommentList, CommentSchema
-from incidents.models import Comment, Incident, JudicialCase
+from incidents.models import Incident, JudicialCase
 
 blp = api_blueprint(
     "api_comments", __name__, "Comments and requests for clarification on incidents and cases."
@@ -31,18 +29,11 @@ Subject = Incident | JudicialCase
 
 
 def thread(subject: Subject) -> dict[str, Any]:
-    about = (
-        Comment.incident_id == subject.id
-        if isinstance(subject, Incident)
-        else Comment.case_id == subject.id
-    )
-    found = session().scalars(
-        sa.select(Comment)
-        .where(about, Comment.deleted_at.is_(None))
-        .order_by(Comment.id)
-        .limit(comments.MAX_THREAD)
-    )
-    return {"items": [resources.comment(c) for c in found]}
+    """The comments about the subject that the viewer reads: its State's thread only, for
+    a focal point."""
+    user = viewer()
+    found = comments.comments_read_by(session(), user, subject)
+    return {"items": [resources.comment(c, user) for c in found]}
 
 
 def post(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +45,7 @@ def post(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
                 db, user, subject, kind=values["kind"], body=values["body"]
             )
         else:
-            asked = comments.comment_or_none(db, subject, values["answers"])
+            asked = comments.comment_or_none(db, user, subject, values["answers"])
             if asked is None:
                 abort(422, errors={"answers": [_("There is no such comment here.")]})
             comment = comments.answer_request(db, user, subject, asked, values["body"])
@@ -62,7 +53,7 @@ def post(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
         abort(403, message=_("Only the other side answers a request for clarification."))
     except InputError as error:
         refused(error, renamed={"answer": "answers"})
-    return resources.comment(comment)
+    return resources.comment(comment, user)
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>/comments", methods=["GET"])

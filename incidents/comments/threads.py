@@ -2,14 +2,16 @@
 
 Two sides talk: the Member State focal points, and the United Nations side (mission
 officers and administrators). Analysts read the threads but change nothing, as the access
-rule has it. A request for clarification stays open until someone from the other side
-answers it.
+rule has it. Each State's focal points talk with the mission in their State's own thread,
+which no other State reads (``incidents.policy.visible_comments``); what the mission posts
+outside an answer is addressed to every reader. A request for clarification stays open
+until someone from the other side answers it in the same thread.
 
 The comments table has no column linking an answer to its request, so a request counts
-as answered by the first later comment on the same subject written by the other side,
-and its answer time is that comment's. :func:`answer_request` writes exactly such a
-comment. Should the schema gain ``answered_at`` and a reply link, only
-:func:`_answers` changes.
+as answered by the first later comment on the same subject and thread, written by the
+other side and read by the viewer, and its answer time is that comment's.
+:func:`answer_request` writes exactly such a comment. Should the schema gain
+``answered_at`` and a reply link, only :func:`_answers` changes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from capdb.vocabularies import COMMENT_KIND
 from incidents import policy
 from incidents.justice.cases import MAX_ID, InputError, NotAllowedError
 from incidents.models import Comment, Incident, JudicialCase
+from incidents.policy import person_label, visible_comments
 
 MAX_BODY = 5000
 MAX_THREAD = 500
@@ -72,7 +75,13 @@ def post_comment(db: Session, user: User, subject: Subject, *, kind: str, body: 
         raise NotAllowedError
     if kind not in COMMENT_KIND:
         raise InputError({"kind": _("Choose a kind from the list.")})
-    comment = Comment(author_id=user.id, kind=kind, body=_check_body(body))
+    comment = Comment(
+        author_id=user.id,
+        kind=kind,
+        body=_check_body(body),
+        # A focal point always writes in its State's thread; the mission, to every reader.
+        thread_state_code=user.state_code if side_of(user) == STATE_SIDE else None,
+    )
     if isinstance(subject, Incident):
         comment.incident_id = subject.id
     else:
@@ -88,14 +97,12 @@ def _subject_detail(subject: Subject, kind: str) -> dict[str, Any]:
     return {key: subject.id, "kind": kind}
 
 
-def comment_or_none(db: Session, subject: Subject, comment_id: int) -> Comment | None:
-    """The subject's undeleted comment of this id."""
+def comment_or_none(db: Session, user: User, subject: Subject, comment_id: int) -> Comment | None:
+    """The subject's undeleted comment of this id, if the user may read it."""
     if not 0 < comment_id <= MAX_ID:
         return None
     return db.scalar(
-        sa.select(Comment).where(
-            Comment.id == comment_id, _about(subject), Comment.deleted_at.is_(None)
-        )
+        sa.select(Comment).where(Comment.id == comment_id, _about(subject), visible_comments(user))
     )
 
 
@@ -106,20 +113,31 @@ class Answer:
     by: str
 
 
-def _answers(comments: list[Comment]) -> dict[int, Answer]:
-    """For each request for clarification of a thread (in id order), the comment answering it."""
+def _same_thread(one: str | None, other: str | None) -> bool:
+    # What the mission addresses to every reader belongs to each State's thread too.
+    return one is None or other is None or one == other
+
+
+def _answers(user: User, comments: list[Comment]) -> dict[int, Answer]:
+    """For each request for clarification among the comments the user reads (in id
+    order), the comment answering it."""
     answers: dict[int, Answer] = {}
-    waiting: dict[str, list[int]] = {STATE_SIDE: [], UN_SIDE: []}
+    waiting: list[tuple[int, str, str | None]] = []
     for comment in comments:
         side = side_of(comment.author)
         if side is None:
             continue
-        other = UN_SIDE if side == STATE_SIDE else STATE_SIDE
-        for request_id in waiting[other]:
-            answers[request_id] = Answer(comment.id, comment.created_at, comment.author.email)
-        waiting[other] = []
+        thread = comment.thread_state_code
+        still_waiting = []
+        for request_id, asked_by, asked_in in waiting:
+            if asked_by != side and _same_thread(asked_in, thread):
+                by = person_label(user, comment.author)
+                answers[request_id] = Answer(comment.id, comment.created_at, by)
+            else:
+                still_waiting.append((request_id, asked_by, asked_in))
+        waiting = still_waiting
         if comment.kind == "clarification_request":
-            waiting[side].append(comment.id)
+            waiting.append((comment.id, side, thread))
     return answers
 
 
@@ -133,10 +151,18 @@ def answer_request(
         raise InputError({"answer": _("Only a request for clarification takes an answer.")})
     if side_of(request.author) == side_of(user):
         raise NotAllowedError
-    thread = _thread(db, subject)
-    if request.id in _answers(thread):
+    thread = comments_read_by(db, user, subject)
+    if request.id in _answers(user, thread):
         raise InputError({"answer": _("This request was already answered.")})
-    reply = Comment(author_id=user.id, kind="comment", body=_check_body(body, "answer"))
+    # The answer joins the thread of the request; a State answering the mission answers in
+    # its own thread.
+    in_thread = user.state_code if side_of(user) == STATE_SIDE else request.thread_state_code
+    reply = Comment(
+        author_id=user.id,
+        kind="comment",
+        body=_check_body(body, "answer"),
+        thread_state_code=in_thread,
+    )
     if isinstance(subject, Incident):
         reply.incident_id = subject.id
     else:
@@ -148,11 +174,12 @@ def answer_request(
     return reply
 
 
-def _thread(db: Session, subject: Subject) -> list[Comment]:
+def comments_read_by(db: Session, user: User, subject: Subject) -> list[Comment]:
+    """The comments about the subject the user may read, oldest first."""
     return list(
         db.scalars(
             sa.select(Comment)
-            .where(_about(subject), Comment.deleted_at.is_(None))
+            .where(_about(subject), visible_comments(user))
             .order_by(Comment.id)
             .limit(MAX_THREAD)
         )
@@ -183,13 +210,13 @@ def _side_label(side: str | None) -> str:
 def thread(db: Session, user: User, subject: Subject) -> list[Entry]:
     """The comments about the subject, oldest first, each request with its answer."""
     locale = current_locale()
-    comments = _thread(db, subject)
-    answers = _answers(comments)
+    comments = comments_read_by(db, user, subject)
+    answers = _answers(user, comments)
     mine = side_of(user)
     return [
         Entry(
             id=c.id,
-            author=c.author.email,
+            author=person_label(user, c.author),
             side=_side_label(side_of(c.author)),
             kind=COMMENT_KIND.label(c.kind, locale),
             is_request=c.kind == "clarification_request",
@@ -210,9 +237,9 @@ def thread(db: Session, user: User, subject: Subject) -> list[Entry]:
 def _answer_url(subject: Subject, comment_id: int) -> str:
     if isinstance(subject, Incident):
         return url_for(
-            "cases.answer_incident_comment", incident_id=subject.id, comment_id=comment_id
+            "comments.answer_incident_comment", incident_id=subject.id, comment_id=comment_id
         )
-    return url_for("cases.answer_case_comment", case_id=subject.id, comment_id=comment_id)
+    return url_for("comments.answer_case_comment", case_id=subject.id, comment_id=comment_id)
 
 
 def _panel(db: Session, user: User, subject: Subject, post_url: str) -> dict[str, Any]:
@@ -238,7 +265,7 @@ def comment_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]
         db,
         user,
         incident,
-        url_for("cases.incident_comments", incident_id=incident.id),
+        url_for("comments.incident_comments", incident_id=incident.id),
     )
 
 
@@ -248,5 +275,5 @@ def case_comment_panel(db: Session, user: User, case: JudicialCase) -> dict[str,
         db,
         user,
         case,
-        url_for("cases.case_comments", case_id=case.id),
+        url_for("comments.case_comments", case_id=case.id),
     )

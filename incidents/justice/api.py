@@ -17,10 +17,10 @@ from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, newest_first, session, viewer, with_case
 from incidents.api.blueprint import api_blueprint
-from incidents.api.errors import abort
+from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
-from incidents.justice import cases
+from incidents.justice import cases, stages
 from incidents.justice.schemas import (
     CaseInput,
     CasePage,
@@ -43,12 +43,6 @@ blp = api_blueprint(
 )
 
 DEFENDANT_FIELDS = tuple(DefendantInput().fields)
-
-
-def refused(error: cases.InputError, *, renamed: dict[str, str] | None = None) -> NoReturn:
-    """Answer 422 with the service's reasons, under the API's field names."""
-    names = renamed or {}
-    abort(422, errors={names.get(k, k): [reason] for k, reason in error.problems.items()})
 
 
 # Cases ----------------------------------------------------------------------------------------
@@ -219,8 +213,8 @@ def add_stage_event(values: dict[str, Any], case: JudicialCase) -> dict[str, Any
     """Record a stage of the case or of one defendant. The mission's count at once; the
     prosecuting State's wait, pending, until the mission validates them."""
     try:
-        event = cases.add_stage_event(
-            session(), viewer(), case, cases.EventFields(**values), on_day=cases.today()
+        event = stages.add_stage_event(
+            session(), viewer(), case, stages.EventFields(**values), on_day=cases.today()
         )
     except cases.NotAllowedError:
         abort(403)
@@ -230,7 +224,7 @@ def add_stage_event(values: dict[str, Any], case: JudicialCase) -> dict[str, Any
 
 
 def pending_event(case: JudicialCase, event_id: int) -> StageEvent:
-    event = cases.stage_event_or_none(session(), case, event_id)
+    event = stages.stage_event_or_none(session(), case, event_id)
     if event is None:
         abort(404)
     return event
@@ -251,7 +245,7 @@ def validate_stage_event(case: JudicialCase, event_id: int) -> dict[str, Any]:
     """Accept a prosecuting State's pending update: it now counts for the stages."""
     event = pending_event(case, event_id)
     try:
-        cases.validate_update(session(), viewer(), event, at=now())
+        stages.validate_update(session(), viewer(), event, at=now())
     except cases.InputError as error:
         review_refused(error)
     return event_resource(case, event)
@@ -267,7 +261,7 @@ def reject_stage_event(values: dict[str, Any], case: JudicialCase, event_id: int
     """Refuse a prosecuting State's pending update, saying why."""
     event = pending_event(case, event_id)
     try:
-        cases.reject_update(session(), viewer(), event, values["reason"], at=now())
+        stages.reject_update(session(), viewer(), event, values["reason"], at=now())
     except cases.InputError as error:
         review_refused(error)
     return event_resource(case, event)

@@ -18,11 +18,10 @@ from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, newest_first, session, viewer, with_assistance
 from incidents.api.blueprint import api_blueprint
-from incidents.api.errors import abort
+from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
 from incidents.justice import assistance
-from incidents.justice.api import refused
 from incidents.justice.cases import InputError, NotAllowedError, StaleEditError
 from incidents.justice.schemas import (
     AssistanceInput,

@@ -44,9 +44,9 @@ from incidents.justice.cases import (
     MAX_SENTENCE_MONTHS,
     CaseFields,
     DefendantFields,
-    EventFields,
     InputError,
 )
+from incidents.justice.stages import EventFields
 
 # Tab, line feed and carriage return are text; other control characters are not, and
 # PostgreSQL refuses NUL outright.

@@ -192,7 +192,13 @@ class CommentSchema(Schema):
     id = fields.Integer(required=True)
     kind = vocabulary_field(COMMENT_KIND, required=True)
     body = fields.String(required=True)
-    author = fields.String(required=True)
+    author = fields.String(
+        required=True,
+        metadata={
+            "description": "The author's mail address where the reader may see it (mission "
+            "staff, admins, the author), otherwise a role and State such as 'Focal point, Chad'."
+        },
+    )
     side = fields.String(
         required=True,
         allow_none=True,

@@ -1,4 +1,6 @@
-"""Judicial cases, their defendants and stages, comments, and capacity-building assistance.
+"""Judicial cases, their defendants and stages, and capacity-building assistance.
+
+The comment pages are in :mod:`incidents.comments.views`.
 
 Every view loads its record through the access rule first (404 when out of scope), then
 checks what the user may change (403). Invalid forms are shown again with 422 and stale
@@ -18,17 +20,14 @@ from auth.access import allowed_or_403, requires, viewer
 from capdb import db
 from capdb.clock import now
 from capdb.i18n import current_locale
-from capdb.safe_redirect import safe_next
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
 from incidents.comments import threads as comments
-from incidents.justice import assistance, cases
-from incidents.justice.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
+from incidents.justice import assistance, case_pages, cases, stages
+from incidents.justice.cases import MAX_ID, InputError, StaleEditError
 from incidents.justice.forms import (
-    AnswerForm,
     AssistanceForm,
     CaseForm,
-    CommentForm,
     DefendantForm,
     EditCaseForm,
     RejectForm,
@@ -51,13 +50,6 @@ Page = str | Response | tuple[str, int]
 
 def session() -> Session:
     return db.session()
-
-
-def back_to(next_value: str | None, fallback: str) -> str:
-    """The page a form came from when it is one of ours, otherwise the fallback."""
-    if next_value and safe_next(next_value) == next_value:
-        return next_value
-    return fallback
 
 
 def flash_unplaced(form: ServiceForm, error: InputError) -> None:
@@ -153,7 +145,7 @@ def case_page(
     user = viewer()
     page = render_template(
         "incidents/case_detail.html",
-        dossier=cases.dossier(session(), user, case, on_day=cases.today()),
+        dossier=case_pages.dossier(session(), user, case, on_day=cases.today()),
         comment_panel=comments.case_comment_panel(session(), user, case),
         reject_form=reject_form or RejectForm(formdata=None),
         rejecting=rejecting,
@@ -290,7 +282,7 @@ def new_stage_event(case_id: int) -> Page:
     allowed_or_403(policy.may_report_progress(user, case))
     defendants = cases.active_defendants(session(), case)
     form = StageEventForm()
-    form.fill_choices(cases.subject_choices(user, case, defendants), current_locale())
+    form.fill_choices(case_pages.subject_choices(user, case, defendants), current_locale())
     form.stage.choices = [("", "—"), *form.stage.choices]
     pending = not policy.keeps_case(user, case)
 
@@ -303,7 +295,7 @@ def new_stage_event(case_id: int) -> Page:
     if not form.validate_on_submit():
         return page(INVALID if form.is_submitted() else 200)
     try:
-        event = cases.add_stage_event(
+        event = stages.add_stage_event(
             session(), user, case, form.event_fields(), on_day=cases.today()
         )
     except InputError as error:
@@ -317,7 +309,7 @@ def new_stage_event(case_id: int) -> Page:
 
 
 def event_of(case: JudicialCase, event_id: int) -> StageEvent:
-    event = cases.stage_event_or_none(session(), case, event_id)
+    event = stages.stage_event_or_none(session(), case, event_id)
     if event is None:
         abort(404)
     return event
@@ -335,7 +327,7 @@ def validate_stage_event(case_id: int, event_id: int) -> Response:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
     try:
-        cases.validate_update(session(), viewer(), event, at=now())
+        stages.validate_update(session(), viewer(), event, at=now())
     except InputError as error:
         for reason in error.problems.values():
             flash(reason, "error")
@@ -352,7 +344,7 @@ def reject_stage_event(case_id: int, event_id: int) -> Page:
     if not form.validate():
         return case_page(case, reject_form=form, rejecting=event.id, status=INVALID)
     try:
-        cases.reject_update(session(), viewer(), event, form.reason.data or "", at=now())
+        stages.reject_update(session(), viewer(), event, form.reason.data or "", at=now())
     except InputError as error:
         if "reason" not in error.problems:
             for reason in error.problems.values():
@@ -368,120 +360,9 @@ def reject_stage_event(case_id: int, event_id: int) -> Page:
 def delete_stage_event(case_id: int, event_id: int) -> Response:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
-    cases.delete_stage_event(session(), viewer(), event, at=now())
+    stages.delete_stage_event(session(), viewer(), event, at=now())
     flash(_("The stage event was deleted; its history keeps it."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
-
-
-# Comments -----------------------------------------------------------------------------------
-
-
-def comments_page(
-    subject: Incident | JudicialCase, panel: dict[str, Any], status: int = 200
-) -> tuple[str, int]:
-    if isinstance(subject, Incident):
-        title = _("Comments on incident %(reference)s", reference=subject.reference)
-        back = url_for("incidents.detail", incident_id=subject.id)
-    else:
-        title = _("Comments on %(case)s", case=cases.case_title(subject))
-        back = url_for("cases.detail", case_id=subject.id)
-    page = render_template(
-        "incidents/case_comments.html", title=title, back=back, comment_panel=panel
-    )
-    return page, status
-
-
-def comments_url(subject: Incident | JudicialCase) -> str:
-    if isinstance(subject, Incident):
-        return url_for("cases.incident_comments", incident_id=subject.id)
-    return url_for("cases.case_comments", case_id=subject.id)
-
-
-def panel_of(subject: Incident | JudicialCase) -> dict[str, Any]:
-    if isinstance(subject, Incident):
-        return comments.comment_panel(session(), viewer(), subject)
-    return comments.case_comment_panel(session(), viewer(), subject)
-
-
-def post_comment(subject: Incident | JudicialCase) -> Page:
-    user = viewer()
-    allowed_or_403(policy.may_comment(user, subject))
-    form = CommentForm()
-    form.fill_choices(current_locale())
-    fallback = comments_url(subject)
-    try:
-        if not form.validate():
-            raise InputError(
-                {name: " ".join(map(str, errors)) for name, errors in form.errors.items()}
-            )
-        comments.post_comment(
-            session(), user, subject, kind=form.kind.data or "", body=form.body.data or ""
-        )
-    except InputError as error:
-        panel = panel_of(subject)
-        panel["errors"] = error.problems
-        panel["draft"] = {"kind": form.kind.data or "comment", "body": form.body.data or ""}
-        return comments_page(subject, panel, INVALID)
-    flash(_("Your message was posted."), "info")
-    return redirect(back_to(form.next.data, fallback) + "#comments")
-
-
-def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
-    user = viewer()
-    allowed_or_403(policy.may_comment(user, subject))
-    asked = comments.comment_or_none(session(), subject, comment_id)
-    if asked is None:
-        abort(404)
-    form = AnswerForm()
-    fallback = comments_url(subject)
-    try:
-        if not form.validate():
-            raise InputError({"answer": " ".join(map(str, form.errors.get("answer", [])))})
-        comments.answer_request(session(), user, subject, asked, form.answer.data or "")
-    except NotAllowedError:
-        abort(403)
-    except InputError as error:
-        panel = panel_of(subject)
-        reason = " ".join(error.problems.values())
-        if asked.id in panel["answer_urls"]:
-            panel["answer_errors"] = {asked.id: reason}
-        else:
-            flash(reason, "error")
-        return comments_page(subject, panel, INVALID)
-    flash(_("Your answer was posted."), "info")
-    return redirect(back_to(form.next.data, fallback) + "#comments")
-
-
-@bp.get(f"/incidents/<{ID}:incident_id>/comments")
-def incident_comments(incident_id: int) -> Page:
-    incident = incident_or_404(session(), viewer(), incident_id)
-    return comments_page(incident, panel_of(incident))
-
-
-@bp.post(f"/incidents/<{ID}:incident_id>/comments")
-def post_incident_comment(incident_id: int) -> Page:
-    return post_comment(incident_or_404(session(), viewer(), incident_id))
-
-
-@bp.post(f"/incidents/<{ID}:incident_id>/comments/<{ID}:comment_id>/answer")
-def answer_incident_comment(incident_id: int, comment_id: int) -> Page:
-    return answer_comment(incident_or_404(session(), viewer(), incident_id), comment_id)
-
-
-@bp.get(f"/cases/<{ID}:case_id>/comments")
-def case_comments(case_id: int) -> Page:
-    case = case_of(case_id)
-    return comments_page(case, panel_of(case))
-
-
-@bp.post(f"/cases/<{ID}:case_id>/comments")
-def post_case_comment(case_id: int) -> Page:
-    return post_comment(case_of(case_id))
-
-
-@bp.post(f"/cases/<{ID}:case_id>/comments/<{ID}:comment_id>/answer")
-def answer_case_comment(case_id: int, comment_id: int) -> Page:
-    return answer_comment(case_of(case_id), comment_id)
 
 
 # Capacity-building assistance ---------------------------------------------------------------
@@ -519,7 +400,7 @@ def assistance_detail(record_id: int) -> str:
         "incidents/assistance_detail.html",
         record=record,
         linked=[
-            (case, cases.case_title(case))
+            (case, case_pages.case_title(case))
             for case in assistance.linked_cases(session(), user, record)
         ],
         may_edit=policy.may_edit_assistance(user, record),

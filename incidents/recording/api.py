@@ -29,19 +29,21 @@ from incidents.api.schemas import (
     ErrorSchema,
     FeatureCollectionSchema,
     GeoQuery,
-    IncidentInput,
-    IncidentPage,
-    IncidentPatch,
     IncidentQuery,
-    IncidentSchema,
-    ReturnInput,
-    WorkflowInput,
-    incident_problems,
 )
 from incidents.filters import CursorError, Page, page_of, scoped_incidents
 from incidents.models import Incident
 from incidents.recording import rules, workflow
 from incidents.recording import service as recording
+from incidents.recording.schemas import (
+    IncidentInput,
+    IncidentPage,
+    IncidentPatch,
+    IncidentSchema,
+    ReturnInput,
+    WorkflowInput,
+    incident_problems,
+)
 from incidents.recording.service import IncidentFields, VictimFields
 
 blp = api_blueprint(

@@ -11,9 +11,7 @@ are not among its fields.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,44 +22,36 @@ from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
     IntegerField,
     SelectField,
-    StringField,
     SubmitField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    Optional,
-    ValidationError,
-)
-from wtforms.widgets import HiddenInput
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
-from capdb.vocabularies import (
-    ATTACK_CONTEXT,
-    DATE_PRECISION,
-    GEO_PRECISION,
-    LOCATION_TYPE,
-    MEANS_OF_ATTACK,
-    OUTCOME,
-    PERPETRATOR_TYPE,
-    PERSONNEL_CATEGORY,
-    SEX,
-    VERIFICATION_STATUS,
-    Vocabulary,
-)
+from capdb.vocabularies import VERIFICATION_STATUS
 from incidents.models import Incident
 from incidents.recording import rules
+from incidents.recording.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Field, Kind, recorded
+from incidents.recording.form_parts import (
+    ErrorSummary,
+    add_fields,
+    checked,
+    display,
+    hidden_integer,
+    initial_value,
+    recorded_value,
+    report,
+    set_hidden,
+    sort_key,
+    strip,
+)
 from incidents.recording.rules import MAX_VICTIMS
 from incidents.recording.service import (
     RETURN_REASON_MAX,
@@ -71,88 +61,17 @@ from incidents.recording.service import (
     VictimRow,
 )
 
-# A point or a comma as the decimal mark: French keyboards type "18,44".
-DEGREES = re.compile(r"[+-]?(\d{1,3}([.,]\d{0,12})?|[.,]\d{1,12})")
+__all__ = [
+    "DuplicateForm",
+    "ErrorSummary",
+    "IncidentForm",
+    "ReturnForm",
+    "VictimForm",
+    "WorkflowForm",
+]
 
-
-def strip(value: Any) -> Any:
-    """Trim typed text; refuse NUL, which no one types and PostgreSQL cannot store."""
-    if not isinstance(value, str):
-        return value
-    if "\x00" in value:
-        # WTForms turns a filter's ValueError into an error on the field.
-        raise ValueError(_("This text holds characters that are not allowed."))
-    return value.strip()
-
-
-def _empty_to_none(value: str | None) -> str | None:
-    return value or None
-
-
-def _checked(field: Any) -> Any:
-    """The field's value for the shared rules: None when empty or refused already."""
-    return None if field.errors or field.data == "" else field.data
-
-
-def _report(form: Form, problems: rules.Problems) -> bool:
-    """Show what the shared rules found next to each field, unless the field's own check
-    refused it already; whether they found nothing."""
-    for name, reasons in problems.items():
-        if not form[name].errors:
-            form[name].errors = list(reasons)
-    return not problems
-
-
-def _sort_key(label: str) -> str:
-    # "Égypte" sorts with the E's, as a French reader expects.
-    decomposed = unicodedata.normalize("NFKD", label)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-class VocabularyField(SelectField):
-    """A choice among a controlled vocabulary, labelled in the viewer's language."""
-
-    def __init__(
-        self,
-        label: Any,
-        vocabulary: Vocabulary,
-        *,
-        blank: Any = None,
-        default: str = "",
-        **kwargs: Any,
-    ) -> None:
-        locale = current_locale()
-        choices = [SelectChoice("", str(blank))] if blank is not None else []
-        choices += [SelectChoice(t.code, t.label(locale)) for t in vocabulary]
-        super().__init__(
-            label,
-            choices=choices,
-            default=default,
-            invalid_choice_message=_l("Choose one of the listed values."),
-            **kwargs,
-        )
-
-
-class DegreesField(StringField):
-    """Decimal degrees, as a float; empty is None."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = None
-        text = valuelist[0].strip() if valuelist else ""
-        if not text:
-            return
-        if not DEGREES.fullmatch(text):
-            raise ValueError(_("Enter decimal degrees, such as 18.44 or -1.41."))
-        self.data = float(text.replace(",", "."))
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return "" if self.data is None else f"{self.data:.6f}".rstrip("0").rstrip(".")
-
-
-def _hidden_integer() -> IntegerField:
-    return IntegerField(widget=HiddenInput(), validators=[Optional()])
+INCIDENT_FORM_FIELDS = recorded(INCIDENT_FIELDS)
+VICTIM_FORM_FIELDS = recorded(VICTIM_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -164,41 +83,23 @@ class VictimContext:
     incident_date: date | None
 
 
-class VictimForm(Form):
-    """One victim row. A row left blank, or marked for removal, is not checked."""
+class _VictimFields(Form):
+    """A victim row's hidden keys, then its declared fields (added below)."""
 
     class Meta:
         def get_translations(self, form: Form) -> Any:
             return wtforms_translations
 
-    victim_id = _hidden_integer()
-    victim_version = _hidden_integer()
-    category = VocabularyField(
-        _l("Personnel category"),
-        PERSONNEL_CATEGORY,
-        blank=_l("Choose…"),
-        validators=[DataRequired(message=_l("Choose the personnel category."))],
-    )
-    nationality = SelectField(_l("Nationality"), validate_choice=False, default="")
-    contributing_country = SelectField(
-        _l("Contributing country"), validate_choice=False, default=""
-    )
-    unit = StringField(_l("Unit"), filters=[strip], validators=[Length(max=rules.UNIT_MAX)])
-    sex = VocabularyField(_l("Sex"), SEX, default="unknown")
-    outcome = VocabularyField(
-        _l("Outcome"),
-        OUTCOME,
-        blank=_l("Choose…"),
-        validators=[DataRequired(message=_l("Choose what happened to the victim."))],
-    )
-    date_of_death = DateField(
-        _l("Date of death"),
-        validators=[Optional()],
-        invalid_value_message=_l("Enter a date such as 2021-03-14."),
-    )
-    name = StringField(
-        _l("Name (optional)"), filters=[strip], validators=[Length(max=rules.NAME_MAX)]
-    )
+    victim_id = hidden_integer()
+    victim_version = hidden_integer()
+
+
+add_fields(_VictimFields, VICTIM_FORM_FIELDS)
+
+
+class VictimForm(_VictimFields):
+    """One victim row. A row left blank, or marked for removal, is not checked."""
+
     remove = BooleanField(_l("Remove this victim"))
 
     context = VictimContext(frozenset(), frozenset(), None)
@@ -210,16 +111,16 @@ class VictimForm(Form):
     @property
     def is_blank(self) -> bool:
         """Nothing entered: a spare row, ignored."""
-        filled = (
-            self.victim_id.raw_data and self.victim_id.raw_data[0],
-            self.category.data,
-            self.nationality.data,
-            self.contributing_country.data,
-            self.unit.data,
-            self.outcome.data,
-            self.date_of_death.raw_data and self.date_of_death.raw_data[0],
-            self.name.data,
-        )
+        # A choice with a default (the sex, "unknown") is set on a spare row too.
+        filled = [self.victim_id.raw_data and self.victim_id.raw_data[0]]
+        for declared in VICTIM_FORM_FIELDS:
+            if declared.default is None:
+                field = self[declared.name]
+                filled.append(
+                    field.raw_data and field.raw_data[0]
+                    if declared.kind is Kind.DATE
+                    else field.data
+                )
         return not any(filled)
 
     @property
@@ -231,13 +132,13 @@ class VictimForm(Form):
         if self.counts:
             valid = bool(super().validate(extra_validators))
             values = {
-                "category": _checked(self.category),
-                "contributing_country_code": _checked(self.contributing_country),
-                "outcome": _checked(self.outcome),
-                "date_of_death": _checked(self.date_of_death),
+                "category": checked(self.category),
+                "contributing_country_code": checked(self.contributing_country),
+                "outcome": checked(self.outcome),
+                "date_of_death": checked(self.date_of_death),
             }
             problems = rules.victim_problems(values, incident_date=self.context.incident_date)
-            return _report(self, problems) and valid
+            return report(self, problems) and valid
         # A skipped row still may not name another incident's victim.
         self.victim_id.errors = []
         try:
@@ -262,82 +163,32 @@ class VictimForm(Form):
             raise ValidationError(_("Choose a country from the list."))
 
     def fields(self) -> VictimFields:
-        return VictimFields(
-            category=self.category.data,
-            nationality_code=self.nationality.data,
-            contributing_country_code=_empty_to_none(self.contributing_country.data),
-            unit=_empty_to_none(self.unit.data),
-            sex=self.sex.data,
-            outcome=self.outcome.data,
-            date_of_death=self.date_of_death.data,
-            name=_empty_to_none(self.name.data),
-        )
+        return VictimFields(**_recorded_values(self, VICTIM_FORM_FIELDS))
 
 
-class IncidentForm(FlaskForm):
+def _recorded_values(form: Form, declared: Sequence[Field]) -> dict[str, Any]:
+    """The form's values keyed by model attribute, as the recording service takes them."""
+    return {f.model_attribute: recorded_value(f, form[f.name].data) for f in declared}
+
+
+def _initial_values(record: object, declared: Sequence[Field]) -> dict[str, Any]:
+    return {f.name: initial_value(f, getattr(record, f.model_attribute)) for f in declared}
+
+
+class _IncidentFields(FlaskForm):
+    """The incident's declared fields (added below)."""
+
+
+add_fields(_IncidentFields, INCIDENT_FORM_FIELDS)
+
+
+class IncidentForm(_IncidentFields):
     """An incident and its victims. Built with the missions the user may record for and
     the countries; ``victim_ids`` are the victims an edit may change."""
 
-    mission = SelectField(_l("Mission"), validate_choice=False, default="")
-    occurred_on = DateField(
-        _l("Date"),
-        validators=[InputRequired(message=_l("Enter the date of the incident."))],
-        invalid_value_message=_l("Enter a date such as 2021-03-14."),
-    )
-    occurred_time = TimeField(
-        _l("Time (optional)"),
-        format=["%H:%M", "%H:%M:%S"],
-        validators=[Optional()],
-        invalid_value_message=_l("Enter a time such as 14:30."),
-    )
-    date_precision = VocabularyField(_l("Date precision"), DATE_PRECISION, default="day")
-    country = SelectField(_l("Country where it happened"), validate_choice=False, default="")
-    place = StringField(
-        _l("Place"),
-        filters=[strip],
-        validators=[DataRequired(message=_l("Name the place.")), Length(max=rules.PLACE_MAX)],
-    )
-    latitude = DegreesField(_l("Latitude"), render_kw={"inputmode": "decimal"})
-    longitude = DegreesField(_l("Longitude"), render_kw={"inputmode": "decimal"})
-    geo_precision = VocabularyField(_l("Location precision"), GEO_PRECISION, default="exact")
-    means_of_attack = VocabularyField(
-        _l("Means of attack"),
-        MEANS_OF_ATTACK,
-        blank=_l("Choose…"),
-        validators=[DataRequired(message=_l("Choose the means of attack."))],
-    )
-    attack_context = VocabularyField(
-        _l("Context of the attack"),
-        ATTACK_CONTEXT,
-        blank=_l("Choose…"),
-        validators=[DataRequired(message=_l("Choose the context of the attack."))],
-    )
-    location_type = VocabularyField(
-        _l("Location type"),
-        LOCATION_TYPE,
-        blank=_l("Choose…"),
-        validators=[DataRequired(message=_l("Choose the type of location."))],
-    )
-    perpetrator_type = VocabularyField(
-        _l("Perpetrator"),
-        PERPETRATOR_TYPE,
-        blank=_l("Choose…"),
-        validators=[DataRequired(message=_l("Choose the type of perpetrator."))],
-    )
-    perpetrator_name = StringField(
-        _l("Perpetrator's name (optional)"),
-        filters=[strip],
-        validators=[Length(max=rules.PERPETRATOR_NAME_MAX)],
-    )
-    narrative = TextAreaField(
-        _l("Narrative"), filters=[strip], validators=[Length(max=rules.NARRATIVE_MAX)]
-    )
-    sources = TextAreaField(
-        _l("Sources"), filters=[strip], validators=[Length(max=rules.SOURCES_MAX)]
-    )
     victims = FieldList(FormField(VictimForm), label=_l("Victims"), min_entries=1)
     # The version the edit form was loaded at: only compared, never assigned.
-    version = _hidden_integer()
+    version = hidden_integer()
     add_victim = SubmitField(_l("Add a victim"))
     save = SubmitField(_l("Save"))
 
@@ -357,7 +208,7 @@ class IncidentForm(FlaskForm):
         self.mission.choices = [SelectChoice("", _("Choose…"))] + [
             SelectChoice(m.code, f"{m.code} · {m.name(locale)}") for m in missions
         ]
-        named = sorted(((c.code, c.name(locale)) for c in countries), key=lambda c: _sort_key(c[1]))
+        named = sorted(((c.code, c.name(locale)) for c in countries), key=lambda c: sort_key(c[1]))
         self.country_choices = [SelectChoice(code, name) for code, name in named]
         self.country.choices = [
             SelectChoice("", _("The mission's host country")),
@@ -377,35 +228,13 @@ class IncidentForm(FlaskForm):
                 "victims": [{}],
             }
         return {
-            "mission": incident.mission_code,
-            "occurred_on": incident.occurred_on,
-            "occurred_time": incident.occurred_time,
-            "date_precision": incident.date_precision,
-            "country": incident.country_code,
-            "place": incident.place,
-            "latitude": incident.latitude,
-            "longitude": incident.longitude,
-            "geo_precision": incident.geo_precision,
-            "means_of_attack": incident.means_of_attack,
-            "attack_context": incident.attack_context,
-            "location_type": incident.location_type,
-            "perpetrator_type": incident.perpetrator_type,
-            "perpetrator_name": incident.perpetrator_name or "",
-            "narrative": incident.narrative,
-            "sources": incident.sources,
+            **_initial_values(incident, INCIDENT_FORM_FIELDS),
             "version": incident.version,
             "victims": [
                 {
                     "victim_id": v.id,
                     "victim_version": v.version,
-                    "category": v.category,
-                    "nationality": v.nationality_code,
-                    "contributing_country": v.contributing_country_code or "",
-                    "unit": v.unit or "",
-                    "sex": v.sex,
-                    "outcome": v.outcome,
-                    "date_of_death": v.date_of_death,
-                    "name": v.name or "",
+                    **_initial_values(v, VICTIM_FORM_FIELDS),
                 }
                 for v in incident.victims
                 if v.deleted_at is None
@@ -429,12 +258,12 @@ class IncidentForm(FlaskForm):
             entry.form.context = context
         valid = bool(super().validate(extra_validators))
         values = {
-            name: _checked(self[name])
+            name: checked(self[name])
             for name in ("occurred_on", "occurred_time", "date_precision", "latitude", "longitude")
         }
-        values["country_code"] = _checked(self.country)
+        values["country_code"] = checked(self.country)
         problems = rules.incident_problems(values, mission=self._mission)
-        return _report(self, problems) and valid
+        return report(self, problems) and valid
 
     @property
     def _mission(self) -> Mission | None:
@@ -459,24 +288,7 @@ class IncidentForm(FlaskForm):
             raise ValidationError(_("The same victim appears twice."))
 
     def incident_fields(self) -> IncidentFields:
-        return IncidentFields(
-            mission_code=self.mission.data,
-            occurred_on=self.occurred_on.data,
-            occurred_time=self.occurred_time.data,
-            date_precision=self.date_precision.data,
-            country_code=self.country.data,
-            place=self.place.data,
-            latitude=self.latitude.data,
-            longitude=self.longitude.data,
-            geo_precision=self.geo_precision.data,
-            means_of_attack=self.means_of_attack.data,
-            attack_context=self.attack_context.data,
-            location_type=self.location_type.data,
-            perpetrator_type=self.perpetrator_type.data,
-            perpetrator_name=_empty_to_none(self.perpetrator_name.data),
-            narrative=self.narrative.data or "",
-            sources=self.sources.data or "",
-        )
+        return IncidentFields(**_recorded_values(self, INCIDENT_FORM_FIELDS))
 
     def victim_rows(self) -> list[VictimRow]:
         """The rows to save: blank spare rows left out, removed ones without values."""
@@ -499,28 +311,24 @@ class IncidentForm(FlaskForm):
     def rebase(self, version: int, versions: dict[int, int]) -> None:
         """Carry the current versions, after the user was shown what changed meanwhile:
         saving again is then a decision taken knowing those changes."""
-        _set_hidden(self.version, version)
+        set_hidden(self.version, version)
         for entry in self.victims:
             victim: VictimForm = entry.form
             victim_id = victim.victim_id.data
             if victim_id is None:
                 continue
             if victim_id in versions:
-                _set_hidden(victim.victim_version, versions[victim_id])
+                set_hidden(victim.victim_version, versions[victim_id])
             else:  # removed meanwhile: saving the row records the victim anew
-                _set_hidden(victim.victim_id, None)
-                _set_hidden(victim.victim_version, None)
+                set_hidden(victim.victim_id, None)
+                set_hidden(victim.victim_version, None)
 
     def summary(self) -> ErrorSummary:
         return ErrorSummary(self)
 
     def describe(self, changes: Sequence[ChangedField]) -> list[tuple[str, str]]:
         """Each changed field as its label and its newer value, in the viewer's language."""
-        fields = {
-            "mission_code": self.mission,
-            "country_code": self.country,
-            **{name: self[name] for name in IncidentFields.__dataclass_fields__ if name in self},
-        }
+        fields = {f.model_attribute: self[f.name] for f in INCIDENT_FORM_FIELDS}
         extra_labels = {
             "status": _("Status"),
             "return_reason": _("Reason for return"),
@@ -531,7 +339,7 @@ class IncidentForm(FlaskForm):
         for change in changes:
             form_field = fields.get(change.name)
             if form_field is not None:
-                described.append((form_field.label.text, _display(form_field, change.value)))
+                described.append((form_field.label.text, display(form_field, change.value)))
             elif change.name == "status" and isinstance(change.value, str):
                 described.append(
                     (
@@ -543,68 +351,6 @@ class IncidentForm(FlaskForm):
                 label = extra_labels.get(change.name, change.name)
                 described.append((label, "" if change.value is None else str(change.value)))
         return described
-
-
-def _display(field: Any, value: object) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(field, SelectField):
-        for choice in field.choices:
-            if choice.value == value:
-                return str(choice.label)
-    if isinstance(value, float):
-        return f"{value:.6f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
-def _set_hidden(field: IntegerField, value: int | None) -> None:
-    field.data = value
-    field.raw_data = [] if value is None else [str(value)]
-
-
-@dataclass(frozen=True)
-class _SummaryEntry:
-    id: str
-    label: Any
-
-
-@dataclass(frozen=True)
-class _Label:
-    text: str
-
-
-class ErrorSummary:
-    """The form's errors, one entry per field, victims' fields included, in the shape the
-    ``errors_summary`` macro reads (``errors`` and ``summary[name].id`` / ``.label.text``)."""
-
-    def __init__(self, form: IncidentForm) -> None:
-        self.errors: dict[str, list[str]] = {}
-        self._entries: dict[str, _SummaryEntry] = {}
-        for field in form:
-            if field.short_name == "victims":
-                self._add_victims(field)
-            elif field.errors:
-                self._add(field.name, field.id, field.label.text, field.errors)
-
-    def _add_victims(self, victims: FieldList) -> None:
-        own = [str(e) for e in victims.errors if isinstance(e, str)]
-        if own:
-            self._add(victims.name, victims.id, victims.label.text, own)
-        for number, entry in enumerate(victims.entries, start=1):
-            for sub in entry.form:
-                if sub.errors:
-                    label = _("Victim %(number)d: %(field)s", number=number, field=sub.label.text)
-                    self._add(sub.name, sub.id, label, sub.errors)
-
-    def _add(self, name: str, field_id: str, label: str, errors: Sequence[Any]) -> None:
-        self.errors[name] = [str(e) for e in errors]
-        self._entries[name] = _SummaryEntry(field_id, _Label(str(label)))
-
-    def __getitem__(self, name: str) -> _SummaryEntry:
-        return self._entries[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.errors)
 
 
 class WorkflowForm(FlaskForm):

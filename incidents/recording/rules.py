@@ -1,6 +1,6 @@
 """The rules an incident and its victims obey however they are recorded: on the form
-(:mod:`incidents.recording.forms`), through the API (:mod:`incidents.api.schemas`) or by importing a
-spreadsheet (:mod:`incidents.transfer.importing`).
+(:mod:`incidents.recording.forms`), through the API (:mod:`incidents.recording.schemas`) or
+by importing a spreadsheet (:mod:`incidents.transfer.importing`).
 
 Each of those reads its own input (form fields, JSON, cells) into plain values named as
 the model's attributes (as in :class:`incidents.recording.service.IncidentFields`), None for a

@@ -26,6 +26,7 @@ from capdb.clock import now
 from capdb.reference import Mission
 from incidents import history, policy
 from incidents.models import Incident, RecordVersion, Victim
+from incidents.policy import incident_if_visible
 from incidents.signals import incidents_saved
 
 # How many times a new incident tries the next free reference when another request took
@@ -280,7 +281,7 @@ def update_incident(
         and (row.victim_id not in current or current[row.victim_id].version != row.version)
     ]
     if incident.version != loaded_version or stale_rows:
-        raise stale_edit(db, incident, loaded_version)
+        raise stale_edit(db, incident, loaded_version, user=user)
     try:
         with db.begin_nested():
             fields_changed, added, changed, removed = _apply(incident, fields, rows, current)
@@ -294,7 +295,7 @@ def update_incident(
         db.expire(incident)
         if incident.version == loaded_version:
             raise
-        raise stale_edit(db, incident, loaded_version) from None
+        raise stale_edit(db, incident, loaded_version, user=user) from None
     summary = EditSummary(fields_changed, [v.id for v in added], changed, removed)
     if summary:
         audit.record(
@@ -350,15 +351,18 @@ def _assign(record: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def stale_edit(db: Session, incident: Incident, loaded_version: int) -> StaleEditError:
-    """What changed in the incident and its victims since ``loaded_version``."""
+def stale_edit(
+    db: Session, incident: Incident, loaded_version: int, *, user: User | None = None
+) -> StaleEditError:
+    """What changed in the incident and its victims since ``loaded_version``, as the user
+    may learn it (without a user, no other incident is named)."""
     earlier = {v.version: v for v in history.versions(db, incident)}
     base = earlier.get(loaded_version)
     current = history.snapshot(incident)
     fields = []
     if base is not None:
         fields = [
-            ChangedField(name, _describe_reference(db, name, value))
+            ChangedField(name, _describe_reference(db, user, name, value))
             for name, value in current.items()
             if name not in _NOT_REPORTED and base.data.get(name) != value
         ]
@@ -373,9 +377,11 @@ def stale_edit(db: Session, incident: Incident, loaded_version: int) -> StaleEdi
     )
 
 
-def _describe_reference(db: Session, name: str, value: object) -> object:
+def _describe_reference(db: Session, user: User | None, name: str, value: object) -> object:
     if name == "duplicate_of_id" and value is not None:
-        return db.scalar(sa.select(Incident.reference).where(Incident.id == value))
+        # The reference of an incident the user may not open is never told.
+        original = incident_if_visible(db, user, int(str(value))) if user else None
+        return original.reference if original is not None else _("an incident you cannot see")
     return value
 
 

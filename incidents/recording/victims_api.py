@@ -16,8 +16,12 @@ from incidents.api.access import ID, session, viewer, with_incident, with_victim
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort
 from incidents.api.idempotency import idempotent
-from incidents.api.schemas import (
-    ErrorSchema,
+from incidents.api.schemas import ErrorSchema
+from incidents.models import Incident, Victim
+from incidents.recording import service as recording
+from incidents.recording.api import VICTIM_FIELDS, current_values, incident_fields, victim_fields
+from incidents.recording.rules import MAX_VICTIMS
+from incidents.recording.schemas import (
     IncidentSchema,
     VictimInput,
     VictimList,
@@ -25,10 +29,6 @@ from incidents.api.schemas import (
     VictimSchema,
     victim_problems,
 )
-from incidents.models import Incident, Victim
-from incidents.recording import service as recording
-from incidents.recording.api import VICTIM_FIELDS, current_values, incident_fields, victim_fields
-from incidents.recording.rules import MAX_VICTIMS
 
 blp = api_blueprint("api_victims", __name__, "Victims of incidents; names only where allowed.")
 

@@ -15,16 +15,10 @@ from auth.models import User
 from capdb import db
 from capdb.clock import now
 from capdb.i18n import current_locale
-from capdb.reference import Country
-from capdb.vocabularies import (
-    JUDICIAL_STAGE,
-    MEANS_OF_ATTACK,
-    OUTCOME,
-    VERIFICATION_STATUS,
-    VOCABULARIES,
-)
-from incidents import history, policy
+from capdb.vocabularies import VOCABULARIES
+from incidents import history, policy, restoring
 from incidents.comments.threads import comment_panel
+from incidents.filter_choices import filter_choices
 from incidents.filters import (
     DEFAULT_PER_PAGE,
     DEFAULT_SORT,
@@ -34,10 +28,12 @@ from incidents.filters import (
     page_of,
     scoped_incidents,
 )
-from incidents.justice.cases import case_panel
+from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
-from incidents.recording.service import missions_among
+from incidents.recording.restore_page import difference_rows
+
+Page = tuple[str, int]
 
 bp = Blueprint("incidents", __name__, template_folder="../templates", url_prefix="/incidents")
 
@@ -87,32 +83,6 @@ def casualties(session: sa.orm.Session, incidents: list[Incident]) -> dict[int, 
     return counts
 
 
-def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[str, str]]]:
-    """The options of the filter form, labelled in the viewer's language."""
-    locale = current_locale()
-    missions = missions_among(session, policy.missions_seen(user))
-    return {
-        "mission": [(m.code, m.code) for m in missions],
-        "state": country_choices(session, locale),
-        "means_of_attack": [(t.code, t.label(locale)) for t in MEANS_OF_ATTACK],
-        "outcome": [(t.code, t.label(locale)) for t in OUTCOME],
-        "stage": [(t.code, t.label(locale)) for t in JUDICIAL_STAGE],
-        "status": [(t.code, t.label(locale)) for t in VERIFICATION_STATUS],
-    }
-
-
-def country_choices(session: sa.orm.Session, locale: str) -> list[tuple[str, str]]:
-    """Every country by name in the locale; reference data, so kept for the process."""
-    if locale not in _country_choices:
-        countries = session.execute(sa.select(Country.code, Country.name_en, Country.name_fr))
-        named = ((code, fr if locale == "fr" else en) for code, en, fr in countries)
-        _country_choices[locale] = sorted(named, key=lambda choice: choice[1])
-    return _country_choices[locale]
-
-
-_country_choices: dict[str, list[tuple[str, str]]] = {}
-
-
 @bp.get("/<int:incident_id>")
 def detail(incident_id: int) -> str:
     session = db.session()
@@ -154,6 +124,7 @@ def record_history(incident_id: int) -> str:
         changes=changes,
         victims=victims,
         editors=emails(session, {c.replaced.replaced_by_id for c in everyone}),
+        restores=restoring.restores_of(session, [incident, *(v for v, _c in victims)]),
     )
 
 
@@ -162,22 +133,76 @@ def emails(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]
     return dict(session.execute(sa.select(User.id, User.email).where(User.id.in_(ids))).all())
 
 
+@bp.get("/<int:incident_id>/history/<int:version>/restore")
+def confirm_restore(incident_id: int, version: int) -> Page:
+    """What restoring the version would change, to confirm; nothing changes here."""
+    incident = incident_allowed(incident_id, policy.may_restore)
+    return restore_confirmation(incident, incident, version)
+
+
 @bp.post("/<int:incident_id>/history/<int:version>/restore")
 def restore_version(incident_id: int, version: int) -> Response:
-    session = db.session()
     incident = incident_allowed(incident_id, policy.may_restore)
-    if request.form.get("current_version") != str(incident.version):
-        flash(
-            _("The incident changed since you opened its history; nothing was restored."), "error"
-        )
-        return redirect(url_for("incidents.record_history", incident_id=incident_id))
+    return restore_confirmed(incident, incident, version)
+
+
+@bp.get("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
+def confirm_victim_restore(incident_id: int, victim_id: int, version: int) -> Page:
+    incident = incident_allowed(incident_id, policy.may_restore)
+    return restore_confirmation(incident, victim_of_or_404(incident, victim_id), version)
+
+
+@bp.post("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
+def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response:
+    incident = incident_allowed(incident_id, policy.may_restore)
+    return restore_confirmed(incident, victim_of_or_404(incident, victim_id), version)
+
+
+def victim_of_or_404(incident: Incident, victim_id: int) -> Victim:
+    victim = next((v for v in incident.victims if v.id == victim_id), None)
+    if victim is None:
+        abort(404)
+    return victim
+
+
+def restore_confirmation(incident: Incident, record: Incident | Victim, version: int) -> Page:
+    session = db.session()
     try:
-        history.restore(session, incident, version)
+        differences = history.restore_preview(session, record, version)
     except LookupError:
         abort(404)
-    audit.record(session, "restore", user=viewer(), target=incident, detail={"version": version})
+    page = render_template(
+        "incidents/restore.html",
+        incident=incident,
+        record=record,
+        version=version,
+        rows=difference_rows(session, record, differences),
+        sends_back=bool(differences) and incident.status in restoring.UNDER_VALIDATION,
+        action=request.path,
+    )
+    return page, 200
+
+
+def restore_confirmed(incident: Incident, record: Incident | Victim, version: int) -> Response:
+    session = db.session()
+    back = url_for("incidents.record_history", incident_id=incident.id)
+    if request.form.get("current_version") != str(record.version):
+        flash(_("The record changed since you opened its history; nothing was restored."), "error")
+        return redirect(back)
+    try:
+        restored = restoring.restore_version(session, viewer(), record, version)
+    except LookupError:
+        abort(404)
+    if not restored:
+        flash(
+            _("Version %(version)d holds the same content: nothing changed.", version=version),
+            "info",
+        )
+        return redirect(back)
     flash(_("Version %(version)d was restored as a new version.", version=version), "info")
-    return redirect(url_for("incidents.detail", incident_id=incident_id))
+    if restored.sent_back is not None and restored.sent_back[0] == "incidents":
+        flash(_("The incident changed: it is a draft again and must be validated again."), "info")
+    return redirect(url_for("incidents.detail", incident_id=incident.id))
 
 
 @bp.post("/<int:incident_id>/delete")

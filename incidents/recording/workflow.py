@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,7 @@ from auth.models import User
 from capdb.clock import now
 from incidents import policy
 from incidents.models import Incident
-from incidents.policy import visible_incidents
+from incidents.policy import incident_if_visible
 from incidents.recording.service import (
     RETURN_REASON_MAX,
     InvalidTransitionError,
@@ -125,14 +124,8 @@ class WorkflowPanel:
 
 def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel:
     keeps_record = policy.keeps_record_of(user, incident)
-    duplicate_of = None
-    if incident.duplicate_of_id is not None:
-        # Linked only if the viewer may open it: its reference is not disclosed otherwise.
-        duplicate_of = db.scalar(
-            sa.select(Incident).where(
-                Incident.id == incident.duplicate_of_id, visible_incidents(user)
-            )
-        )
+    # Linked only if the viewer may open it: its reference is not disclosed otherwise.
+    duplicate_of = incident_if_visible(db, user, incident.duplicate_of_id)
     return WorkflowPanel(
         actions=workflow_actions(user, incident),
         may_edit=policy.may_edit(user, incident),

@@ -4,8 +4,9 @@ A dossier shows its viewer what the pages show them, and nothing more: the incid
 cases come through the access rule, victims' and defendants' identities only where
 ``incidents.policy`` allows, pending stage updates only to those they concern. The audit
 history of the record is shown in full to those who keep the record (its mission and
-admins); other viewers see what was done and when, but not by whom, nor the details,
-which may name officers and carry internal reasons.
+admins); other viewers see only their own entries (``incidents.policy.sees_audit_entry``),
+without the details, which may name officers and carry internal reasons. Other users
+are named by address only where the policy allows, by role and State otherwise.
 
 The PDF is made by :func:`capdb.pdf.html_to_pdf` with no folder of files: a dossier is
 built from the database alone and never makes the server fetch anything.
@@ -19,7 +20,6 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import render_template
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent, User
@@ -28,9 +28,16 @@ from capdb.i18n import current_locale
 from capdb.pdf import html_to_pdf
 from capdb.vocabularies import AUDIT_ACTION, OUTCOME, PERSONNEL_CATEGORY, SEX
 from incidents.comments import threads as comments
-from incidents.justice import cases
+from incidents.justice import case_pages
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
-from incidents.policy import keeps_case, keeps_record_of, sees_victim_identity, visible_cases
+from incidents.policy import (
+    keeps_case,
+    keeps_record_of,
+    person_label,
+    sees_audit_entry,
+    sees_victim_identity,
+    visible_cases,
+)
 
 MAX_AUDIT_ENTRIES = 500
 MAX_DETAIL = 300
@@ -110,7 +117,8 @@ def victims_by_category(db: Session, user: User, incident: Incident) -> Incident
 def audit_history(
     db: Session, user: User, target_type: str, target_id: int, *, full: bool
 ) -> list[AuditLine]:
-    """The latest entries of the audit trail about the record, oldest first."""
+    """The latest entries of the audit trail about the record that the user may see, oldest
+    first; ``full`` when the user keeps the record."""
     locale = current_locale()
     events = db.scalars(
         sa.select(AuditEvent)
@@ -118,16 +126,24 @@ def audit_history(
         .order_by(AuditEvent.id.desc())
         .limit(MAX_AUDIT_ENTRIES)
     ).all()
-    withheld = _("withheld")
+    shown = [e for e in reversed(events) if sees_audit_entry(user, e, keeps_record=full)]
+    actors = _actors(db, {e.user_id for e in shown if e.user_id is not None})
     return [
         AuditLine(
             at=event.occurred_at,
             action=AUDIT_ACTION.label(event.action, locale),
-            actor=event.actor if full or event.user_id == user.id else withheld,
+            # An entry of no account (the console) names no person.
+            actor=person_label(user, actors[event.user_id]) if event.user_id else event.actor,
             detail=_detail(event.detail) if full else "",
         )
-        for event in reversed(events)
+        for event in shown
     ]
+
+
+def _actors(db: Session, ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_(ids)))}
 
 
 def _detail(detail: dict[str, object]) -> str:
@@ -137,7 +153,7 @@ def _detail(detail: dict[str, object]) -> str:
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
-def _case_dossiers(db: Session, user: User, incident: Incident) -> list[cases.Dossier]:
+def _case_dossiers(db: Session, user: User, incident: Incident) -> list[case_pages.Dossier]:
     linked = db.scalars(
         sa.select(JudicialCase)
         .join(case_incidents, case_incidents.c.case_id == JudicialCase.id)
@@ -145,7 +161,7 @@ def _case_dossiers(db: Session, user: User, incident: Incident) -> list[cases.Do
         .order_by(JudicialCase.id)
     ).all()
     on_day = now().date()
-    return [cases.dossier(db, user, case, on_day=on_day) for case in linked]
+    return [case_pages.dossier(db, user, case, on_day=on_day) for case in linked]
 
 
 def incident_pdf(db: Session, user: User, incident: Incident) -> bytes:
@@ -166,7 +182,7 @@ def incident_pdf(db: Session, user: User, incident: Incident) -> bytes:
 
 def case_pdf(db: Session, user: User, case: JudicialCase) -> bytes:
     """The dossier of a case the caller has loaded through the access rule."""
-    dossier = cases.dossier(db, user, case, on_day=now().date())
+    dossier = case_pages.dossier(db, user, case, on_day=now().date())
     html = render_template(
         "incidents/dossier_case.html",
         dossier=dossier,

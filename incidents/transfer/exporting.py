@@ -35,20 +35,11 @@ from auth.models import User
 from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.reference import Country
-from capdb.vocabularies import (
-    ATTACK_CONTEXT,
-    DATE_PRECISION,
-    GEO_PRECISION,
-    LOCATION_TYPE,
-    MEANS_OF_ATTACK,
-    OUTCOME,
-    PERPETRATOR_TYPE,
-    VERIFICATION_STATUS,
-    Vocabulary,
-)
+from capdb.vocabularies import OUTCOME, Vocabulary
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
-from incidents.transfer.importing import Column
+from incidents.recording.fields import INCIDENT_FIELDS, Field, Kind, exported
+from incidents.transfer.columns import Column
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 MEDIA_TYPES = {
@@ -69,46 +60,35 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-COLUMNS = (
-    Column("reference", "Reference", "Référence"),
-    Column("mission", "Mission", "Mission"),
-    Column("occurred_on", "Date", "Date"),
-    Column("occurred_time", "Time", "Heure"),
-    Column("date_precision", "Date precision", "Précision de la date"),
-    Column("country", "Country", "Pays"),
-    Column("place", "Place", "Lieu"),
-    Column("latitude", "Latitude", "Latitude"),
-    Column("longitude", "Longitude", "Longitude"),
-    Column("geo_precision", "Location precision", "Précision du lieu"),
-    Column("admin1", "Administrative area", "Zone administrative"),
-    Column("admin2", "Administrative subarea", "Subdivision administrative"),
-    Column("means_of_attack", "Means of attack", "Moyen d'attaque"),
-    Column("attack_context", "Attack context", "Contexte de l'attaque"),
-    Column("location_type", "Location type", "Type de lieu"),
-    Column("perpetrator_type", "Perpetrator type", "Type d'auteur"),
-    Column("perpetrator_name", "Perpetrator name", "Nom de l'auteur"),
-    Column("status", "Status", "Statut"),
+_DECLARED = exported(INCIDENT_FIELDS)
+# The victims counted, in all and by outcome, follow the status.
+_COUNTED = (
     Column("victims", "Victims", "Victimes"),
     Column("killed", "Killed", "Tués"),
     Column("injured", "Injured", "Blessés"),
     Column("abducted", "Abducted", "Enlevés"),
     Column("detained", "Detained", "Détenus"),
-    Column("narrative", "Narrative", "Récit"),
-    Column("sources", "Sources", "Sources"),
 )
+
+
+def export_columns(declared_fields: tuple[Field, ...]) -> tuple[Column, ...]:
+    """A column for each exported field, in their order, the counts after the status."""
+    columns: list[Column] = []
+    for declared in exported(declared_fields):
+        columns.append(Column(declared.name, declared.en, declared.fr))
+        if declared.name == "status":
+            columns.extend(_COUNTED)
+    return tuple(columns)
+
+
+COLUMNS = export_columns(INCIDENT_FIELDS)
 COUNTS = ("victims", *OUTCOME.codes)
 _LABELLED: dict[str, Vocabulary] = {
-    "date_precision": DATE_PRECISION,
-    "geo_precision": GEO_PRECISION,
-    "means_of_attack": MEANS_OF_ATTACK,
-    "attack_context": ATTACK_CONTEXT,
-    "location_type": LOCATION_TYPE,
-    "perpetrator_type": PERPETRATOR_TYPE,
-    "status": VERIFICATION_STATUS,
+    f.name: f.vocabulary for f in _DECLARED if f.kind is Kind.CHOICE and f.vocabulary is not None
 }
+_COUNTRIES = frozenset(f.name for f in _DECLARED if f.kind is Kind.COUNTRY)
 # column key -> attribute of Incident, for the columns read straight from the incident
-_RENAMED = {"mission": "mission_code", "country": "country_code"}
-_ATTRIBUTES = {c.key: _RENAMED.get(c.key, c.key) for c in COLUMNS if c.key not in COUNTS}
+_ATTRIBUTES = {f.name: f.model_attribute for f in _DECLARED}
 
 
 @dataclass(frozen=True)
@@ -189,7 +169,7 @@ def _value(key: str, row: sa.RowMapping, countries: dict[str, str], locale: str)
     value = row[key]
     if key in _LABELLED:
         return _LABELLED[key].label(value, locale)
-    if key == "country":
+    if key in _COUNTRIES:
         return countries.get(value, value)
     if key in COUNTS:
         return int(value)

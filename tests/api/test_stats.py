@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from maps.charts import NAMES, cell_text
+from maps.charts import NAMES
+from maps.tables import cell_text
 from tests.api.conftest import ApiAs, errors_of, json_of
 from tests.factories import LoginAs, UserFactory
 from tests.test_stats import World, world

@@ -1,0 +1,71 @@
+"""The demo accounts: one per role, with passwords and authenticator secrets that are
+printed by ``flask demo logins`` and must never serve a real deployment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def demo_password(role: str) -> str:
+    return f"demo-{role.replace('_', '-')}-password"
+
+
+# Secrets for the demo accounts' authenticator apps; demo data only, never for real use.
+DEMO_ACCOUNTS: list[dict[str, Any]] = [
+    {
+        "email": "admin@capdb.example",
+        "role": "admin",
+        "missions": [],
+        "state": None,
+        "totp": "JBSWY3DPEHPK3PXPADMINAAA",
+    },
+    {
+        "email": "analyst@capdb.example",
+        "role": "analyst",
+        "missions": [],
+        "state": None,
+        "totp": "JBSWY3DPEHPK3PXPANALYSTA",
+    },
+    {
+        "email": "minusma@capdb.example",
+        "role": "mission",
+        "missions": ["MINUSMA"],
+        "state": None,
+        "totp": "JBSWY3DPEHPK3PXPMINUSMAA",
+    },
+    {
+        "email": "minusma.validator@capdb.example",
+        "role": "mission",
+        "missions": ["MINUSMA"],
+        "state": None,
+        "totp": "JBSWY3DPEHPK3PXPVALIDATE",
+    },
+    {
+        "email": "monusco@capdb.example",
+        "role": "mission",
+        "missions": ["MONUSCO", "MINUSCA"],
+        "state": None,
+        "totp": "JBSWY3DPEHPK3PXPMONUSCOA",
+    },
+    {
+        "email": "mali@capdb.example",
+        "role": "member_state",
+        "missions": [],
+        "state": "MLI",
+        "totp": "JBSWY3DPEHPK3PXPMALIAAAA",
+    },
+    {
+        "email": "chad@capdb.example",
+        "role": "member_state",
+        "missions": [],
+        "state": "TCD",
+        "totp": "JBSWY3DPEHPK3PXPCHADAAAA",
+    },
+    {
+        "email": "bangladesh@capdb.example",
+        "role": "member_state",
+        "missions": [],
+        "state": "BGD",
+        "totp": "JBSWY3DPEHPK3PXPBGDAAAAA",
+    },
+]

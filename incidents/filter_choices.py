@@ -1,0 +1,47 @@
+"""The options of the incident filter form, labelled in the viewer's language.
+
+The incident list, the map and the trends dashboard show the same filter form; its
+options are read here, beside the filter (:mod:`incidents.filters`), not in any of their
+views.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from auth.models import User
+from capdb.i18n import current_locale
+from capdb.reference import Country, Mission
+from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
+from incidents import policy
+
+
+def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[str, str]]]:
+    """The options of the filter form, labelled in the viewer's language."""
+    locale = current_locale()
+    # A mission officer looks among its own missions' incidents; others among all.
+    seen = policy.missions_seen(user)
+    statement = sa.select(Mission).order_by(Mission.code)
+    if seen is not None:
+        statement = statement.where(Mission.code.in_(sorted(seen)))
+    missions = session.scalars(statement)
+    return {
+        "mission": [(m.code, m.code) for m in missions],
+        "state": country_choices(session, locale),
+        "means_of_attack": [(t.code, t.label(locale)) for t in MEANS_OF_ATTACK],
+        "outcome": [(t.code, t.label(locale)) for t in OUTCOME],
+        "stage": [(t.code, t.label(locale)) for t in JUDICIAL_STAGE],
+        "status": [(t.code, t.label(locale)) for t in VERIFICATION_STATUS],
+    }
+
+
+def country_choices(session: sa.orm.Session, locale: str) -> list[tuple[str, str]]:
+    """Every country by name in the locale; reference data, so kept for the process."""
+    if locale not in _country_choices:
+        countries = session.execute(sa.select(Country.code, Country.name_en, Country.name_fr))
+        named = ((code, fr if locale == "fr" else en) for code, en, fr in countries)
+        _country_choices[locale] = sorted(named, key=lambda choice: choice[1])
+    return _country_choices[locale]
+
+
+_country_choices: dict[str, list[tuple[str, str]]] = {}

@@ -1,0 +1,63 @@
+"""What the page confirming a restore shows: each field a restore changes, by its label, with
+its value now and its value after the restore, in the reader's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from capdb.i18n import current_locale
+from capdb.reference import Country
+from capdb.vocabularies import VOCABULARIES
+from incidents import history
+from incidents.models import Record
+from incidents.recording.fields import INCIDENT_FIELDS, VICTIM_FIELDS
+
+# The labels of the fields as the incident form names them (one declaration, one translation).
+LABELS: dict[str, Any] = {
+    field.model_attribute: field.label for field in (*INCIDENT_FIELDS, *VICTIM_FIELDS)
+}
+
+
+@dataclass(frozen=True)
+class DifferenceRow:
+    label: str
+    current: str
+    restored: str
+
+
+def difference_rows(
+    db: Session, record: Record, differences: list[history.FieldRestore]
+) -> list[DifferenceRow]:
+    """The differences as the page shows them: labels and values in the reader's language."""
+    locale = current_locale()
+    columns = sa.inspect(record).mapper.columns
+    rows = []
+    for difference in differences:
+        column = columns[difference.name]
+        rows.append(
+            DifferenceRow(
+                label=str(LABELS.get(difference.name, difference.name)),
+                current=_shown(db, column, difference.current, locale),
+                restored=_shown(db, column, difference.restored, locale),
+            )
+        )
+    return rows
+
+
+def _shown(db: Session, column: sa.Column[Any], value: object, locale: str) -> str:
+    if value is None or value == "":
+        return "—"
+    vocabulary = VOCABULARIES.get(getattr(column.type, "name", None) or "")
+    if vocabulary is not None and value in vocabulary:
+        return vocabulary.label(str(value), locale)
+    if any(key.column.table.name == "countries" for key in column.foreign_keys):
+        country = db.get(Country, value)
+        return country.name(locale) if country is not None else str(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
