@@ -160,6 +160,9 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("assistance", "may_view"): MINUSMA | {"analyst", "mali"},
     ("assistance", "may_edit_assistance"): MINUSMA,
     ("assistance", "may_delete"): MINUSMA,
+    # Other users' mail addresses: UN staff and the person themself see them.
+    ("officer_a_account", "sees_address"): MINUSMA | {"monusco"},
+    ("france_account", "sees_address"): MINUSMA | {"monusco", "france"},
     # Verbs on the user alone.
     ("-", "may_record_incidents"): MINUSMA | {"monusco"},
     ("-", "may_record_assistance"): MINUSMA | {"monusco"},
@@ -270,6 +273,7 @@ def small(db: Session, make_user: UserFactory, make_incident: IncidentFactory) -
     }
     incidents = _incidents(make_incident, users["officer_a"])
     records: dict[str, Any] = {**incidents, "-": None}
+    records |= {"officer_a_account": users["officer_a"], "france_account": users["france"]}
     records |= _victims(db, incidents["validated"], incidents["draft"])
     records |= _justice(db, incidents["validated"], incidents["congo"], users["france"])
     return Small(users, records)
@@ -293,9 +297,12 @@ def test_truth_table(small: Small, record: str, verb: str) -> None:
 
 def test_the_table_covers_every_verb_and_every_record(small: Small) -> None:
     verbs = {verb for _record, verb in TABLE}
+    # sees_identity covers both of these; sees_audit_entry is told whether the user keeps
+    # the record (tests/test_disclosure.py, tests/test_dossier.py).
     assert {name for name in dir(policy) if name.startswith(("may_", "sees_"))} <= verbs | {
         "sees_victim_identity",
         "sees_defendant_identity",
+        "sees_audit_entry",
     }
     assert {record for record, _verb in TABLE} == set(small.records)
     assert set(small.users) == set(USERS)
