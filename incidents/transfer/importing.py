@@ -41,10 +41,11 @@ from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import VERIFICATION_STATUS
+from incidents import policy
 from incidents.models import Incident, Victim
 from incidents.recording import rules
 from incidents.recording.fields import INCIDENT_FIELDS, Kind, named
-from incidents.recording.service import IncidentFields, VictimFields, missions_for, next_reference
+from incidents.recording.service import IncidentFields, VictimFields, next_reference
 from incidents.signals import incidents_saved
 from incidents.transfer.cells import (
     Cells,
@@ -202,7 +203,7 @@ def _reference(db: Session, user: User) -> _Reference:
     missions = {m.code: m for m in db.scalars(sa.select(Mission))}
     return _Reference(
         missions=missions,
-        allowed_missions=frozenset(m.code for m in missions_for(db, user)),
+        allowed_missions=frozenset(m.code for m in policy.missions_for(db, user)),
         countries=_country_lookup(db.scalars(sa.select(Country)).all()),
         latest=rules.latest_date(),
     )
