@@ -36,9 +36,9 @@ from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.reference import Country
 from capdb.vocabularies import OUTCOME, Vocabulary
+from incidents.fields import INCIDENT_FIELDS, Field, Kind, exported
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
-from incidents.recording.fields import INCIDENT_FIELDS, Field, Kind, exported
 from incidents.transfer.columns import Column
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")

@@ -14,7 +14,7 @@ and the source reference are the natural key of an imported incident: a row whos
 already in the database was imported before, and is reported and skipped, so importing
 a file twice adds nothing twice.
 
-The columns are those of the fields declared in :mod:`incidents.recording.fields`
+The columns are those of the fields declared in :mod:`incidents.fields`
 (:mod:`incidents.transfer.columns`); the file is read by :mod:`incidents.transfer.spreadsheets`,
 its cells by :mod:`incidents.transfer.cells`, and the template made by
 :mod:`incidents.transfer.template`.
@@ -42,9 +42,9 @@ from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import VERIFICATION_STATUS
 from incidents import policy
+from incidents.fields import INCIDENT_FIELDS, Kind, named
 from incidents.models import Incident, Victim
 from incidents.recording import rules
-from incidents.recording.fields import INCIDENT_FIELDS, Kind, named
 from incidents.recording.service import IncidentFields, VictimFields, next_reference
 from incidents.signals import incidents_saved
 from incidents.transfer.cells import (
