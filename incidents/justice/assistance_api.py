@@ -1,8 +1,8 @@
 """Capacity-building assistance to host States, through the API.
 
-Who sees and records what is incidents.justice.assistance's decision, as on the pages: admins and
-analysts see every record, mission officers their missions', Member States what their
-State received; mission officers and admins record it.
+Who sees and records what is the policy's decision (``incidents.policy``), as on the
+pages: admins and analysts see every record, mission officers their missions', Member
+States what their State received; mission officers and admins record it.
 """
 
 from __future__ import annotations

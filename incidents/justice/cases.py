@@ -1,4 +1,5 @@
-"""Judicial cases: who may do what with them, opening and editing them, their defendants.
+"""Judicial cases: opening and editing them, their defendants. Who may do what with them
+is the policy's (``incidents.policy``); these services refuse what it denies.
 
 Their stage events and derived stages are in :mod:`incidents.justice.stages`, what the
 pages show of them in :mod:`incidents.justice.case_pages`.

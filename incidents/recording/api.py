@@ -1,8 +1,9 @@
 """Incidents through the API: the filtered list and its map, recording, editing with a
 version check, soft deletion, and the verification workflow.
 
-The rules are the pages' own: the recording services decide who may record, edit and take
-each workflow step, and the input is checked as the incident form checks it.
+The rules are the pages' own: the policy (``incidents.policy``) decides who may record,
+edit and take each workflow step, the recording services refuse what it denies, and the
+input is checked as the incident form checks it.
 """
 
 from __future__ import annotations

@@ -144,8 +144,7 @@ def record(db: Session, request: ExportRequest, export_format: str, rows: int) -
     audit.record(
         db,
         "export",
-        user=user if user.id is not None else None,
-        actor=None if user.id is not None else user.email,
+        user=user,
         target_type="incidents",
         detail={
             "format": export_format,

@@ -377,8 +377,7 @@ def write(
             audit.record(
                 db,
                 "import",
-                user=user if user.id is not None else None,
-                actor=None if user.id is not None else user.email,
+                user=user,
                 target_type="incidents",
                 detail={
                     "file": plan.filename,
