@@ -132,6 +132,7 @@ def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
 @bp.get(f"/incidents/<{ID}:incident_id>/comments")
 def incident_comments(incident_id: int) -> Page:
     incident = incident_or_404(session(), viewer(), incident_id)
+    allowed_or_403(policy.may_comment(viewer(), incident))
     return comments_page(incident, panel_of(incident))
 
 
@@ -148,6 +149,7 @@ def answer_incident_comment(incident_id: int, comment_id: int) -> Page:
 @bp.get(f"/cases/<{ID}:case_id>/comments")
 def case_comments(case_id: int) -> Page:
     case = case_of(case_id)
+    allowed_or_403(policy.may_comment(viewer(), case))
     return comments_page(case, panel_of(case))
 
 

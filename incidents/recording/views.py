@@ -52,6 +52,7 @@ def index() -> tuple[str, int]:
         "page": page,
         "casualties": casualties(session, page.items) if page else {},
         "choices": filter_choices(session, viewer()),
+        "may_record": policy.may_record_incidents(viewer()),
     }
     return render_template("incidents/index.html", **context), 400 if errors else 200
 
@@ -84,6 +85,8 @@ def detail(incident_id: int) -> str:
         case_panel=case_panel(session, user, incident),
         comment_panel=comment_panel(session, user, incident),
         may_see_history=policy.may_see_history(user, incident),
+        may_delete=policy.may_delete(user, incident),
+        recorded_by=policy.person_label(user, incident.created_by),
     )
 
 
@@ -110,14 +113,16 @@ def record_history(incident_id: int) -> str:
         incident=incident,
         changes=changes,
         victims=victims,
-        editors=emails(session, {c.replaced.replaced_by_id for c in everyone}),
+        editors=editors(session, {c.replaced.replaced_by_id for c in everyone}),
         restores=restoring.restores_of(session, [incident, *(v for v, _c in victims)]),
     )
 
 
-def emails(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]:
+def editors(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]:
+    """Who made each change, named as the policy lets the viewer know them."""
     ids = [user_id for user_id in user_ids if user_id is not None]
-    return dict(session.execute(sa.select(User.id, User.email).where(User.id.in_(ids))).all())
+    found = session.scalars(sa.select(User).where(User.id.in_(ids)))
+    return {editor.id: policy.person_label(viewer(), editor) for editor in found}
 
 
 @bp.get("/<int:incident_id>/history/<int:version>/restore")
