@@ -2,9 +2,10 @@
 
 Two sides talk: the Member State focal points, and the United Nations side (mission
 officers and administrators); who may answer a request is ``incidents.policy.may_answer``.
-HQ analysts take part in no conversation and read none. Each State's focal points talk with the mission in their State's own thread,
-which no other State reads (``incidents.policy.visible_comments``); what the mission posts
-outside an answer is addressed to every reader. A request for clarification stays open
+HQ analysts take part in no conversation and read none. Each State's focal points talk
+with the mission in their State's own thread, which no other State reads
+(``incidents.policy.visible_comments``); what the mission posts outside an answer is
+addressed to every reader. A request for clarification stays open
 until someone from the other side answers it in the same thread.
 
 The comments table has no column linking an answer to its request, so a request counts

@@ -35,6 +35,7 @@ from incidents.models import (
 from incidents.policy import MAX_ID as MAX_ID
 from incidents.policy import (
     sees_defendant_identity,
+    visible_defendants,
     visible_incidents,
 )
 
@@ -313,11 +314,12 @@ def defendant_or_none(db: Session, case: JudicialCase, defendant_id: int) -> Def
     )
 
 
-def active_defendants(db: Session, case: JudicialCase) -> list[Defendant]:
+def active_defendants(db: Session, user: User, case: JudicialCase) -> list[Defendant]:
+    """The case's defendants the user sees (undeleted ones of a case in its scope)."""
     return list(
         db.scalars(
             sa.select(Defendant)
-            .where(Defendant.case_id == case.id, Defendant.deleted_at.is_(None))
+            .where(Defendant.case_id == case.id, visible_defendants(user))
             .order_by(Defendant.id)
         )
     )

@@ -140,14 +140,24 @@ def restore_version(incident_id: int, version: int) -> Response:
 
 @bp.get("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def confirm_victim_restore(incident_id: int, victim_id: int, version: int) -> Page:
-    incident = incident_allowed(incident_id, policy.may_restore)
-    return restore_confirmation(incident, victim_of_or_404(incident, victim_id), version)
+    incident, victim = victim_allowed(incident_id, victim_id)
+    return restore_confirmation(incident, victim, version)
 
 
 @bp.post("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response:
-    incident = incident_allowed(incident_id, policy.may_restore)
-    return restore_confirmed(incident, victim_of_or_404(incident, victim_id), version)
+    incident, victim = victim_allowed(incident_id, victim_id)
+    return restore_confirmed(incident, victim, version)
+
+
+def victim_allowed(incident_id: int, victim_id: int) -> tuple[Incident, Victim]:
+    """The incident and its victim, 404 unless the viewer sees the incident and the victim
+    is one of it (a removed one included: its history is the incident's); only then 403
+    unless the viewer may restore the incident's record."""
+    incident = incident_or_404(db.session(), viewer(), incident_id)
+    victim = victim_of_or_404(incident, victim_id)
+    allowed_or_403(policy.may_restore(viewer(), incident))
+    return incident, victim
 
 
 def victim_of_or_404(incident: Incident, victim_id: int) -> Victim:
