@@ -105,10 +105,11 @@ def post_comment(subject: Incident | JudicialCase) -> Page:
 
 def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
     user = viewer()
-    allowed_or_403(policy.may_comment(user, subject))
+    # The comment first (404 unless the viewer reads it), then what the viewer may do.
     asked = comments.comment_or_none(session(), user, subject, comment_id)
     if asked is None:
         abort(404)
+    allowed_or_403(policy.may_comment(user, subject))
     form = AnswerForm()
     fallback = comments_url(subject)
     try:
