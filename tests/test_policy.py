@@ -414,7 +414,7 @@ def test_audit_entries_in_sql(small: Small, db: Session) -> None:
     for name, user in small.users.items():
         keeps = policy.keeps_record_of(user, incident)
         condition = policy.visible_audit_entries(user, keeps_record=keeps)
-        seen[name] = {ids[i] for i in db.scalars(entries.where(condition))}
+        seen[name] = {ids[i] for i in db.scalars(entries.where(condition)) if i is not None}
     both = {"mali", "officer_a"}
     assert seen == {
         "admin": both, "analyst": set(), "officer_a": both, "officer_b": both,
