@@ -27,7 +27,12 @@ def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[
         "means_of_attack": [(t.code, t.label(locale)) for t in MEANS_OF_ATTACK],
         "outcome": [(t.code, t.label(locale)) for t in OUTCOME],
         "stage": [(t.code, t.label(locale)) for t in JUDICIAL_STAGE],
-        "status": [(t.code, t.label(locale)) for t in VERIFICATION_STATUS],
+        # Only those who see incidents before validation choose among statuses.
+        "status": (
+            [(t.code, t.label(locale)) for t in VERIFICATION_STATUS]
+            if policy.sees_unvalidated(user)
+            else []
+        ),
     }
 
 
