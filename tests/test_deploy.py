@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
+
+from capdb.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -223,3 +226,27 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     # Unknown keys and similar mistakes are only warnings: there must be none.
     assert result.stderr.strip() == result.stdout.strip() == ""
+
+
+def readme_environment_file() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text()
+    body = re.search(r"cat > /etc/capdb/capdb\.env <<EOF\n(.*?)\nEOF\n", readme, re.DOTALL)
+    assert body, "the README writes no environment file"
+    pairs = (line.split("=", 1) for line in body.group(1).splitlines())
+    return {key: re.sub(r"\$\(.*\)", "s" * 64, value) for key, value in pairs}
+
+
+def test_the_readme_environment_file_is_a_valid_production_configuration() -> None:
+    environment = readme_environment_file()
+    config = Config.from_env(environment)
+    assert config.is_production
+    assert config.trusted_proxies == "127.0.0.1"
+    assert not any(" " in value or '"' in value for value in environment.values())
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(CAPDB_[A-Z_]+)`", readme, re.MULTILINE))
+    documented |= set(re.findall(r"/ `(CAPDB_[A-Z_]+)`", readme))
+    settings = {f"CAPDB_{field.name.upper()}" for field in fields(Config)}
+    assert settings <= documented

@@ -114,7 +114,9 @@ def test_not_ready_one_migration_behind(
     assert status == 503
     assert list(body["failing"]) == ["migrations"]  # type: ignore[call-overload]
     with app.extensions["capdb.db"].engine.begin() as connection:
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": head.revision})
+        connection.execute(
+            sa.text("UPDATE alembic_version SET version_num = :v"), {"v": head.revision}
+        )
     assert readiness(app.test_client()) == (200, {"status": "ok"})
 
 
