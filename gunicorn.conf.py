@@ -21,7 +21,7 @@ from pathlib import Path
 # The checkout this file belongs to, whatever the working directory.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from capdb.config import Config  # noqa: E402  (needs the path above)
+from capdb.config import Config  # after the path above
 
 _config = Config.from_env(os.environ)
 
@@ -59,7 +59,11 @@ logconfig_dict = {
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "capdb.logs.JsonFormatter"}},
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
     },
     # The application adds its own handler to the root logger in each worker.
     "root": {"handlers": [], "level": "WARNING"},

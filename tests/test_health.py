@@ -103,7 +103,9 @@ def test_not_ready_one_migration_behind(
 ) -> None:
     app = make_app(make_database_url("behind"))
     script = ScriptDirectory(str(MIGRATIONS))
-    head = script.get_revision(script.get_current_head())
+    head_id = script.get_current_head()
+    assert head_id is not None
+    head = script.get_revision(head_id)
     assert head is not None
     previous = head.down_revision
     assert isinstance(previous, str)
