@@ -18,6 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import click
 from flask import Flask, g, has_request_context, request, request_started
 from werkzeug.wrappers import Response
 
@@ -48,10 +49,11 @@ class JsonFormatter(logging.Formatter):
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stdout`` is when the record is emitted.
+    """Standard output for servers; standard error while a command runs.
 
-    Test runners and servers replace ``sys.stdout``; a handler holding the original
-    stream would write to a closed file.
+    A command's own output (a token, an anchor, a file piped elsewhere) stays clean of log
+    lines. The process's original streams are used, not ``sys.stdout``: test runners and
+    tools replace that one and may close it before the last record is written.
     """
 
     def __init__(self) -> None:
@@ -59,7 +61,9 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     @property
     def stream(self) -> TextIO:
-        return sys.stdout
+        in_command = click.get_current_context(silent=True) is not None
+        stream = sys.__stderr__ if in_command else sys.__stdout__
+        return stream or sys.stderr
 
     @stream.setter
     def stream(self, _value: TextIO) -> None:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from auth import tokens
@@ -136,3 +136,10 @@ def test_the_log_level_is_checked() -> None:
     assert Config.from_env({"CAPDB_LOG_LEVEL": "warning"}).log_level == "warning"
     with pytest.raises(ConfigError, match="CAPDB_LOG_LEVEL"):
         Config.from_env({"CAPDB_LOG_LEVEL": "loud"})
+
+
+def test_a_command_keeps_its_output_free_of_log_lines(cli: FlaskCliRunner) -> None:
+    # Alembic logs at INFO while it reads the revision; the command prints the revision.
+    result = cli.invoke(args=["db", "current"])
+    assert result.exit_code == 0, result.output
+    assert '"logger"' not in result.output
