@@ -13,7 +13,18 @@ from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from capdb import cli, db, errors, health, i18n, logs, proxies, security, vendor
+from capdb import (
+    cli,
+    db,
+    errors,
+    health,
+    i18n,
+    logs,
+    proxies,
+    security,
+    static_versions,
+    vendor,
+)
 from capdb.config import Config
 
 
@@ -29,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     configure_compression(app)
+    static_versions.init_app(app)
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals["vendor_url"] = vendor.url
     health.init_app(app, migrations=str(cli.MIGRATIONS), redis_url=config.redis_url)

@@ -7,6 +7,7 @@ nginx-light when it is missing; a missing tool fails these tests rather than ski
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -23,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from capdb.config import Config
+from capdb.static_versions import digest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -250,3 +252,16 @@ def test_every_setting_is_in_the_readme_table() -> None:
     documented |= set(re.findall(r"/ `(CAPDB_[A-Z_]+)`", readme))
     settings = {f"CAPDB_{field.name.upper()}" for field in fields(Config)}
     assert settings <= documented
+
+
+def test_static_urls_change_with_their_files(app: Flask, tmp_path: Path) -> None:
+    """nginx caches /static for a week: a changed file must get a new URL."""
+    with app.test_request_context():
+        url = url_for("static", filename="css/capdb.css")
+    path, _, version = url.partition("?v=")
+    assert path == "/static/css/capdb.css"
+    stylesheet = Path(app.static_folder or "") / "css" / "capdb.css"
+    assert version == hashlib.sha256(stylesheet.read_bytes()).hexdigest()[:12]
+    changed = tmp_path / "capdb.css"
+    changed.write_bytes(stylesheet.read_bytes() + b"/* new */")
+    assert digest(changed) not in {"", version}
