@@ -53,6 +53,8 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
+    # Where `audit anchor` writes the chain's head, one file per anchor; empty: printed.
+    audit_anchor_dir: str = ""
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or networks).
     trusted_proxies: str = ""
     log_level: str = "INFO"
