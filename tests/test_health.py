@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
 
 from capdb.app import create_app
 from capdb.cli import MIGRATIONS
@@ -31,8 +32,11 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Applications on their own settings, their engines disposed after the test."""
+def make_app(engine: Engine, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Applications on their own settings, their engines disposed after the test.
+
+    The suite's database (``database_url``) is migrated by the ``engine`` fixture.
+    """
     apps: list[Flask] = []
 
     def make(database_url: str, **settings: object) -> Flask:
