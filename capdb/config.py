@@ -55,6 +55,8 @@ class Config:
     api_anonymous_rate_limit: str = "100/minute"
     # Where `audit anchor` writes the chain's head, one file per anchor; empty: printed.
     audit_anchor_dir: str = ""
+    # Requests to the API with a valid token, per token (per user for the session cookie).
+    api_rate_limit: str = "300/minute"
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or networks).
     trusted_proxies: str = ""
     log_level: str = "INFO"
@@ -68,6 +70,7 @@ class Config:
         if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
             raise ConfigError("session lifetimes must be positive")
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
+        _check_rate_limit("CAPDB_API_RATE_LIMIT", self.api_rate_limit)
         _check_serving(self)
         if self.is_production:
             if not self.database_url:

@@ -39,6 +39,8 @@ from sqlalchemy.orm import Session, object_session
 
 from auth import audit
 from auth.models import User
+from capdb.db import MAX_ID
+from capdb.reference import Mission
 from incidents.models import (
     CapacityAssistance,
     Defendant,
@@ -63,9 +65,6 @@ log = logging.getLogger(__name__)
 Verb = TypeVar("Verb", bound=Callable[..., bool])
 # A verb on one incident, as views pass them around.
 IncidentVerb = Callable[[User, Incident], bool]
-
-# The largest id a PostgreSQL integer column holds; larger numbers name nothing.
-MAX_ID = 2**31 - 1
 
 UN_STAFF = ("mission", "admin")
 
@@ -187,6 +186,23 @@ def prosecutes(user: User, case: JudicialCase) -> bool:
 def sees_deleted(user: User) -> bool:
     """Deleted records are out of everyone's scope but the admins' (who may restore them)."""
     return user.role == "admin"
+
+
+# The missions a user records for, and those among which it looks ----------------------------
+
+
+def missions_among(db: Session, codes: frozenset[str] | None) -> list[Mission]:
+    """The missions of these codes (every mission for None), by code."""
+    statement = sa.select(Mission).order_by(Mission.code)
+    if codes is not None:
+        statement = statement.where(Mission.code.in_(sorted(codes)))
+    return list(db.scalars(statement))
+
+
+def missions_for(db: Session, user: User) -> list[Mission]:
+    """The missions the user may record incidents and assistance for: an admin's are all
+    of them, a mission officer's its own (whose records it keeps)."""
+    return missions_among(db, missions_kept(user))
 
 
 def missions_kept(user: User) -> frozenset[str] | None:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from incidents.comments import threads as comments
+from incidents.errors import InputError
 from incidents.justice import case_pages, stages
-from incidents.justice.cases import InputError
 from incidents.justice.stages import EventFields
 from incidents.models import Comment, Incident, StageEvent, Victim
 from incidents.recording import duplicates

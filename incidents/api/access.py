@@ -17,25 +17,17 @@ from sqlalchemy.orm import Session
 from auth.access import allowed_or_403 as allowed_or_403
 from auth.access import viewer as viewer
 from auth.models import User
-from capdb import db
+from capdb.db import session as session
 from incidents.models import CapacityAssistance, Incident, JudicialCase, Victim
 from incidents.policy import (
-    MAX_ID,
     assistance_or_404,
     case_or_404,
     incident_or_404,
     victim_or_404,
 )
 
-# Ids beyond what the database holds name nothing: the route itself answers 404.
-ID = f"int(max={MAX_ID})"
-
 View = Callable[..., Any]
 Rule = Callable[[User, Any], bool]
-
-
-def session() -> Session:
-    return db.session()
 
 
 def _loading(

@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import User
+from capdb.db import MAX_ID
 from capdb.i18n import current_locale
 from capdb.vocabularies import COMMENT_KIND
 from incidents import policy
-from incidents.justice.cases import MAX_ID, InputError, NotAllowedError
+from incidents.errors import InputError, NotAllowedError
 from incidents.models import Comment, Incident, JudicialCase
 from incidents.policy import person_label, visible_comments
 

@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import User
+from capdb.db import MAX_ID
 from capdb.vocabularies import JUDICIAL_STAGE
 from incidents import policy
+from incidents.errors import InputError, NotAllowedError
 from incidents.justice.cases import (
-    MAX_ID,
     MAX_NOTE,
     MAX_REASON,
-    InputError,
-    NotAllowedError,
     _flush,
     _require,
     defendant_or_none,

@@ -13,18 +13,17 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from auth.access import allowed_or_403, requires, viewer
-from capdb import db
 from capdb.clock import now
+from capdb.db import MAX_ID, session
 from capdb.i18n import current_locale
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
 from incidents.comments import threads as comments
+from incidents.errors import InputError, StaleEditError
 from incidents.justice import assistance, case_pages, cases, stages
-from incidents.justice.cases import MAX_ID, InputError, StaleEditError
 from incidents.justice.forms import (
     AssistanceForm,
     CaseForm,
@@ -36,20 +35,13 @@ from incidents.justice.forms import (
 )
 from incidents.models import CapacityAssistance, Defendant, Incident, JudicialCase, StageEvent
 from incidents.policy import assistance_or_404, case_or_404, incident_or_404
-from incidents.recording import service as recording
 
 bp = Blueprint("cases", __name__, template_folder="../templates")
 
 INVALID = 422
 CONFLICT = 409
-# Ids beyond what the database holds name nothing: the route itself answers 404.
-ID = f"int(max={MAX_ID})"
 
 Page = str | Response | tuple[str, int]
-
-
-def session() -> Session:
-    return db.session()
 
 
 def flash_unplaced(form: ServiceForm, error: InputError) -> None:
@@ -130,7 +122,7 @@ def case_form_page(
     return page, INVALID if invalid else 200
 
 
-@bp.get(f"/cases/<{ID}:case_id>")
+@bp.get("/cases/<int:case_id>")
 def detail(case_id: int) -> str:
     return case_page(case_of(case_id))[0]
 
@@ -162,7 +154,7 @@ def fill_case_form(form: EditCaseForm, case: JudicialCase) -> None:
     form.version.data = str(case.version)
 
 
-@bp.route(f"/cases/<{ID}:case_id>/edit", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 def edit_case(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
@@ -220,7 +212,7 @@ def defendant_form_page(
     return page, status
 
 
-@bp.route(f"/cases/<{ID}:case_id>/defendants/new", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/defendants/new", methods=["GET", "POST"])
 def new_defendant(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
@@ -243,7 +235,7 @@ def fill_defendant_form(form: DefendantForm, defendant: Defendant) -> None:
     form.version.data = str(defendant.version)
 
 
-@bp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>/edit", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/defendants/<int:defendant_id>/edit", methods=["GET", "POST"])
 def edit_defendant(case_id: int, defendant_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
@@ -275,7 +267,7 @@ def edit_defendant(case_id: int, defendant_id: int) -> Page:
 # Stage events and their review -------------------------------------------------------------
 
 
-@bp.route(f"/cases/<{ID}:case_id>/events/new", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/events/new", methods=["GET", "POST"])
 def new_stage_event(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
@@ -322,7 +314,7 @@ def keeper_case(case_id: int) -> JudicialCase:
     return case
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/validate")
 def validate_stage_event(case_id: int, event_id: int) -> Response:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
@@ -336,7 +328,7 @@ def validate_stage_event(case_id: int, event_id: int) -> Response:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/reject")
 def reject_stage_event(case_id: int, event_id: int) -> Page:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
@@ -356,7 +348,7 @@ def reject_stage_event(case_id: int, event_id: int) -> Page:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/delete")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/delete")
 def delete_stage_event(case_id: int, event_id: int) -> Response:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
@@ -392,17 +384,14 @@ def kind_labeller() -> Any:
     return lambda code: ASSISTANCE_KIND.label(code, locale)
 
 
-@bp.get(f"/assistance/<{ID}:record_id>")
+@bp.get("/assistance/<int:record_id>")
 def assistance_detail(record_id: int) -> str:
     user = viewer()
     record = assistance_or_404(session(), user, record_id)
     return render_template(
         "incidents/assistance_detail.html",
         record=record,
-        linked=[
-            (case, case_pages.case_title(case))
-            for case in assistance.linked_cases(session(), user, record)
-        ],
+        linked=[(case, case.title()) for case in assistance.linked_cases(session(), user, record)],
         may_edit=policy.may_edit_assistance(user, record),
         kind_label=kind_labeller(),
     )
@@ -417,7 +406,7 @@ def assistance_form_page(
 
 def assistance_form(*, blank: bool = False) -> AssistanceForm:
     form = AssistanceForm(formdata=None) if blank else AssistanceForm()
-    missions = recording.missions_for(session(), viewer())
+    missions = policy.missions_for(session(), viewer())
     form.fill_choices(session(), missions, current_locale())
     form.recipient_state.choices = [("", "—"), *form.recipient_state.choices]
     return form
@@ -461,7 +450,7 @@ def fill_assistance_form(form: AssistanceForm, record: CapacityAssistance) -> No
     form.version.data = str(record.version)
 
 
-@bp.route(f"/assistance/<{ID}:record_id>/edit", methods=["GET", "POST"])
+@bp.route("/assistance/<int:record_id>/edit", methods=["GET", "POST"])
 def edit_assistance(record_id: int) -> Page:
     record = assistance_or_404(session(), viewer(), record_id)
     allowed_or_403(policy.may_edit_assistance(viewer(), record))

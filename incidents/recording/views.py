@@ -24,6 +24,7 @@ from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
 from incidents.recording.restore_page import difference_rows
+from incidents.recording.service import casualties
 
 Page = tuple[str, int]
 
@@ -50,24 +51,12 @@ def index() -> tuple[str, int]:
         "errors": errors,
         "sort": asked.sort,
         "page": page,
-        "casualties": casualties(session, page.items) if page else {},
+        "casualties": (
+            casualties(session, [incident.id for incident in page.items]) if page else {}
+        ),
         "choices": filter_choices(session, viewer()),
     }
     return render_template("incidents/index.html", **context), 400 if errors else 200
-
-
-def casualties(session: sa.orm.Session, incidents: list[Incident]) -> dict[int, dict[str, int]]:
-    """Victims per outcome for each incident of a page, in one query."""
-    ids = [incident.id for incident in incidents]
-    rows = session.execute(
-        sa.select(Victim.incident_id, Victim.outcome, sa.func.count())
-        .where(Victim.incident_id.in_(ids), Victim.deleted_at.is_(None))
-        .group_by(Victim.incident_id, Victim.outcome)
-    )
-    counts: dict[int, dict[str, int]] = {incident_id: {} for incident_id in ids}
-    for incident_id, outcome, count in rows:
-        counts[incident_id][outcome] = count
-    return counts
 
 
 @bp.get("/<int:incident_id>")

@@ -13,12 +13,12 @@ from auth import audit
 from auth.models import User
 from capdb.clock import now
 from incidents import policy
+from incidents.errors import NotAllowedError
 from incidents.models import Incident
 from incidents.policy import incident_if_visible
 from incidents.recording.service import (
     RETURN_REASON_MAX,
     InvalidTransitionError,
-    NotAllowedError,
     RecordingError,
 )
 
