@@ -50,6 +50,9 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
+    # Requests to the API per token (or per signed-in user of the pages' cookie), counted
+    # in Redis when CAPDB_REDIS_URL is set so that all processes share one budget.
+    api_rate_limit: str = "300/minute"
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:
@@ -57,6 +60,7 @@ class Config:
         if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
             raise ConfigError("session lifetimes must be positive")
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
+        _check_rate_limit("CAPDB_API_RATE_LIMIT", self.api_rate_limit)
         if self.is_production:
             if not self.database_url:
                 raise ConfigError("CAPDB_DATABASE_URL is required in production")

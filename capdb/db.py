@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -83,11 +83,20 @@ def _no_jit(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+# Requests that only read; anything else may write. A reading request can still write a
+# little (a token's or a session's last use, a Member State's view in the audit trail).
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a writer waits for SQLite's one write lock before giving up with "database is
+# locked" (answered 503 with Retry-After, see capdb.errors).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
 def _make_sqlite_durable(engine: Engine) -> None:
     """WAL with full sync, enforced foreign keys, and transactions that SQLite honours.
 
     The standard library driver starts transactions on its own terms, which breaks
-    SAVEPOINT; handing transaction control to SQLAlchemy is the documented remedy.
+    SAVEPOINT; handing transaction control to SQLAlchemy is the documented remedy, and
+    it lets each transaction say up front whether it will write (:func:`sqlite_begin`).
     """
 
     @event.listens_for(engine, "connect")
@@ -97,12 +106,28 @@ def _make_sqlite_durable(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(sqlite_begin())
+
+
+def sqlite_begin() -> str:
+    """``BEGIN IMMEDIATE`` for a transaction that may write, plain ``BEGIN`` for reading.
+
+    SQLite has one writer at a time. A deferred transaction that reads and then writes
+    cannot wait for the lock: if another writer committed meanwhile its snapshot is stale
+    and SQLite fails at once with "database is locked", whatever the busy timeout. Taking
+    the write lock when the transaction begins makes concurrent writers queue for it
+    (up to the busy timeout) and then read the current rows. Requests that only read keep
+    deferred transactions, so that in WAL mode they run beside the writer; commands and
+    jobs (no request) may write and take the lock up front.
+    """
+    if has_request_context() and request.method in READING_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
 
 
 class Database:

@@ -1,11 +1,13 @@
 """How often a client may call the API, counted in a store shared by all workers (Redis
-when one is configured, else each worker's memory).
+when one is configured, else each worker's memory: a deployment with several processes
+sets ``CAPDB_REDIS_URL``, or each process grants the whole budget).
 
 Two budgets, each request counted against exactly one:
 
-- a signed-in client (a valid API token, or the session cookie) has the application's
-  ``API_RATE_LIMIT`` setting (a Flask-Limiter string such as "300/minute", read on each
-  request), per token, or per user for the cookie;
+- a signed-in client (a valid API token, or the session cookie) has the
+  ``CAPDB_API_RATE_LIMIT`` budget (a Flask-Limiter string such as "300/minute"), per
+  token, or per user for the cookie; it is copied into the application's
+  ``API_RATE_LIMIT``, read on each request, so that a test can change it;
 - every other request (no token, or a wrong, expired or revoked one) has the
   ``CAPDB_API_ANONYMOUS_RATE_LIMIT`` budget per client address, so that nobody can guess
   tokens or load the workers without one. Changing the token at each attempt does not
@@ -25,7 +27,6 @@ from flask_smorest import Blueprint
 from auth.sessions import token_hash
 from capdb.config import Config, current_config
 
-DEFAULT_RATE_LIMIT = "300/minute"
 SCOPE = "api"
 ANONYMOUS_SCOPE = "api-anonymous"
 KEY_PREFIX = "capdb"
@@ -67,7 +68,7 @@ def too_many_requests() -> str:
 
 
 def init_app(app: Flask, config: Config, blueprints: tuple[Blueprint, ...]) -> Limiter:
-    app.config.setdefault("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    app.config.setdefault("API_RATE_LIMIT", config.api_rate_limit)
     limiter = Limiter(
         client_key,
         app=app,
