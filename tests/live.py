@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
@@ -88,11 +88,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_process(settings: dict[str, str], log: Path) -> Iterator[str]:
-    """``flask --app wsgi run`` as a process of its own with these CAPDB_ settings.
+def app_processes(*servers: tuple[dict[str, str], Path]) -> Iterator[list[str]]:
+    """``flask --app wsgi run`` as processes of their own, each with its CAPDB_ settings
+    and log file, started together; their base URLs.
 
     Nothing of the test runner's environment that configures capdb or Flask leaks in.
     """
+    with ExitStack() as stack:
+        started = [stack.enter_context(_process(settings, log)) for settings, log in servers]
+        for process, base, log in started:
+            wait_until_serving(process, base, log)
+        yield [base for _, base, _ in started]
+
+
+@contextmanager
+def _process(
+    settings: dict[str, str], log: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAPDB_", "FLASK_"))}
     env.update(settings)
@@ -105,10 +117,8 @@ def app_process(settings: dict[str, str], log: Path) -> Iterator[str]:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        base = f"http://127.0.0.1:{port}"
         try:
-            wait_until_serving(process, base, log)
-            yield base
+            yield process, f"http://127.0.0.1:{port}", log
         finally:
             process.terminate()
             process.wait(timeout=15)
