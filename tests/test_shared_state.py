@@ -18,11 +18,11 @@ import redis
 
 from auth import tokens
 from incidents.api import limits
-from tests.conftest import config_for
+from tests.conftest import REDIS, config_for
 from tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET
 from tests.live import Answer, Browser, add_user, app_processes, call, migrated_app
 
-REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, emptied of capdb's keys
+REDIS_URL = f"{REDIS}/11"  # a database of its own, emptied of capdb's keys
 API_BUDGET = 4
 SECRET_KEY = "shared-state-secret-key-" + "x" * 32
 LOCKED = "Too many failed attempts"
