@@ -10,7 +10,6 @@ from pathlib import Path
 
 import psycopg.errors
 import pytest
-import sqlalchemy as sa
 from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
@@ -110,7 +109,12 @@ def test_other_database_failures_stay_errors(
 
 @pytest.mark.parametrize(
     ("method", "begin"),
-    [("GET", "BEGIN"), ("HEAD", "BEGIN"), ("POST", "BEGIN IMMEDIATE"), ("PATCH", "BEGIN IMMEDIATE")],
+    [
+        ("GET", "BEGIN"),
+        ("HEAD", "BEGIN"),
+        ("POST", "BEGIN IMMEDIATE"),
+        ("PATCH", "BEGIN IMMEDIATE"),
+    ],
 )
 def test_sqlite_takes_the_write_lock_up_front_unless_a_request_only_reads(
     app: Flask, method: str, begin: str

@@ -149,7 +149,9 @@ def test_failed_logins_counted_on_both_lock_the_account_on_both(servers: Servers
 
 
 def ask_api(base: str, token: str) -> int:
-    return call("GET", f"{base}/api/v1/vocabularies", headers={"Authorization": f"Bearer {token}"}).status
+    return call(
+        "GET", f"{base}/api/v1/vocabularies", headers={"Authorization": f"Bearer {token}"}
+    ).status
 
 
 def test_the_api_budget_counted_on_one_holds_on_the_other(servers: Servers) -> None:

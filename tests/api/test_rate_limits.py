@@ -129,6 +129,29 @@ def test_a_configured_budget_is_the_one_applied(
         assert [ask(client, n) for n in range(7)] == [401] * 5 + [429] * 2
 
 
+def test_the_per_token_budget_is_a_setting(tmp_path: Path, database_url: str) -> None:
+    assert config_for(database_url, tmp_path).api_rate_limit == "300/minute"
+    assert Config.from_env({"CAPDB_API_RATE_LIMIT": "2/minute"}).api_rate_limit == "2/minute"
+    for wrong in ("", "lots", "300/fortnight"):
+        with pytest.raises(ConfigError, match="CAPDB_API_RATE_LIMIT"):
+            Config.from_env({"CAPDB_API_RATE_LIMIT": wrong})
+
+
+def test_a_configured_per_token_budget_is_the_one_applied(
+    connection: sa.Connection,
+    database_url: str,
+    tmp_path: Path,
+    db: Session,
+    make_user: UserFactory,
+) -> None:
+    value = tokens.create(db, make_user("analyst"))[1]
+    db.flush()
+    config = config_for(database_url, tmp_path).replace(api_rate_limit="2/minute")
+    with app_on(connection, config) as app:
+        client = app.test_client()
+        assert [with_token(client, value).status_code for _ in range(3)] == [200, 200, 429]
+
+
 class app_on:  # noqa: N801 (used as a context manager, like open)
     """An application on the test's connection, as the ``app`` fixture makes one."""
 
