@@ -7,6 +7,7 @@ below the views only ever flushes.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -15,6 +16,8 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from capdb.errors import busy
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -130,12 +133,22 @@ def sqlite_begin() -> str:
     return "BEGIN IMMEDIATE"
 
 
+def writing_request() -> bool:
+    return has_request_context() and request.method not in READING_METHODS
+
+
 class Database:
     """The engine of one application and the factory of its sessions."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        # SQLite's busy handler polls with growing sleeps, so a writer that has waited a
+        # while keeps losing the lock to newcomers and can starve past the busy timeout.
+        # The requests of one process that may write therefore queue here first (a
+        # blocking wait), and meet SQLite's lock only against other processes (another
+        # worker, a command, a job).
+        self.sqlite_writers = threading.RLock() if engine.dialect.name == "sqlite" else None
 
 
 def init_app(app: Flask, engine: Engine) -> None:
@@ -152,9 +165,18 @@ def database() -> Database:
 def session() -> Session:
     """The session of the current application context, opened on first use."""
     if "db_session" not in g:
-        g.db_session = database().sessionmaker()
+        db = database()
+        if db.sqlite_writers is not None and writing_request():
+            _wait_for_the_writers_turn(db.sqlite_writers)
+        g.db_session = db.sessionmaker()
     db_session: Session = g.db_session
     return db_session
+
+
+def _wait_for_the_writers_turn(writers: threading.RLock) -> None:
+    if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise busy()
+    g.sqlite_writers = writers  # released when the application context ends
 
 
 def _finish_request(response: Response) -> Response:
@@ -169,5 +191,10 @@ def _finish_request(response: Response) -> Response:
 
 def _close_session(_exc: BaseException | None) -> None:
     db_session: Session | None = g.pop("db_session", None)
-    if db_session is not None:
-        db_session.close()
+    writers: threading.RLock | None = g.pop("sqlite_writers", None)
+    try:
+        if db_session is not None:
+            db_session.close()
+    finally:
+        if writers is not None:
+            writers.release()
