@@ -50,8 +50,9 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
-    # Requests to the API per token (or per signed-in user of the pages' cookie), counted
-    # in Redis when CAPDB_REDIS_URL is set so that all processes share one budget.
+    # Where `audit anchor` writes the chain's head, one file per anchor; empty: printed.
+    audit_anchor_dir: str = ""
+    # Requests to the API with a valid token, per token (per user for the session cookie).
     api_rate_limit: str = "300/minute"
 
     def __post_init__(self) -> None:

@@ -6,8 +6,7 @@ Two budgets, each request counted against exactly one:
 
 - a signed-in client (a valid API token, or the session cookie) has the
   ``CAPDB_API_RATE_LIMIT`` budget (a Flask-Limiter string such as "300/minute"), per
-  token, or per user for the cookie; it is copied into the application's
-  ``API_RATE_LIMIT``, read on each request, so that a test can change it;
+  token, or per user for the cookie;
 - every other request (no token, or a wrong, expired or revoked one) has the
   ``CAPDB_API_ANONYMOUS_RATE_LIMIT`` budget per client address, so that nobody can guess
   tokens or load the workers without one. Changing the token at each attempt does not
@@ -18,7 +17,7 @@ Only the API's blueprints are limited: pages, sign-in and assets are not.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_login import current_user
@@ -55,8 +54,7 @@ def address_key() -> str:
 
 
 def rate_limit() -> str:
-    limit: str = current_app.config["API_RATE_LIMIT"]
-    return limit
+    return current_config().api_rate_limit
 
 
 def anonymous_rate_limit() -> str:
@@ -68,7 +66,6 @@ def too_many_requests() -> str:
 
 
 def init_app(app: Flask, config: Config, blueprints: tuple[Blueprint, ...]) -> Limiter:
-    app.config.setdefault("API_RATE_LIMIT", config.api_rate_limit)
     limiter = Limiter(
         client_key,
         app=app,
