@@ -105,8 +105,10 @@ def write_plan(app: Flask, users: int) -> Path:
 def warm_up_visits(app: Flask) -> Callable[[str], None]:
     """Visits of the heavy pages (map, trends, PDFs) by accounts outside the plan, to be
     made before the run so that its figures are not those of workers' first imports."""
-    analyst = create_accounts(app, "analyst", 1, missions=[], state=None)[0]
-    focal_point = create_accounts(app, "member_state", 1, missions=[], state="TCD")[0]
+    analyst = create_accounts(app, "analyst", 1, missions=[], state=None, purpose="warm")[0]
+    focal_point = create_accounts(app, "member_state", 1, missions=[], state="TCD", purpose="warm")[
+        0
+    ]
     incident = visible_ids(app, focal_point.email, Incident, 1)[0]
     case = visible_ids(app, focal_point.email, JudicialCase, 1)[0]
 

@@ -62,16 +62,23 @@ def seeded_app(schema: str, incidents: int) -> Iterator[Flask]:
 
 
 def create_accounts(
-    app: Flask, role: str, count: int, *, missions: list[str], state: str | None
+    app: Flask,
+    role: str,
+    count: int,
+    *,
+    missions: list[str],
+    state: str | None,
+    purpose: str = "bench",
 ) -> list[Account]:
     """``count`` new accounts of one role, each with its own TOTP secret, so that every
-    simulated user signs in once with a code no other one has used."""
+    simulated user signs in once with a code no other one has used; ``purpose`` keeps the
+    addresses of different sets apart."""
     made = []
     scope = (state or "-".join(missions) or "all").lower()
     with app.test_request_context(), app.extensions["capdb.db"].sessionmaker.begin() as db:
         for number in range(count):
             account = Account(
-                email=f"bench-{role}-{scope}-{number}@capdb.example",
+                email=f"{purpose}-{role}-{scope}-{number}@capdb.example",
                 password=secrets.token_urlsafe(18),
                 totp=pyotp.random_base32(),
             )

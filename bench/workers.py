@@ -39,7 +39,7 @@ BUDGET = {
     "Member State incident detail": 1.6,
     "case dossier PDF": 1.6,
     "analyst incident list": 1.8,
-}  # noqa: E501
+}
 
 
 @dataclass
