@@ -3,10 +3,12 @@
     .venv/bin/python bench/workers.py --incidents 100000 --seconds 25 --threads 16
 
 Seeds a scratch PostgreSQL schema, then serves it with gunicorn and the shipped
-``gunicorn.conf.py`` (``CAPDB_WEB_WORKERS`` 1, then 4) on 127.0.0.1. For each of three
-requests, ``--threads`` clients ask it again and again for ``--seconds``; the figure is the
-answers per second. The issue's budget, 4 workers against 1: at least 1.6x for a Member
-State's incident detail and case dossier PDF, 1.8x for the analyst's incident list.
+``gunicorn.conf.py`` on 127.0.0.1. For each of three requests, with ``CAPDB_WEB_WORKERS``
+1 then 4 (one right after the other), ``--threads`` clients ask it again and again for
+``--seconds``; the figure is the answers per second. Prints the load average before and
+after each measurement: the machine may be shared. The issue's budget, 4 workers against
+1: at least 1.6x for a Member State's incident detail and case dossier PDF, 1.8x for the
+analyst's incident list.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
+from flask import Flask
 from serving import (
+    Account,
     create_accounts,
     gunicorn,
     load_average,
@@ -82,22 +86,29 @@ def main() -> None:
             Scenario("case dossier PDF", "focal_point", lambda: f"/cases/{random.choice(cases)}/dossier.pdf"),  # noqa: E501
             Scenario("analyst incident list", "analyst", lambda: "/incidents/"),
         ]  # fmt: skip
-        results: dict[tuple[str, int], Measure] = {}
-        clients: dict[str, requests.Session] = {}
+        accounts = {"focal_point": focal_point, "analyst": analyst}
+        results = run(app, scenarios, accounts, args)
+    report(results, scenarios, args)
+
+
+def run(
+    app: Flask, scenarios: list[Scenario], accounts: dict[str, Account], args: argparse.Namespace
+) -> dict[tuple[str, int], Measure]:
+    """Each scenario with 1 worker then 4, one right after the other, so that both face
+    about the same load from the rest of the (shared) machine."""
+    results: dict[tuple[str, int], Measure] = {}
+    clients: dict[str, requests.Session] = {}
+    for scenario in scenarios:
         for workers in WORKERS:
             with gunicorn(app, args.port, workers) as base:
                 # Signed in once, on the first server: the session outlives a restart.
                 if not clients:
-                    clients = {
-                        "focal_point": signed_in(base, focal_point),
-                        "analyst": signed_in(base, analyst),
-                    }
-                for scenario in scenarios:
-                    client = clients[scenario.account]
-                    warm_up(base, client, [scenario.url()], 2 * workers)
-                    results[scenario.name, workers] = measure(base, client, scenario, args)
-                    print(f"{scenario.name}, {workers} worker(s): done", flush=True)
-    report(results, scenarios, args)
+                    clients = {name: signed_in(base, a) for name, a in accounts.items()}
+                client = clients[scenario.account]
+                warm_up(base, client, [scenario.url()], 2 * workers)
+                results[scenario.name, workers] = measure(base, client, scenario, args)
+                print(f"{scenario.name}, {workers} worker(s): done", flush=True)
+    return results
 
 
 def measure(
