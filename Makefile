@@ -17,6 +17,9 @@ run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	$(FLASK) demo seed --incidents $(DEMO_INCIDENTS) --if-empty
 	$(FLASK) boundaries load-default --if-empty
 	$(FLASK) demo logins
+	@echo "The web server and one job worker run together; Ctrl-C stops both."
+	@$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) lint test-sqlite test-postgres

@@ -13,7 +13,7 @@ from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from capdb import cli, db, errors, i18n, security, vendor
+from capdb import cli, db, errors, i18n, jobs, security, vendor
 from capdb.config import Config
 
 
@@ -24,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId
     configure_settings(app, config)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
+    jobs.init_app(app, config)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -92,6 +93,7 @@ def register_features(app: Flask) -> None:
     register_pages(app)
     register_api(app)
     register_commands(app)
+    register_jobs(app)
     # The incident form's point picker draws the map's country borders.
     app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.
@@ -108,6 +110,7 @@ def register_pages(app: Flask) -> None:
     from auth.audit_views import bp as audit_bp
     from auth.views import bp as auth_bp
     from incidents.comments.views import bp as comments_bp
+    from incidents.jobs.views import bp as jobs_bp
     from incidents.justice.views import bp as cases_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
@@ -125,6 +128,20 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
+    app.register_blueprint(jobs_bp)
+
+
+def register_jobs(app: Flask) -> None:
+    """The job worker's task, each kind of job, and the periodic jobs.
+
+    Periodic work of other features is added here with :func:`capdb.jobs.register_periodic`
+    and a :func:`capdb.jobs.crontab` schedule.
+    """
+    from incidents.jobs import running
+    from incidents.transfer.jobs import export_job, import_job
+
+    running.register(app)
+    running.register_kinds(app, {"import": import_job, "export": export_job})
 
 
 def register_api(app: Flask) -> None:

@@ -50,6 +50,11 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
+    # Above these sizes an import or an export runs as a background job; its result file
+    # is kept this many days.
+    job_import_rows: int = 1_000
+    job_export_rows: int = 10_000
+    job_result_days: int = 7
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:

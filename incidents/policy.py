@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.models import User
 from capdb.reference import mission_hosts
+from incidents.jobs.models import Job
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
 
 log = logging.getLogger(__name__)
@@ -248,3 +249,25 @@ def incident_if_visible(db: Session, user: User, incident_id: int | None) -> Inc
     if incident_id is None:
         return None
     return db.scalar(sa.select(Incident).where(Incident.id == incident_id, visible_incidents(user)))
+
+
+# Background jobs ----------------------------------------------------------------------------
+
+
+def visible_jobs(user: User) -> Condition:
+    """A job is seen by its owner, and by administrators; by nobody else."""
+    if user.role == "admin":
+        return sa.true()
+    return Job.owner_id == user.id
+
+
+def may_view_job(user: User, job: Job) -> bool:
+    return user.role == "admin" or job.owner_id == user.id
+
+
+def job_or_404(db: Session, user: User, job_id: int) -> Job:
+    """The job if the user may see it; 404 otherwise, as if it did not exist."""
+    job = db.get(Job, job_id)
+    if job is None or not may_view_job(user, job):
+        abort(404)
+    return job
