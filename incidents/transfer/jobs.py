@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from capdb.clock import now
-from incidents.filters import SORTS, IncidentFilters
+from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
 from incidents.jobs.running import JobFailed, JobWork, ResultFile
 from incidents.transfer import exporting, importing
 from incidents.transfer.uploads import upload_path
@@ -107,7 +107,7 @@ def _import_refused(problems: int) -> str:
 def export_job(work: JobWork) -> None:
     """Write the export to a result file, exactly as the page would send it."""
     filters, errors = IncidentFilters.parse(work.db, work.params.get("filters", {}))
-    sort = str(work.params.get("sort", ""))
+    sort = str(work.params.get("sort") or DEFAULT_SORT)
     export_format = str(work.params.get("format", ""))
     if errors or sort not in SORTS or export_format not in exporting.FORMATS:
         raise JobFailed(_("The filter of this export is no longer valid."))
