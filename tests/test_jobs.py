@@ -261,7 +261,7 @@ def test_an_export_job_gives_the_file_the_page_would_have_sent(site: Site) -> No
     direct = create_app(site.app.extensions["capdb.config"].replace(job_export_rows=10_000))
     client = direct.test_client()
     client.set_cookie("session", analyst.get_cookie("session").value)  # type: ignore[union-attr]
-    synchronous = client.get(query)
+    synchronous = download(client, query)
     assert synchronous.headers["Content-Type"].startswith("text/csv")
     assert result.data == synchronous.data
     assert result.data.count(b"Kidal") == LIMIT + 2
