@@ -36,7 +36,8 @@ def test_a_job_is_seen_by_its_owner_and_administrators_only(
 ) -> None:
     owner, other, admin = make_user("analyst"), make_user("analyst"), make_user("admin")
     job = a_job(db, owner)
-    assert may_view_job(owner, job) and may_view_job(admin, job)
+    assert may_view_job(owner, job)
+    assert may_view_job(admin, job)
     assert not may_view_job(other, job)
 
     login_as(user=other)
@@ -116,8 +117,10 @@ def test_the_daily_clean_up_deletes_old_results_only(
     assert task.call_local() == 1
     db.refresh(old)
     db.refresh(recent)
-    assert old.result_name is None and not (folder / "old").exists()
-    assert recent.result_name == "recent" and (folder / "recent").exists()
+    assert old.result_name is None
+    assert not (folder / "old").exists()
+    assert recent.result_name == "recent"
+    assert (folder / "recent").exists()
 
 
 def test_the_queue_says_when_it_is_not_ready(app: Flask, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ RESULTS_FOLDER = "job-results"
 PROGRESS_EVERY_SECONDS = 0.5
 
 
-class JobFailed(Exception):
+class JobError(Exception):
     """The job cannot be done; its message is shown to the owner, so it says why in their
     words and carries no personal data."""
 
@@ -144,7 +144,7 @@ def run_job(job_id: int) -> None:
         with force_locale(job.params.get("locale") or current_config().default_locale):
             _run(work)
         _finish(work)
-    except JobFailed as failure:
+    except JobError as failure:
         _fail(work, str(failure), failure.report)
     except Exception:
         log.exception("job %s (%s) failed", job_id, job.kind)
@@ -157,10 +157,10 @@ def run_job(job_id: int) -> None:
 
 def _run(work: JobWork) -> None:
     if not work.user.active:
-        raise JobFailed(_("Your account can no longer run this job."))
+        raise JobError(_("Your account can no longer run this job."))
     handler: Handler | None = current_app.extensions.get("capdb.job_kinds", {}).get(work.job.kind)
     if handler is None:
-        raise JobFailed(_("This kind of job is not known to this version of capdb."))
+        raise JobError(_("This kind of job is not known to this version of capdb."))
     handler(work)
 
 

@@ -27,7 +27,7 @@ def kind_label(kind: str) -> str:
         "export": _("Export of incidents"),
         "report": _("Periodic report"),
     }
-    return labels.get(kind, kind)
+    return str(labels.get(kind, kind))
 
 
 def status_label(status: str) -> str:
@@ -37,7 +37,7 @@ def status_label(status: str) -> str:
         "done": _("Done"),
         "failed": _("Failed"),
     }
-    return labels[status]
+    return str(labels[status])
 
 
 @bp.get("")

@@ -19,7 +19,7 @@ from flask_babel import ngettext
 
 from capdb.clock import now
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
-from incidents.jobs.running import JobFailed, JobWork, ResultFile
+from incidents.jobs.running import JobError, JobWork, ResultFile
 from incidents.transfer import exporting, importing
 from incidents.transfer.uploads import upload_path
 
@@ -40,17 +40,17 @@ def import_job(work: JobWork) -> None:
     """Check the kept upload and write it, all or nothing."""
     user = work.user
     if user.role not in IMPORT_ROLES:
-        raise JobFailed(_("You may no longer import incidents."))
+        raise JobError(_("You may no longer import incidents."))
     filename = str(work.params["filename"])
     path = upload_path(user, str(work.params["token"]))
     if not path.is_file():
-        raise JobFailed(_("The uploaded file is no longer kept; upload it again."))
+        raise JobError(_("The uploaded file is no longer kept; upload it again."))
     data = path.read_bytes()
     work.progress(0, 0, _("Reading the file"), force=True)
     try:
         sheet = importing.read_spreadsheet(data, filename)
     except importing.UnreadableFileError as error:
-        raise JobFailed(str(error)) from None
+        raise JobError(str(error)) from None
     total = 2 * len(sheet.rows)  # each row is checked, then written
     done = 0
 
@@ -74,12 +74,12 @@ def import_job(work: JobWork) -> None:
         report = ResultFile(
             problems_csv(plan.problems), f"import-report-{Path(filename).stem}.csv", "text/csv"
         )
-        raise JobFailed(_import_refused(len(plan.problems)), report)
+        raise JobError(_import_refused(len(plan.problems)), report)
     done = len(sheet.rows)
     try:
         created = importing.write(work.db, user, plan, progress=step(_("Writing the incidents")))
     except importing.ImportConflictError:
-        raise JobFailed(
+        raise JobError(
             _(
                 "Other incidents were recorded for these missions while the file was imported; "
                 "nothing was imported. Check the file again."
@@ -110,10 +110,8 @@ def export_job(work: JobWork) -> None:
     sort = str(work.params.get("sort") or DEFAULT_SORT)
     export_format = str(work.params.get("format", ""))
     if errors or sort not in SORTS or export_format not in exporting.FORMATS:
-        raise JobFailed(_("The filter of this export is no longer valid."))
-    wanted = exporting.ExportRequest(
-        work.user, filters, sort, str(work.params.get("locale", "en"))
-    )
+        raise JobError(_("The filter of this export is no longer valid."))
+    wanted = exporting.ExportRequest(work.user, filters, sort, str(work.params.get("locale", "en")))
     total = exporting.count(work.db, wanted)
     exporting.record(work.db, wanted, export_format, total)
     path = work.result_path(

@@ -38,9 +38,9 @@ from capdb.config import LOCALES, current_config
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents.filters import SORTED, from_request, invalid_filter, takes_filter
+from incidents.jobs import running
 from incidents.justice.cases import MAX_ID
 from incidents.policy import case_or_404, incident_or_404
-from incidents.jobs import running
 from incidents.transfer import dossier, exporting, importing
 from incidents.transfer.uploads import upload_path, uploads_folder
 

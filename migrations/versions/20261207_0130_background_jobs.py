@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "5b2f0c8e91d3"
 down_revision: str | None = "9c3e1d2a7b40"
 branch_labels: str | Sequence[str] | None = None
