@@ -38,7 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 class DatabaseId(IntegerConverter):
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", db.MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -84,11 +84,12 @@ def place_incidents(db: Any, incident_ids: list[int]) -> None:
 
 
 def register_features(app: Flask) -> None:
-    from auth import guard
+    from auth import audit, guard
     from incidents import history
     from incidents.signals import incidents_saved
 
     guard.init_app(app)
+    audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
     history.keep_versions()
     register_pages(app)
     register_api(app)
@@ -169,7 +170,8 @@ def register_api(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from auth.cli import audit_cli, tokens_cli, users_cli
+    from auth.audit_cli import audit_cli
+    from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli

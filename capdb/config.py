@@ -50,6 +50,10 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
+    # Where `audit anchor` writes the chain's head, one file per anchor; empty: printed.
+    audit_anchor_dir: str = ""
+    # Requests to the API with a valid token, per token (per user for the session cookie).
+    api_rate_limit: str = "300/minute"
     # Above these sizes an import or an export runs as a background job; its result file
     # is kept this many days.
     job_import_rows: int = 1_000
@@ -62,6 +66,7 @@ class Config:
         if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
             raise ConfigError("session lifetimes must be positive")
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
+        _check_rate_limit("CAPDB_API_RATE_LIMIT", self.api_rate_limit)
         if self.is_production:
             if not self.database_url:
                 raise ConfigError("CAPDB_DATABASE_URL is required in production")

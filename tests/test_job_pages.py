@@ -17,8 +17,8 @@ from capdb import jobs
 from capdb.app import create_app
 from capdb.config import Config
 from capdb.db import utcnow
-from incidents.jobs.models import Job
 from incidents.jobs.running import results_folder
+from incidents.models import Job
 from incidents.policy import may_view_job
 from tests.factories import LoginAs, MovableClock, UserFactory
 

@@ -35,8 +35,7 @@ from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.reference import Mission, load_reference
 from incidents.jobs import running
-from incidents.jobs.models import Job
-from incidents.models import Incident
+from incidents.models import Incident, Job
 from tests import factories
 from tests.conftest import config_for
 from tests.factories import TEST_TOTP_SECRET, incident_values

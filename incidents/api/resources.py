@@ -14,11 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auth.models import User
-from incidents.comments import threads as comments
-from incidents.justice import cases
 from incidents.models import (
     CapacityAssistance,
-    Comment,
     Defendant,
     Incident,
     JudicialCase,
@@ -28,13 +25,12 @@ from incidents.models import (
     case_incidents,
 )
 from incidents.policy import (
-    person_label,
+    keeps_record_of,
     sees_defendant_identity,
     sees_victim_identity,
     visible_cases,
     visible_incidents,
 )
-from incidents.recording import service as recording
 
 Resource = dict[str, Any]
 
@@ -83,22 +79,9 @@ def incident(user: User, record: Incident) -> Resource:
         "version": record.version,
         "victims": [victim(user, v) for v in record.victims if v.deleted_at is None],
     }
-    if recording.keeps_record_of(user, record):
+    if keeps_record_of(user, record):
         resource["return_reason"] = record.return_reason
     return resource
-
-
-def casualties(db: Session, incident_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Victims per outcome for each of the incidents, in one query."""
-    counts: dict[int, dict[str, int]] = {incident_id: {} for incident_id in incident_ids}
-    rows = db.execute(
-        sa.select(Victim.incident_id, Victim.outcome, sa.func.count())
-        .where(Victim.incident_id.in_(incident_ids), Victim.deleted_at.is_(None))
-        .group_by(Victim.incident_id, Victim.outcome)
-    )
-    for incident_id, outcome, count in rows:
-        counts[incident_id][outcome] = count
-    return counts
 
 
 def feature(record: Incident, counts: dict[str, int]) -> Resource:
@@ -208,30 +191,7 @@ def stage_event(record: StageEvent, *, reports: bool) -> Resource:
     return resource
 
 
-def visible_events(db: Session, user: User, case: JudicialCase) -> list[StageEvent]:
-    """The case's events the user sees: pending and rejected ones only for those who keep
-    the case or report its progress, as on the case page."""
-    statement = sa.select(StageEvent).where(
-        StageEvent.case_id == case.id, StageEvent.deleted_at.is_(None)
-    )
-    if not cases.may_report_progress(user, case):
-        statement = statement.where(StageEvent.review_status == "validated")
-    return list(db.scalars(statement.order_by(StageEvent.occurred_on, StageEvent.id)))
-
-
-# Comments and assistance ---------------------------------------------------------------------
-
-
-def comment(record: Comment, user: User) -> Resource:
-    """A comment as the user reads it: its author by address only where the policy allows."""
-    return {
-        "id": record.id,
-        "kind": record.kind,
-        "body": record.body,
-        "author": person_label(user, record.author),
-        "side": comments.side_of(record.author),
-        "created_at": record.created_at,
-    }
+# Assistance ---------------------------------------------------------------------------
 
 
 def seen_case_ids(

@@ -1,6 +1,6 @@
 """How a job runs: queued by a page, run by the worker as its owner, all or nothing.
 
-A page records a :class:`~incidents.jobs.models.Job` and the message for the worker is
+A page records a :class:`~incidents.models.Job` and the message for the worker is
 sent once the page's transaction has committed, so the worker always finds the record.
 The worker loads the job's owner and hands the work to the handler of the job's kind,
 which checks the same permission as the page and reads through the same scoping
@@ -30,7 +30,7 @@ from capdb import db as database
 from capdb import jobs
 from capdb.clock import now
 from capdb.config import current_config
-from incidents.jobs.models import Job
+from incidents.models import Job
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 
 from auth.access import viewer
 from capdb import db
-from incidents.jobs.models import Job
 from incidents.jobs.running import live_progress, results_folder
+from incidents.models import Job
 from incidents.policy import job_or_404
 
 bp = Blueprint("jobs", __name__, template_folder="../templates", url_prefix="/jobs")

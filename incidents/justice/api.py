@@ -1,7 +1,7 @@
 """Judicial cases through the API: the cases the viewer may see, opening one, its defendants,
 and its stages, where a prosecuting State's updates wait, pending, for the mission.
 
-Who may do what is the case services' decision (incidents.justice.cases), as on the case pages.
+Who may do what is the policy's decision (incidents.policy), as on the case pages.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from auth.access import roles_required
+from auth.access import requires
 from capdb.clock import now
+from incidents import policy
 from incidents.api import resources
-from incidents.api.access import ID, newest_first, session, viewer, with_case
+from incidents.api.access import newest_first, session, viewer, with_case
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.justice import cases, stages
 from incidents.justice.schemas import (
     CaseInput,
@@ -69,7 +71,7 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     return {"items": resources.judicial_cases(db, user, items), "next_cursor": next_cursor}
 
 
-@blp.route(f"/cases/<{ID}:case_id>", methods=["GET"])
+@blp.route("/cases/<int:case_id>", methods=["GET"])
 @with_case()
 @blp.response(200, CaseSchema)
 def get_case(case: JudicialCase) -> dict[str, Any]:
@@ -78,7 +80,7 @@ def get_case(case: JudicialCase) -> dict[str, Any]:
 
 
 @blp.route("/cases", methods=["POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_incidents)
 @idempotent
 @blp.arguments(CaseInput)
 @blp.response(201, CaseSchema)
@@ -104,9 +106,9 @@ def open_case(values: dict[str, Any]) -> dict[str, Any]:
     )
     try:
         case = cases.open_case(db, user, [found[n] for n in wanted], fields)
-    except cases.NotAllowedError:
+    except NotAllowedError:
         abort(403, message=_("Only the incident's mission can open a case on it."))
-    except cases.InputError as error:
+    except InputError as error:
         refused(error)
     return resources.judicial_case(db, user, case)
 
@@ -125,7 +127,7 @@ def defendant_resource(case: JudicialCase, defendant: Defendant) -> dict[str, An
     return resources.defendant(defendant, shows_identity=sees_defendant_identity(viewer(), case))
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants", methods=["GET"])
+@blp.route("/cases/<int:case_id>/defendants", methods=["GET"])
 @with_case()
 @blp.response(200, DefendantList)
 def list_defendants(case: JudicialCase) -> dict[str, Any]:
@@ -135,7 +137,7 @@ def list_defendants(case: JudicialCase) -> dict[str, Any]:
     }
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>", methods=["GET"])
+@blp.route("/cases/<int:case_id>/defendants/<int:defendant_id>", methods=["GET"])
 @with_case()
 @blp.response(200, DefendantSchema)
 def get_defendant(case: JudicialCase, defendant_id: int) -> dict[str, Any]:
@@ -143,8 +145,8 @@ def get_defendant(case: JudicialCase, defendant_id: int) -> dict[str, Any]:
     return defendant_resource(case, defendant_of(case, defendant_id))
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants", methods=["POST"])
-@with_case(cases.may_keep)
+@blp.route("/cases/<int:case_id>/defendants", methods=["POST"])
+@with_case(policy.may_add_defendant)
 @idempotent
 @blp.arguments(DefendantInput)
 @blp.response(201, DefendantSchema)
@@ -152,13 +154,13 @@ def add_defendant(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
     """Add a defendant to a case the user keeps."""
     try:
         defendant = cases.add_defendant(session(), viewer(), case, cases.DefendantFields(**values))
-    except cases.InputError as error:
+    except InputError as error:
         refused(error)
     return defendant_resource(case, defendant)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>", methods=["PATCH"])
-@with_case(cases.may_keep)
+@blp.route("/cases/<int:case_id>/defendants/<int:defendant_id>", methods=["PATCH"])
+@with_case(policy.may_edit_case)
 @blp.arguments(DefendantPatch(partial=DEFENDANT_FIELDS))
 @blp.response(200, DefendantSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
@@ -173,7 +175,7 @@ def update_defendant(
         cases.update_defendant(
             session(), viewer(), defendant, cases.DefendantFields(**merged), version=version
         )
-    except cases.StaleEditError:
+    except StaleEditError:
         # A refused flush leaves the session unusable; the answer rolls back anyway.
         session().rollback()
         abort(
@@ -181,7 +183,7 @@ def update_defendant(
             message=_("The defendant changed since this version; nothing was saved."),
             current=DefendantSchema().dump(defendant_resource(case, defendant)),
         )
-    except cases.InputError as error:
+    except InputError as error:
         refused(error)
     return defendant_resource(case, defendant)
 
@@ -190,21 +192,21 @@ def update_defendant(
 
 
 def event_resource(case: JudicialCase, event: StageEvent) -> dict[str, Any]:
-    return resources.stage_event(event, reports=cases.may_report_progress(viewer(), case))
+    return resources.stage_event(event, reports=policy.may_report_progress(viewer(), case))
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events", methods=["GET"])
+@blp.route("/cases/<int:case_id>/events", methods=["GET"])
 @with_case()
 @blp.response(200, StageEventList)
 def list_stage_events(case: JudicialCase) -> dict[str, Any]:
     """The case's stages of proceedings, oldest first; pending and rejected updates only for
     those who keep the case or report on it."""
-    events = resources.visible_events(session(), viewer(), case)
+    events = session().scalars(policy.visible_events(viewer(), case))
     return {"items": [event_resource(case, event) for event in events]}
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events", methods=["POST"])
-@with_case(cases.may_report_progress)
+@blp.route("/cases/<int:case_id>/events", methods=["POST"])
+@with_case(policy.may_report_progress)
 @idempotent
 @blp.arguments(StageEventInput)
 @blp.response(201, StageEventSchema)
@@ -215,9 +217,9 @@ def add_stage_event(values: dict[str, Any], case: JudicialCase) -> dict[str, Any
         event = stages.add_stage_event(
             session(), viewer(), case, stages.EventFields(**values), on_day=cases.today()
         )
-    except cases.NotAllowedError:
+    except NotAllowedError:
         abort(403)
-    except cases.InputError as error:
+    except InputError as error:
         refused(error, renamed={"subject": "defendant"})
     return event_resource(case, event)
 
@@ -229,14 +231,14 @@ def pending_event(case: JudicialCase, event_id: int) -> StageEvent:
     return event
 
 
-def review_refused(error: cases.InputError) -> NoReturn:
+def review_refused(error: InputError) -> NoReturn:
     if "review" in error.problems:
         abort(409, message=error.problems["review"])
     refused(error)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate", methods=["POST"])
-@with_case(cases.may_keep)
+@blp.route("/cases/<int:case_id>/events/<int:event_id>/validate", methods=["POST"])
+@with_case(policy.may_edit_case)
 @idempotent
 @blp.response(200, StageEventSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
@@ -245,13 +247,13 @@ def validate_stage_event(case: JudicialCase, event_id: int) -> dict[str, Any]:
     event = pending_event(case, event_id)
     try:
         stages.validate_update(session(), viewer(), event, at=now())
-    except cases.InputError as error:
+    except InputError as error:
         review_refused(error)
     return event_resource(case, event)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject", methods=["POST"])
-@with_case(cases.may_keep)
+@blp.route("/cases/<int:case_id>/events/<int:event_id>/reject", methods=["POST"])
+@with_case(policy.may_edit_case)
 @idempotent
 @blp.arguments(RejectInput)
 @blp.response(200, StageEventSchema)
@@ -261,6 +263,6 @@ def reject_stage_event(values: dict[str, Any], case: JudicialCase, event_id: int
     event = pending_event(case, event_id)
     try:
         stages.reject_update(session(), viewer(), event, values["reason"], at=now())
-    except cases.InputError as error:
+    except InputError as error:
         review_refused(error)
     return event_resource(case, event)

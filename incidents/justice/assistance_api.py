@@ -1,8 +1,8 @@
 """Capacity-building assistance to host States, through the API.
 
-Who sees and records what is incidents.justice.assistance's decision, as on the pages: admins and
-analysts see every record, mission officers their missions', Member States what their
-State received; mission officers and admins record it.
+Who sees and records what is the policy's decision (``incidents.policy``), as on the
+pages: admins and analysts see every record, mission officers their missions', Member
+States what their State received; mission officers and admins record it.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from auth.access import roles_required
+from auth.access import requires
 from auth.models import User
+from incidents import policy
 from incidents.api import resources
-from incidents.api.access import ID, newest_first, session, viewer, with_assistance
+from incidents.api.access import newest_first, session, viewer, with_assistance
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.justice import assistance
-from incidents.justice.cases import InputError, NotAllowedError, StaleEditError
 from incidents.justice.schemas import (
     AssistanceInput,
     AssistancePage,
@@ -61,13 +62,13 @@ def list_assistance(query: dict[str, Any]) -> dict[str, Any]:
     if errors:
         abort(400, errors={name: [reason] for name, reason in errors.items()})
     statement = sa.select(CapacityAssistance).where(
-        assistance.visible_assistance(user), *chosen.conditions()
+        policy.visible_assistance(user), *chosen.conditions()
     )
     items, next_cursor = newest_first(db, statement, CapacityAssistance.id, query)
     return {"items": resources.assistance_records(db, user, items), "next_cursor": next_cursor}
 
 
-@blp.route(f"/assistance/<{ID}:record_id>", methods=["GET"])
+@blp.route("/assistance/<int:record_id>", methods=["GET"])
 @with_assistance()
 @blp.response(200, AssistanceSchema)
 def get_assistance(record: CapacityAssistance) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def fields_of(values: dict[str, Any]) -> assistance.AssistanceFields:
 
 
 @blp.route("/assistance", methods=["POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_assistance)
 @idempotent
 @blp.arguments(AssistanceInput)
 @blp.response(201, AssistanceSchema)
@@ -98,8 +99,8 @@ def create_assistance(values: dict[str, Any]) -> dict[str, Any]:
     return resource(user, record)
 
 
-@blp.route(f"/assistance/<{ID}:record_id>", methods=["PATCH"])
-@with_assistance(assistance.may_edit)
+@blp.route("/assistance/<int:record_id>", methods=["PATCH"])
+@with_assistance(policy.may_edit_assistance)
 @blp.arguments(AssistancePatch(partial=PATCHABLE))
 @blp.response(200, AssistanceSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb.i18n import current_locale
 from capdb.vocabularies import JUDICIAL_STAGE, JURISDICTION, REVIEW_STATUS
+from incidents import policy
 from incidents.justice.cases import (
     active_defendants,
+    cases_of_incident,
     defendant_labels,
-    may_keep,
-    may_open_case_on,
-    may_report_progress,
     today,
 )
 from incidents.justice.stages import days_from_incident, days_since_last_update, last_updates
@@ -35,21 +34,10 @@ from incidents.policy import (
     hidden_incidents_known,
     person_label,
     sees_defendant_identity,
-    visible_cases,
     visible_incidents,
 )
 
 # What the pages show ------------------------------------------------------------------------
-
-
-def case_title(case: JudicialCase) -> str:
-    if case.national_reference:
-        title = _(
-            "Case %(number)d (%(reference)s)", number=case.id, reference=case.national_reference
-        )
-    else:
-        title = _("Case %(number)d", number=case.id)
-    return str(title)
 
 
 def stage_label(code: str | None, locale: str) -> str:
@@ -59,20 +47,13 @@ def stage_label(code: str | None, locale: str) -> str:
 def case_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]:
     """What the incident page shows of the incident's cases, for this user."""
     locale = current_locale()
-    cases = list(
-        db.scalars(
-            sa.select(JudicialCase)
-            .join(case_incidents, case_incidents.c.case_id == JudicialCase.id)
-            .where(case_incidents.c.incident_id == incident.id, visible_cases(user))
-            .order_by(JudicialCase.id)
-        )
-    )
+    cases = cases_of_incident(db, user, incident)
     updated = last_updates(db, cases)
     on_day = today()
     rows = [
         {
             "id": case.id,
-            "title": case_title(case),
+            "title": case.title(),
             "prosecuting_state": case.prosecuting_state.name(locale),
             "stage": stage_label(case.current_stage, locale),
             "days_since_update": (on_day - updated[case.id]).days,
@@ -80,7 +61,7 @@ def case_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]:
         }
         for case in cases
     ]
-    may_open = may_open_case_on(user, incident)
+    may_open = policy.may_open_case(user, incident)
     return {
         "cases": rows,
         "may_open": may_open,
@@ -136,16 +117,6 @@ class Dossier:
     shows_identity: bool
 
 
-def _visible_events(user: User, case: JudicialCase) -> sa.Select[StageEvent]:
-    """The case's events this user sees: pending and rejected ones only for those they concern."""
-    statement = sa.select(StageEvent).where(
-        StageEvent.case_id == case.id, StageEvent.deleted_at.is_(None)
-    )
-    if not may_report_progress(user, case):
-        statement = statement.where(StageEvent.review_status == "validated")
-    return statement.order_by(StageEvent.occurred_on, StageEvent.id)
-
-
 def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dossier:
     locale = current_locale()
     incidents = list(
@@ -160,7 +131,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     first_seen = min((i.occurred_on for i in incidents), default=None)
     defendants = active_defendants(db, case)
     labels = defendant_labels(user, case, defendants)
-    events = db.scalars(_visible_events(user, case)).all()
+    events = db.scalars(policy.visible_events(user, case)).all()
     rows = [_event_row(user, event, labels, first_seen, locale) for event in events]
     shows_identity = sees_defendant_identity(user, case)
     defendant_rows = [
@@ -177,10 +148,10 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         )
         for d in defendants
     ]
-    keeps = may_keep(user, case)
+    keeps = policy.keeps_case(user, case)
     return Dossier(
         case=case,
-        title=case_title(case),
+        title=case.title(),
         incidents=incidents,
         unseen_incidents=unseen_incidents(db, user, case),
         prosecuting_state=case.prosecuting_state.name(locale),
@@ -191,7 +162,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         case_events=[r for r, e in zip(rows, events, strict=True) if e.defendant_id is None],
         pending=[r for r in rows if r.review_status == "pending"] if keeps else [],
         keeps=keeps,
-        reports=may_report_progress(user, case),
+        reports=policy.may_report_progress(user, case),
         shows_identity=shows_identity,
     )
 

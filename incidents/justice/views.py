@@ -13,19 +13,17 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from auth.access import roles_required
-from auth.models import User
-from capdb import db
+from auth.access import allowed_or_403, requires, viewer
 from capdb.clock import now
+from capdb.db import MAX_ID, session
 from capdb.i18n import current_locale
 from capdb.vocabularies import ASSISTANCE_KIND
+from incidents import policy
 from incidents.comments import threads as comments
+from incidents.errors import InputError, StaleEditError
 from incidents.justice import assistance, case_pages, cases, stages
-from incidents.justice.cases import MAX_ID, InputError, StaleEditError
 from incidents.justice.forms import (
     AssistanceForm,
     CaseForm,
@@ -36,31 +34,14 @@ from incidents.justice.forms import (
     StageEventForm,
 )
 from incidents.models import CapacityAssistance, Defendant, Incident, JudicialCase, StageEvent
-from incidents.policy import case_or_404, incident_or_404
-from incidents.recording import service as recording
+from incidents.policy import assistance_or_404, case_or_404, incident_or_404
 
 bp = Blueprint("cases", __name__, template_folder="../templates")
 
 INVALID = 422
 CONFLICT = 409
-# Ids beyond what the database holds name nothing: the route itself answers 404.
-ID = f"int(max={MAX_ID})"
 
 Page = str | Response | tuple[str, int]
-
-
-def viewer() -> User:
-    user: User = current_user._get_current_object()  # the User behind the proxy
-    return user
-
-
-def session() -> Session:
-    return db.session()
-
-
-def allowed_or_403(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 def flash_unplaced(form: ServiceForm, error: InputError) -> None:
@@ -108,11 +89,10 @@ def jurisdiction_placeholder(form: CaseForm) -> None:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@roles_required("mission", "admin")
 def new_case() -> Page:
     user = viewer()
     incident = incident_arg()
-    allowed_or_403(cases.may_open_case_on(user, incident))
+    allowed_or_403(policy.may_open_case(user, incident))
     form = CaseForm()
     form.fill_choices(session(), current_locale())
     jurisdiction_placeholder(form)
@@ -142,7 +122,7 @@ def case_form_page(
     return page, INVALID if invalid else 200
 
 
-@bp.get(f"/cases/<{ID}:case_id>")
+@bp.get("/cases/<int:case_id>")
 def detail(case_id: int) -> str:
     return case_page(case_of(case_id))[0]
 
@@ -174,11 +154,11 @@ def fill_case_form(form: EditCaseForm, case: JudicialCase) -> None:
     form.version.data = str(case.version)
 
 
-@bp.route(f"/cases/<{ID}:case_id>/edit", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 def edit_case(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(user, case))
+    allowed_or_403(policy.may_edit_case(user, case))
     form = EditCaseForm()
     form.fill_choices(session(), current_locale())
     if not form.is_submitted():
@@ -232,11 +212,11 @@ def defendant_form_page(
     return page, status
 
 
-@bp.route(f"/cases/<{ID}:case_id>/defendants/new", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/defendants/new", methods=["GET", "POST"])
 def new_defendant(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(user, case))
+    allowed_or_403(policy.may_add_defendant(user, case))
     form = DefendantForm()
     if not form.validate_on_submit():
         return defendant_form_page(form, case, None, INVALID if form.is_submitted() else 200)
@@ -255,12 +235,12 @@ def fill_defendant_form(form: DefendantForm, defendant: Defendant) -> None:
     form.version.data = str(defendant.version)
 
 
-@bp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>/edit", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/defendants/<int:defendant_id>/edit", methods=["GET", "POST"])
 def edit_defendant(case_id: int, defendant_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(user, case))
     defendant = defendant_of(case, defendant_id)
+    allowed_or_403(policy.may_edit_defendant(user, defendant))
     form = DefendantForm()
     if not form.is_submitted():
         fill_defendant_form(form, defendant)
@@ -287,16 +267,16 @@ def edit_defendant(case_id: int, defendant_id: int) -> Page:
 # Stage events and their review -------------------------------------------------------------
 
 
-@bp.route(f"/cases/<{ID}:case_id>/events/new", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/events/new", methods=["GET", "POST"])
 def new_stage_event(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_report_progress(user, case))
+    allowed_or_403(policy.may_report_progress(user, case))
     defendants = cases.active_defendants(session(), case)
     form = StageEventForm()
     form.fill_choices(case_pages.subject_choices(user, case, defendants), current_locale())
     form.stage.choices = [("", "—"), *form.stage.choices]
-    pending = not cases.may_keep(user, case)
+    pending = not policy.keeps_case(user, case)
 
     def page(status: int) -> tuple[str, int]:
         html = render_template(
@@ -328,12 +308,13 @@ def event_of(case: JudicialCase, event_id: int) -> StageEvent:
 
 
 def keeper_case(case_id: int) -> JudicialCase:
+    """The case, for those who keep it: they review its updates and delete its events."""
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(viewer(), case))
+    allowed_or_403(policy.keeps_case(viewer(), case))
     return case
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/validate")
 def validate_stage_event(case_id: int, event_id: int) -> Response:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
@@ -347,7 +328,7 @@ def validate_stage_event(case_id: int, event_id: int) -> Response:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/reject")
 def reject_stage_event(case_id: int, event_id: int) -> Page:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
@@ -367,7 +348,7 @@ def reject_stage_event(case_id: int, event_id: int) -> Page:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/delete")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/delete")
 def delete_stage_event(case_id: int, event_id: int) -> Response:
     case = keeper_case(case_id)
     event = event_of(case, event_id)
@@ -392,7 +373,7 @@ def assistance_list() -> tuple[str, int]:
         assistance_filter=assistance_filter,
         errors=errors,
         choices=assistance.filter_choices(session(), user),
-        may_record=assistance.may_record(user),
+        may_record=policy.may_record_assistance(user),
         kind_label=kind_labeller(),
     )
     return page, 400 if errors else 200
@@ -403,18 +384,15 @@ def kind_labeller() -> Any:
     return lambda code: ASSISTANCE_KIND.label(code, locale)
 
 
-@bp.get(f"/assistance/<{ID}:record_id>")
+@bp.get("/assistance/<int:record_id>")
 def assistance_detail(record_id: int) -> str:
     user = viewer()
-    record = assistance.assistance_or_404(session(), user, record_id)
+    record = assistance_or_404(session(), user, record_id)
     return render_template(
         "incidents/assistance_detail.html",
         record=record,
-        linked=[
-            (case, case_pages.case_title(case))
-            for case in assistance.linked_cases(session(), user, record)
-        ],
-        may_edit=assistance.may_edit(user, record),
+        linked=[(case, case.title()) for case in assistance.linked_cases(session(), user, record)],
+        may_edit=policy.may_edit_assistance(user, record),
         kind_label=kind_labeller(),
     )
 
@@ -428,7 +406,7 @@ def assistance_form_page(
 
 def assistance_form(*, blank: bool = False) -> AssistanceForm:
     form = AssistanceForm(formdata=None) if blank else AssistanceForm()
-    missions = recording.missions_for(session(), viewer())
+    missions = policy.missions_for(session(), viewer())
     form.fill_choices(session(), missions, current_locale())
     form.recipient_state.choices = [("", "—"), *form.recipient_state.choices]
     return form
@@ -444,7 +422,7 @@ def save_assistance(form: AssistanceForm, record: CapacityAssistance | None) -> 
 
 
 @bp.route("/assistance/new", methods=["GET", "POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_assistance)
 def new_assistance() -> Page:
     form = assistance_form()
     if not form.validate_on_submit():
@@ -472,10 +450,10 @@ def fill_assistance_form(form: AssistanceForm, record: CapacityAssistance) -> No
     form.version.data = str(record.version)
 
 
-@bp.route(f"/assistance/<{ID}:record_id>/edit", methods=["GET", "POST"])
+@bp.route("/assistance/<int:record_id>/edit", methods=["GET", "POST"])
 def edit_assistance(record_id: int) -> Page:
-    record = assistance.assistance_or_404(session(), viewer(), record_id)
-    allowed_or_403(assistance.may_edit(viewer(), record))
+    record = assistance_or_404(session(), viewer(), record_id)
+    allowed_or_403(policy.may_edit_assistance(viewer(), record))
     form = assistance_form()
     if not form.is_submitted():
         fill_assistance_form(form, record)

@@ -1,8 +1,9 @@
 """Incidents through the API: the filtered list and its map, recording, editing with a
 version check, soft deletion, and the verification workflow.
 
-The rules are the pages' own: the recording services decide who may record, edit and take
-each workflow step, and the input is checked as the incident form checks it.
+The rules are the pages' own: the policy (``incidents.policy``) decides who may record,
+edit and take each workflow step, the recording services refuse what it denies, and the
+input is checked as the incident form checks it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from auth import audit
-from auth.access import roles_required
+from auth.access import requires
 from auth.models import User
 from capdb.clock import now
 from capdb.reference import Mission
+from incidents import policy
 from incidents.api import resources
-from incidents.api.access import ID, session, viewer, with_incident
+from incidents.api.access import session, viewer, with_incident
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort
 from incidents.api.idempotency import idempotent
@@ -29,9 +31,10 @@ from incidents.api.schemas import (
     ErrorSchema,
     FeatureCollectionSchema,
 )
+from incidents.errors import NotAllowedError
 from incidents.filters import CursorError, Page, page_of, scoped_incidents
 from incidents.models import Incident
-from incidents.recording import rules
+from incidents.recording import rules, workflow
 from incidents.recording import service as recording
 from incidents.recording.schemas import (
     IncidentInput,
@@ -86,7 +89,7 @@ def incidents_geojson(query: dict[str, Any]) -> Response:
     """The filtered incidents as GeoJSON points, without personal data, a page at a time."""
     db, user, filters = session(), viewer(), query["filters"]
     page = _page(db, scoped_incidents(user, filters), query)
-    counts = resources.casualties(db, [record.id for record in page.items])
+    counts = recording.casualties(db, [record.id for record in page.items])
     collection = {
         "type": "FeatureCollection",
         "features": [resources.feature(r, counts[r.id]) for r in page.items],
@@ -102,7 +105,7 @@ def incidents_geojson(query: dict[str, Any]) -> Response:
     return Response(body, mimetype="application/geo+json")
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>", methods=["GET"])
+@blp.route("/incidents/<int:incident_id>", methods=["GET"])
 @with_incident()
 @blp.response(200, IncidentSchema)
 def get_incident(incident: Incident) -> dict[str, Any]:
@@ -114,7 +117,7 @@ def get_incident(incident: Incident) -> dict[str, Any]:
 
 
 @blp.route("/incidents", methods=["POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_incidents)
 @idempotent
 @blp.arguments(IncidentInput)
 @blp.response(201, IncidentSchema)
@@ -125,7 +128,7 @@ def create_incident(values: dict[str, Any]) -> dict[str, Any]:
     rows = [recording.VictimRow(None, None, victim_fields(v)) for v in values["victims"]]
     try:
         record = recording.create_incident(db, user, fields, rows)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, message=refused.message)
     except recording.RecordingError as refused:
         abort(409, message=refused.message)
@@ -135,7 +138,7 @@ def create_incident(values: dict[str, Any]) -> dict[str, Any]:
 def incident_fields(db: Session, user: User, values: dict[str, Any]) -> IncidentFields:
     """The values as the recording service takes them, once the user's mission is checked
     and the country defaulted to the mission's host, as the form does."""
-    missions = {m.code: m for m in recording.missions_for(db, user)}
+    missions = {m.code: m for m in policy.missions_for(db, user)}
     mission: Mission | None = missions.get(values["mission_code"])
     if mission is None:
         abort(422, errors={"mission": [_("You cannot record incidents for this mission.")]})
@@ -158,8 +161,8 @@ def current_values(incident: Incident) -> dict[str, Any]:
     return {name: getattr(incident, name) for name in INCIDENT_FIELDS}
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>", methods=["PATCH"])
-@with_incident(recording.may_edit)
+@blp.route("/incidents/<int:incident_id>", methods=["PATCH"])
+@with_incident(policy.may_edit)
 @blp.arguments(IncidentPatch(partial=PATCHABLE))
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
@@ -180,7 +183,7 @@ def update_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any
         )
     except recording.StaleEditError:
         stale(user, incident)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, message=refused.message)
     return resources.incident(user, incident)
 
@@ -193,8 +196,8 @@ def stale(user: User, incident: Incident) -> NoReturn:
     )
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>", methods=["DELETE"])
-@with_incident(recording.keeps_record_of)
+@blp.route("/incidents/<int:incident_id>", methods=["DELETE"])
+@with_incident(policy.may_delete)
 @blp.response(204)
 def delete_incident(incident: Incident) -> Response:
     """Delete an incident; an administrator can restore it."""
@@ -213,7 +216,7 @@ def _take(incident: Incident, version: int, step: Any, *args: str) -> dict[str, 
         stale(user, incident)
     try:
         step(db, user, incident, *args)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, message=refused.message)
     except recording.InvalidTransitionError as refused:
         abort(
@@ -226,37 +229,34 @@ def _take(incident: Incident, version: int, step: Any, *args: str) -> dict[str, 
     return resources.incident(user, incident)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/submit", methods=["POST"])
-@with_incident()
-@roles_required("mission", "admin")
+@blp.route("/incidents/<int:incident_id>/submit", methods=["POST"])
+@with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(WorkflowInput)
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not a draft.")
 def submit_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Submit a draft for validation."""
-    return _take(incident, values["version"], recording.submit)
+    return _take(incident, values["version"], workflow.submit)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/validate", methods=["POST"])
-@with_incident()
-@roles_required("mission", "admin")
+@blp.route("/incidents/<int:incident_id>/validate", methods=["POST"])
+@with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(WorkflowInput)
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not submitted.")
 def validate_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Validate a submitted incident; another officer than its author or submitter does."""
-    return _take(incident, values["version"], recording.validate)
+    return _take(incident, values["version"], workflow.validate)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/return", methods=["POST"])
-@with_incident()
-@roles_required("mission", "admin")
+@blp.route("/incidents/<int:incident_id>/return", methods=["POST"])
+@with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(ReturnInput)
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or still a draft.")
 def return_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Return a submitted or validated incident to draft, saying why."""
-    return _take(incident, values["version"], recording.return_to_draft, values["reason"])
+    return _take(incident, values["version"], workflow.return_to_draft, values["reason"])

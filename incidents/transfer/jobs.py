@@ -18,12 +18,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from capdb.clock import now
+from incidents import policy
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
 from incidents.jobs.running import JobError, JobWork, ResultFile
 from incidents.transfer import exporting, importing
 from incidents.transfer.uploads import upload_path
-
-IMPORT_ROLES = ("mission", "admin")
 
 
 def problems_csv(problems: Iterable[importing.Problem]) -> bytes:
@@ -39,7 +38,7 @@ def problems_csv(problems: Iterable[importing.Problem]) -> bytes:
 def import_job(work: JobWork) -> None:
     """Check the kept upload and write it, all or nothing."""
     user = work.user
-    if user.role not in IMPORT_ROLES:
+    if not policy.may_record_incidents(user):  # what the import page requires
         raise JobError(_("You may no longer import incidents."))
     filename = str(work.params["filename"])
     path = upload_path(user, str(work.params["token"]))
@@ -106,6 +105,8 @@ def _import_refused(problems: int) -> str:
 
 def export_job(work: JobWork) -> None:
     """Write the export to a result file, exactly as the page would send it."""
+    if not policy.may_export(work.user):
+        raise JobError(_("You may no longer export incidents."))
     filters, errors = IncidentFilters.parse(work.db, work.params.get("filters", {}))
     sort = str(work.params.get("sort") or DEFAULT_SORT)
     export_format = str(work.params.get("format", ""))

@@ -1,7 +1,7 @@
 """background jobs
 
 Revision ID: 5b2f0c8e91d3
-Revises: 9c3e1d2a7b40
+Revises: 5d2b8c41e7a9
 Create Date: 2026-12-07 01:30:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5b2f0c8e91d3"
-down_revision: str | None = "9c3e1d2a7b40"
+down_revision: str | None = "5d2b8c41e7a9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -152,8 +151,8 @@ def test_field_errors_are_our_translatable_messages(api_as: ApiAs) -> None:
     assert errors["status"] == ["Unknown field."]
 
 
-def test_the_rate_limit_is_per_token_and_answers_429_in_json(app: Flask, api_as: ApiAs) -> None:
-    app.config["API_RATE_LIMIT"] = "3/minute"
+@pytest.mark.parametrize("app_config", [{"api_rate_limit": "3/minute"}], indirect=True)
+def test_the_rate_limit_is_per_token_and_answers_429_in_json(api_as: ApiAs) -> None:
     first, second = api_as("analyst"), api_as("analyst")
     for _ in range(3):
         assert first.get("/vocabularies").status_code == 200
