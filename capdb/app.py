@@ -140,9 +140,10 @@ def register_jobs(app: Flask) -> None:
     """
     from incidents.jobs import running
     from incidents.transfer.jobs import export_job, import_job
+    from maps.report_job import report_job
 
     running.register(app)
-    running.register_kinds(app, {"import": import_job, "export": export_job})
+    running.register_kinds(app, {"import": import_job, "export": export_job, "report": report_job})
 
 
 def register_api(app: Flask) -> None:

@@ -292,3 +292,18 @@ def test_the_worker_survives_a_failing_job(site: Site) -> None:
     assert b"Tessalit" in download(analyst, f"/jobs/{after}/result").data
     with site.session() as session:
         assert session.get_one(Job, after).result_filename is not None
+
+
+def test_the_trends_page_has_the_report_made_by_the_worker(site: Site) -> None:
+    analyst, _analyst_id = sign_in(site, "analyst")
+    page = analyst.get("/trends/?period=year")
+    assert 'action="/trends/report.pdf?period=year"' in page.text
+    answer = analyst.post(
+        "/trends/report.pdf?period=year", data={"csrf_token": csrf_token(page.text)}
+    )
+    assert answer.status_code == 303
+    job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+    assert finished(analyst, job_id)["status"] == "done"
+    pdf = download(analyst, f"/jobs/{job_id}/result")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
