@@ -139,11 +139,19 @@ def register_jobs(app: Flask) -> None:
     and a :func:`capdb.jobs.crontab` schedule.
     """
     from incidents.jobs import running
-    from incidents.transfer.jobs import export_job, import_job
+    from incidents.transfer.jobs import case_dossier_job, export_job, import_job
     from maps.report_job import report_job
 
     running.register(app)
-    running.register_kinds(app, {"import": import_job, "export": export_job, "report": report_job})
+    running.register_kinds(
+        app,
+        {
+            "import": import_job,
+            "export": export_job,
+            "report": report_job,
+            "case_dossier": case_dossier_job,
+        },
+    )
 
 
 def register_api(app: Flask) -> None:

@@ -59,6 +59,8 @@ class Config:
     job_import_rows: int = 1_000
     job_export_rows: int = 10_000
     job_result_days: int = 7
+    # A case dossier of more incidents is made by the job worker.
+    job_dossier_incidents: int = 20
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:

@@ -35,7 +35,7 @@ from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.reference import Mission, load_reference
 from incidents.jobs import running
-from incidents.models import Incident, Job
+from incidents.models import Incident, Job, JudicialCase
 from tests import factories
 from tests.conftest import config_for
 from tests.factories import TEST_TOTP_SECRET, incident_values
@@ -66,7 +66,9 @@ def site(
     """A committed database, the web application on it, and a job worker process."""
     url = make_database_url("jobs")
     instance = tmp_path_factory.mktemp("jobs-instance")
-    config = config_for(url, instance).replace(job_import_rows=LIMIT, job_export_rows=LIMIT)
+    config = config_for(url, instance).replace(
+        job_import_rows=LIMIT, job_export_rows=LIMIT, job_dossier_incidents=1
+    )
     app = create_app(config)
     with app.app_context():
         command.upgrade(alembic_config(), "head")
@@ -307,3 +309,34 @@ def test_the_trends_page_has_the_report_made_by_the_worker(site: Site) -> None:
     pdf = download(analyst, f"/jobs/{job_id}/result")
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
+
+
+def test_the_dossier_of_a_large_case_is_made_by_the_worker(site: Site) -> None:
+    with site.session() as session, session.begin():
+        incidents = [
+            Incident(
+                **incident_values(status="validated", reference=f"TEST-{secrets.token_hex(6)}")
+            )
+            for _ in range(2)
+        ]
+        case = JudicialCase(
+            prosecuting_state_code="MLI", jurisdiction="ordinary", incidents=incidents
+        )
+        session.add(case)
+        session.flush()
+        case_id = case.id
+    analyst, _analyst_id = sign_in(site, "analyst")
+    outsider, _outsider_id = sign_in(site, "mission", missions=("MONUSCO",))
+    assert outsider.get(f"/cases/{case_id}/dossier.pdf").status_code == 404
+    offer = analyst.get(f"/cases/{case_id}/dossier.pdf")
+    assert offer.status_code == 200
+    assert "in the background" in offer.text
+    answer = analyst.post(
+        f"/cases/{case_id}/dossier.pdf", data={"csrf_token": csrf_token(offer.text)}
+    )
+    assert answer.status_code == 303
+    job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+    assert finished(analyst, job_id)["status"] == "done"
+    pdf = download(analyst, f"/jobs/{job_id}/result")
+    assert pdf.data.startswith(b"%PDF")
+    assert f"dossier-case-{case_id}.pdf" in pdf.headers["Content-Disposition"]

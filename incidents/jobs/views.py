@@ -26,6 +26,7 @@ def kind_label(kind: str) -> str:
         "import": _("Import of a spreadsheet"),
         "export": _("Export of incidents"),
         "report": _("Periodic report"),
+        "case_dossier": _("Dossier of a case"),
     }
     return str(labels.get(kind, kind))
 

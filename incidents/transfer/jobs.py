@@ -16,12 +16,14 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from werkzeug.exceptions import NotFound
 
+from auth import audit
 from capdb.clock import now
 from incidents import policy
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
 from incidents.jobs.running import JobError, JobWork, ResultFile
-from incidents.transfer import exporting, importing
+from incidents.transfer import dossier, exporting, importing
 from incidents.transfer.uploads import upload_path
 
 
@@ -134,3 +136,18 @@ def export_job(work: JobWork) -> None:
     else:
         exporting.write_gpkg(work.db, wanted, path)
     work.progress(total, total, ngettext("%(num)d row.", "%(num)d rows.", total), force=True)
+
+
+def case_dossier_job(work: JobWork) -> None:
+    """A large case's dossier, loaded and checked as its page loads and checks it."""
+    try:
+        case = policy.case_or_404(work.db, work.user, int(work.params["case"]))
+    except NotFound:
+        raise JobError(_("This case is no longer within your access.")) from None
+    if not policy.may_export(work.user, case):
+        raise JobError(_("You may no longer export incidents."))
+    work.progress(0, 1, _("Writing the file"), force=True)
+    pdf = dossier.case_pdf(work.db, work.user, case)
+    audit.record(work.db, "export", user=work.user, target=case, detail={"format": "pdf"})
+    work.result_path(f"dossier-case-{case.id}.pdf", "application/pdf").write_bytes(pdf)
+    work.progress(1, 1, _("Writing the file"), force=True)

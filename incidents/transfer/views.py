@@ -246,11 +246,19 @@ def incident_dossier(incident_id: int) -> Response:
     return attachment(pdf, "application/pdf", f"dossier-{incident.reference}.pdf")
 
 
-@bp.get("/cases/<int:case_id>/dossier.pdf")
-def case_dossier(case_id: int) -> Response:
+@bp.route("/cases/<int:case_id>/dossier.pdf", methods=["GET", "POST"])
+def case_dossier(case_id: int) -> Page:
+    """The dossier; that of a case of many incidents is offered, then made, as a job."""
     session, user = db.session(), viewer()
     case = case_or_404(session, user, case_id)
     allowed_or_403(policy.may_export(user, case))
+    if request.method == "POST":
+        job = running.enqueue(
+            session, user, "case_dossier", {"case": case.id, "locale": current_locale()}
+        )
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
+    if len(case.incidents) > current_config().job_dossier_incidents:
+        return render_template("incidents/dossier_job.html", case=case)
     pdf = dossier.case_pdf(session, user, case)
     audit.record(session, "export", user=user, target=case, detail={"format": "pdf"})
     return attachment(pdf, "application/pdf", f"dossier-case-{case.id}.pdf")
