@@ -140,6 +140,7 @@ def register_jobs(app: Flask) -> None:
     """
     from incidents.jobs import running
     from incidents.transfer.jobs import case_dossier_job, export_job, import_job
+    from maps.boundaries_job import boundaries_job
     from maps.report_job import report_job
 
     running.register(app)
@@ -150,6 +151,7 @@ def register_jobs(app: Flask) -> None:
             "export": export_job,
             "report": report_job,
             "case_dossier": case_dossier_job,
+            "boundaries": boundaries_job,
         },
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -131,3 +132,26 @@ def test_the_queue_says_when_it_is_not_ready(app: Flask, tmp_path: Path) -> None
     with unreachable.app_context():
         assert "job queue" in (jobs.queue_ready() or "")
     unreachable.extensions["capdb.db"].engine.dispose()
+
+
+def test_a_boundaries_job_loads_the_file_and_refuses_non_administrators(
+    app: Flask, db: Session, make_user: UserFactory
+) -> None:
+    from maps.boundaries_job import boundaries_folder
+    from maps.models import Area
+    from tests.test_boundaries import admin1_features, write_geojson
+
+    admin, analyst = make_user("admin"), make_user("analyst")
+    with app.app_context():
+        write_geojson(boundaries_folder() / "mali.geojson", admin1_features())
+    params = {"file": "mali.geojson", "level": "admin1"}
+    refused = a_job(db, analyst, kind="boundaries", status="queued", params=params)
+    loaded = a_job(db, admin, kind="boundaries", status="queued", params=params)
+    task = app.extensions["capdb.tasks"]["capdb.job"]
+    task.call_local(refused.id)
+    task.call_local(loaded.id)
+    db.expire_all()
+    assert refused.status == "failed"
+    assert refused.error == "Only administrators load boundaries."
+    assert loaded.status == "done", loaded.error
+    assert db.scalars(sa.select(Area.code).where(Area.level == "admin1")).all()

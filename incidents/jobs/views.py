@@ -27,6 +27,7 @@ def kind_label(kind: str) -> str:
         "export": _("Export of incidents"),
         "report": _("Periodic report"),
         "case_dossier": _("Dossier of a case"),
+        "boundaries": _("Loading of boundaries"),
     }
     return str(labels.get(kind, kind))
 
