@@ -13,7 +13,19 @@ from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from capdb import cli, db, errors, i18n, jobs, security, vendor
+from capdb import (
+    cli,
+    db,
+    errors,
+    health,
+    i18n,
+    jobs,
+    logs,
+    proxies,
+    security,
+    static_versions,
+    vendor,
+)
 from capdb.config import Config
 
 
@@ -23,16 +35,24 @@ def create_app(config: Config | None = None) -> Flask:
     # Ids beyond what the database's integer holds are simply not found.
     app.url_map.converters["int"] = DatabaseId
     configure_settings(app, config)
+    logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     jobs.init_app(app, config)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     configure_compression(app)
+    static_versions.init_app(app)
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals["vendor_url"] = vendor.url
+    health.init_app(app, migrations=str(cli.MIGRATIONS), redis_url=config.redis_url)
+    health.add_readiness_check(app, "jobs", jobs.queue_ready)
     register_features(app)
     cli.init_app(app)
+    if config.trusted_proxies:
+        app.wsgi_app = proxies.TrustedProxies(  # type: ignore[method-assign]
+            app.wsgi_app, proxies.parse_proxies(config.trusted_proxies)
+        )
     return app
 
 

@@ -153,9 +153,9 @@ def worker(workers: int, max_delay: float) -> None:
     """Run jobs from the queue until stopped (Ctrl-C or SIGTERM finish the running ones)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        # WeasyPrint tells every step of every PDF at INFO.
-        logging.getLogger("weasyprint").setLevel(logging.WARNING)
-        logging.getLogger("fontTools").setLevel(logging.WARNING)
+    # WeasyPrint tells every step of every PDF at INFO.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     consumer = queue().create_consumer(
         workers=workers, worker_type="thread", periodic=True, max_delay=max_delay
     )

@@ -171,8 +171,9 @@ def test_only_reviewers_review(
     pending = new_event(db, case, "charged", date(2021, 9, 1), status="pending")
     for role, bindings, status in (
         ("member_state", {"state": "NER"}, 403),  # not its own updates
-        ("member_state", {"state": "MLI"}, 403),  # sees the case, reviews nothing
-        ("analyst", {}, 403),
+        # See the case but not a State's pending update on it: out of their scope.
+        ("member_state", {"state": "MLI"}, 404),
+        ("analyst", {}, 404),
         ("mission", {"missions": ("MONUSCO",)}, 404),  # does not see the case
     ):
         login_as(role, **bindings)

@@ -29,6 +29,7 @@ from incidents.policy import (
     sees_defendant_identity,
     sees_victim_identity,
     visible_cases,
+    visible_defendants,
     visible_incidents,
 )
 
@@ -148,7 +149,7 @@ def judicial_cases(db: Session, user: User, records: Sequence[JudicialCase]) -> 
     defendants: dict[int, list[Defendant]] = {c.id: [] for c in records}
     for record in db.scalars(
         sa.select(Defendant)
-        .where(Defendant.case_id.in_(list(defendants)), Defendant.deleted_at.is_(None))
+        .where(Defendant.case_id.in_(list(defendants)), visible_defendants(user))
         .order_by(Defendant.id)
     ):
         defendants[record.case_id].append(record)

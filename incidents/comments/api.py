@@ -1,7 +1,8 @@
 """Comments and requests for clarification on incidents and cases, through the API.
 
-Whoever may open the incident or case reads its thread; Member State focal points and the
-United Nations side (mission officers, administrators) write in it, as on the pages.
+Member State focal points read their State's threads and the United Nations side (mission
+officers, administrators) every thread, and write in them, as on the pages; HQ analysts
+take part in no conversation and read none (``incidents.policy.visible_comments``).
 """
 
 from __future__ import annotations

@@ -92,10 +92,11 @@ def post_comment(subject: Incident | JudicialCase) -> Page:
 
 def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
     user = viewer()
-    allowed_or_403(policy.may_comment(user, subject))
+    # The comment first (404 unless the viewer reads it), then what the viewer may do.
     asked = comments.comment_or_none(session(), user, subject, comment_id)
     if asked is None:
         abort(404)
+    allowed_or_403(policy.may_comment(user, subject))
     form = AnswerForm()
     fallback = comments_url(subject)
     try:
@@ -119,6 +120,7 @@ def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
 @bp.get("/incidents/<int:incident_id>/comments")
 def incident_comments(incident_id: int) -> Page:
     incident = incident_or_404(session(), viewer(), incident_id)
+    allowed_or_403(policy.may_comment(viewer(), incident))
     return comments_page(incident, panel_of(incident))
 
 
@@ -135,6 +137,7 @@ def answer_incident_comment(incident_id: int, comment_id: int) -> Page:
 @bp.get("/cases/<int:case_id>/comments")
 def case_comments(case_id: int) -> Page:
     case = case_or_404(session(), viewer(), case_id)
+    allowed_or_403(policy.may_comment(viewer(), case))
     return comments_page(case, panel_of(case))
 
 

@@ -129,7 +129,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     )
     # Durations count from the incidents this user may open, and no other.
     first_seen = min((i.occurred_on for i in incidents), default=None)
-    defendants = active_defendants(db, case)
+    defendants = active_defendants(db, user, case)
     labels = defendant_labels(user, case, defendants)
     events = db.scalars(policy.visible_events(user, case)).all()
     rows = [_event_row(user, event, labels, first_seen, locale) for event in events]

@@ -38,6 +38,7 @@ from incidents.models import (
 from incidents.policy import (
     sees_defendant_identity,
     visible_cases,
+    visible_defendants,
     visible_incidents,
 )
 
@@ -312,11 +313,12 @@ def defendant_or_none(db: Session, case: JudicialCase, defendant_id: int) -> Def
     )
 
 
-def active_defendants(db: Session, case: JudicialCase) -> list[Defendant]:
+def active_defendants(db: Session, user: User, case: JudicialCase) -> list[Defendant]:
+    """The case's defendants the user sees (undeleted ones of a case in its scope)."""
     return list(
         db.scalars(
             sa.select(Defendant)
-            .where(Defendant.case_id == case.id, Defendant.deleted_at.is_(None))
+            .where(Defendant.case_id == case.id, visible_defendants(user))
             .order_by(Defendant.id)
         )
     )

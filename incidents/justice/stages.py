@@ -189,6 +189,13 @@ def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at
     )
 
 
+def goes_to_review(user: User, event: StageEvent) -> bool:
+    """Whether a review request goes on to :func:`validate_update` or :func:`reject_update`:
+    the policy allows it (``may_validate_update``), or the update is no longer pending,
+    which those functions answer with a reason (409) or a refusal (403)."""
+    return event.review_status != "pending" or policy.may_validate_update(user, event)
+
+
 def _check_review(user: User, event: StageEvent) -> None:
     """Refuse a review the policy denies: 403 to a non-keeper, a reason for a reviewed one."""
     if policy.may_validate_update(user, event):

@@ -9,6 +9,7 @@ ones with 409, so that the request rolls back and nothing half-done is kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,13 +17,14 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from auth.access import allowed_or_403, requires, viewer
+from auth.models import User
 from capdb.clock import now
 from capdb.db import MAX_ID, session
 from capdb.i18n import current_locale
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
 from incidents.comments import threads as comments
-from incidents.errors import InputError, StaleEditError
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.justice import assistance, case_pages, cases, stages
 from incidents.justice.forms import (
     AssistanceForm,
@@ -197,10 +199,9 @@ def edit_case(case_id: int) -> Page:
 
 
 def defendant_of(case: JudicialCase, defendant_id: int) -> Defendant:
-    defendant = cases.defendant_or_none(session(), case, defendant_id)
-    if defendant is None:
-        abort(404)
-    return defendant
+    """The case's defendant, 404 unless the viewer sees it; what the viewer may do with it
+    is asked afterwards, of the defendant."""
+    return policy.defendant_or_404(session(), viewer(), case, defendant_id)
 
 
 def defendant_form_page(
@@ -272,7 +273,7 @@ def new_stage_event(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
     allowed_or_403(policy.may_report_progress(user, case))
-    defendants = cases.active_defendants(session(), case)
+    defendants = cases.active_defendants(session(), user, case)
     form = StageEventForm()
     form.fill_choices(case_pages.subject_choices(user, case, defendants), current_locale())
     form.stage.choices = [("", "—"), *form.stage.choices]
@@ -300,26 +301,24 @@ def new_stage_event(case_id: int) -> Page:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-def event_of(case: JudicialCase, event_id: int) -> StageEvent:
-    event = stages.stage_event_or_none(session(), case, event_id)
-    if event is None:
-        abort(404)
-    return event
-
-
-def keeper_case(case_id: int) -> JudicialCase:
-    """The case, for those who keep it: they review its updates and delete its events."""
+def event_allowed(
+    case_id: int, event_id: int, verb: Callable[[User, StageEvent], bool]
+) -> tuple[JudicialCase, StageEvent]:
+    """The case and its stage event, 404 unless the viewer sees both; then 403 unless the
+    ``verb`` allows it on the event (never on the case alone)."""
     case = case_of(case_id)
-    allowed_or_403(policy.keeps_case(viewer(), case))
-    return case
+    event = policy.stage_event_or_404(session(), viewer(), case, event_id)
+    allowed_or_403(verb(viewer(), event))
+    return case, event
 
 
 @bp.post("/cases/<int:case_id>/events/<int:event_id>/validate")
 def validate_stage_event(case_id: int, event_id: int) -> Response:
-    case = keeper_case(case_id)
-    event = event_of(case, event_id)
+    case, event = event_allowed(case_id, event_id, stages.goes_to_review)
     try:
         stages.validate_update(session(), viewer(), event, at=now())
+    except NotAllowedError:
+        abort(403)
     except InputError as error:
         for reason in error.problems.values():
             flash(reason, "error")
@@ -330,13 +329,14 @@ def validate_stage_event(case_id: int, event_id: int) -> Response:
 
 @bp.post("/cases/<int:case_id>/events/<int:event_id>/reject")
 def reject_stage_event(case_id: int, event_id: int) -> Page:
-    case = keeper_case(case_id)
-    event = event_of(case, event_id)
+    case, event = event_allowed(case_id, event_id, stages.goes_to_review)
     form = RejectForm()
     if not form.validate():
         return case_page(case, reject_form=form, rejecting=event.id, status=INVALID)
     try:
         stages.reject_update(session(), viewer(), event, form.reason.data or "", at=now())
+    except NotAllowedError:
+        abort(403)
     except InputError as error:
         if "reason" not in error.problems:
             for reason in error.problems.values():
@@ -350,8 +350,7 @@ def reject_stage_event(case_id: int, event_id: int) -> Page:
 
 @bp.post("/cases/<int:case_id>/events/<int:event_id>/delete")
 def delete_stage_event(case_id: int, event_id: int) -> Response:
-    case = keeper_case(case_id)
-    event = event_of(case, event_id)
+    case, event = event_allowed(case_id, event_id, policy.may_delete)
     stages.delete_stage_event(session(), viewer(), event, at=now())
     flash(_("The stage event was deleted; its history keeps it."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))

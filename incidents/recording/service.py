@@ -367,7 +367,7 @@ def stale_edit(
     return StaleEditError(
         fields=fields,
         victims=victims,
-        editors=_emails(db, later),
+        editors=_editors(db, user, later),
         current_version=incident.version,
     )
 
@@ -392,8 +392,11 @@ def _victims_changed_since(incident: Incident, since: datetime) -> list[ChangedV
     return changed
 
 
-def _emails(db: Session, versions: Iterable[RecordVersion]) -> list[str]:
+def _editors(db: Session, user: User | None, versions: Iterable[RecordVersion]) -> list[str]:
+    """Who made the versions, named as the policy lets this user know them (an address
+    for the United Nations staff, a role and State otherwise; nobody without a user)."""
     ids = {v.replaced_by_id for v in versions if v.replaced_by_id is not None}
-    if not ids:
+    if not ids or user is None:
         return []
-    return sorted(db.scalars(sa.select(User.email).where(User.id.in_(ids))))
+    editors = db.scalars(sa.select(User).where(User.id.in_(ids)))
+    return sorted({policy.person_label(user, editor) for editor in editors})
