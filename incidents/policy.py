@@ -49,7 +49,6 @@ from incidents.models import (
     Comment,
     Defendant,
     Incident,
-    Job,
     JudicialCase,
     StageEvent,
     Victim,
@@ -64,7 +63,6 @@ from incidents.visibility import visible_comments as visible_comments
 from incidents.visibility import visible_defendants as visible_defendants
 from incidents.visibility import visible_events as visible_events
 from incidents.visibility import visible_incidents as visible_incidents
-from incidents.visibility import visible_jobs as visible_jobs
 from incidents.visibility import visible_stage_events as visible_stage_events
 from incidents.visibility import visible_victims as visible_victims
 
@@ -498,16 +496,3 @@ def incident_if_visible(db: Session, user: User, incident_id: int | None) -> Inc
     if incident_id is None:
         return None
     return db.scalar(sa.select(Incident).where(Incident.id == incident_id, visible_incidents(user)))
-
-
-# Background jobs: their owner's, and the administrators' ------------------------------------
-
-
-@_denying
-def may_view_job(user: User, job: Job) -> bool:
-    return _signed_in(user) and (user.role == "admin" or job.owner_id == user.id)
-
-
-def job_or_404(db: Session, user: User, job_id: int) -> Job:
-    job: Job = _one_or_404(db, Job, job_id, visible_jobs(user))
-    return job

@@ -241,3 +241,8 @@ def visible_jobs(user: User | None) -> Condition:
     if user.role == "admin":
         return sa.true()
     return Job.owner_id == user.id
+
+
+def may_view_job(user: User, job: Job) -> bool:
+    """The same rule for a job in hand (the policy module is full; the rule lives here)."""
+    return user.is_authenticated and (user.role == "admin" or job.owner_id == user.id)

@@ -20,7 +20,7 @@ from capdb.config import Config
 from capdb.db import utcnow
 from incidents.jobs.running import results_folder
 from incidents.models import Job
-from incidents.policy import may_view_job
+from incidents.visibility import may_view_job
 from tests.factories import LoginAs, MovableClock, UserFactory
 
 

@@ -37,7 +37,6 @@ from incidents.models import (
     Comment,
     Defendant,
     Incident,
-    Job,
     JudicialCase,
     StageEvent,
     Victim,
@@ -171,8 +170,6 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("mali_comment", "may_answer"): NOBODY,
     # Other users' mail addresses: UN staff and the person themself see them.
     ("officer_a_account", "sees_address"): MINUSMA | {"monusco"},
-    # A background job: its owner's and the administrators', nobody else's.
-    ("officer_a_job", "may_view_job"): _("admin", "officer_a"),
     ("france_account", "sees_address"): MINUSMA | {"monusco", "france"},
     # Verbs on the user alone.
     ("-", "may_record_incidents"): MINUSMA | {"monusco"},
@@ -286,10 +283,6 @@ def small(db: Session, make_user: UserFactory, make_incident: IncidentFactory) -
     incidents = _incidents(make_incident, users["officer_a"])
     records: dict[str, Any] = {**incidents, "-": None}
     records |= {"officer_a_account": users["officer_a"], "france_account": users["france"]}
-    job = Job(owner_id=users["officer_a"].id, kind="export", status="done", params={})
-    db.add(job)
-    db.flush()
-    records["officer_a_job"] = job
     records |= _victims(db, incidents["validated"], incidents["draft"])
     records |= _justice(db, incidents["validated"], incidents["congo"], users["france"])
     records |= _comments(db, incidents["validated"], users["mali"], users["officer_a"])

@@ -8,17 +8,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template, send_file
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from auth.access import viewer
+from auth.models import User
 from capdb import db
 from incidents.jobs.running import live_progress, results_folder
 from incidents.models import Job
-from incidents.policy import job_or_404
+from incidents.visibility import visible_jobs
 
 bp = Blueprint("jobs", __name__, template_folder="../templates", url_prefix="/jobs")
 
 SHOWN_JOBS = 100
+
+
+def job_or_404(session: Session, user: User, job_id: int) -> Job:
+    """The job if the user may see it (its owner, an administrator); 404 otherwise."""
+    job = session.scalar(sa.select(Job).where(Job.id == job_id, visible_jobs(user)))
+    if job is None:
+        abort(404)
+    return job
 
 
 def kind_label(kind: str) -> str:
