@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from capdb import cli, db, errors, i18n, security, vendor
+from capdb.backup import cli as backup_cli
 from capdb.config import Config
 
 
@@ -32,6 +33,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.jinja_env.globals["vendor_url"] = vendor.url
     register_features(app)
     cli.init_app(app)
+    backup_cli.init_app(app)
     return app
 
 
@@ -92,6 +94,7 @@ def register_features(app: Flask) -> None:
     register_pages(app)
     register_api(app)
     register_commands(app)
+    register_backup_checks(app)
     # The incident form's point picker draws the map's country borders.
     app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.
@@ -149,6 +152,23 @@ def register_api(app: Flask) -> None:
             maps_api_bp,
         ),
     )
+
+
+def register_backup_checks(app: Flask) -> None:
+    """The audit trail's head goes into every backup's manifest; a restore ends with
+    ``audit verify``."""
+    from auth.audit import check_chain
+    from capdb.backup.service import register
+
+    def audit_head(session: Any) -> str | None:
+        newest = check_chain(session).newest
+        return None if newest is None else newest.hash
+
+    def audit_verify(session: Any) -> str | None:
+        broken = check_chain(session).broken
+        return None if broken is None else f"the audit trail is broken at {broken}"
+
+    register(app, facts={"audit_head": audit_head}, checks={"audit verify": audit_verify})
 
 
 def register_commands(app: Flask) -> None:

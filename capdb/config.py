@@ -50,6 +50,10 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
+    # Where the periodic backups go (the instance folder's backups/ by default), and how
+    # many of the newest are kept.
+    backup_dir: str = ""
+    backup_keep: int = 7
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:
@@ -57,6 +61,8 @@ class Config:
         if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
             raise ConfigError("session lifetimes must be positive")
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
+        if self.backup_keep < 1:
+            raise ConfigError("CAPDB_BACKUP_KEEP must be at least 1")
         if self.is_production:
             if not self.database_url:
                 raise ConfigError("CAPDB_DATABASE_URL is required in production")
@@ -73,6 +79,10 @@ class Config:
     def resolved_database_url(self) -> str:
         """The database to use: the configured one, or the embedded SQLite file."""
         return self.database_url or f"sqlite:///{self.instance_path / 'capdb.sqlite'}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.instance_path / "backups"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the instance folder.
