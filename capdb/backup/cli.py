@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from capdb import db
 from capdb.backup import restoring, service
@@ -82,6 +82,7 @@ def verify(file: Path, scratch_url: str | None) -> None:
 @click.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
 def restore_cli(file: Path, force: bool) -> None:
     """Replace the database and the instance files with FILE's, then check the audit trail."""
     try:
