@@ -26,8 +26,8 @@ from capdb.app import create_app
 from capdb.backup.restoring import periodic_backup
 from capdb.cli import alembic_config
 from capdb.reference import load_reference
-from tests.conftest import DEFAULT_POSTGRES, config_for
 from tests import factories
+from tests.conftest import DEFAULT_POSTGRES, config_for
 from tests.factories import TEST_TOTP_SECRET
 from tests.test_login import sign_in, signed_in
 
@@ -57,17 +57,17 @@ class Site:
 def make_site(
     make_database_url: Callable[[str], str], backend: str, tmp_path: Path
 ) -> Iterator[Callable[..., Site]]:
-    """A function giving a new capdb; ``fresh`` ones have a database of their own.
+    """A function giving a new capdb, migrated or empty.
 
-    A fresh PostgreSQL site is a new database: the backups name their schema, which the
-    test schemas of one database would already hold.
+    On PostgreSQL a site to restore into is a database of its own: a backup names its
+    schema, which the source's database holds already.
     """
     sites: list[Site] = []
     databases: list[str] = []
     admin_url = make_url(os.environ.get("CAPDB_TEST_DATABASE_URL", DEFAULT_POSTGRES))
 
-    def make(purpose: str, *, migrated: bool = True) -> Site:
-        if backend == "postgresql" and not migrated:
+    def make(purpose: str, *, migrated: bool = True, own_database: bool = True) -> Site:
+        if backend == "postgresql" and own_database:
             name = f"capdb_{purpose}_{os.getpid()}"
             _autocommit(admin_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
             databases.append(name)
@@ -102,7 +102,7 @@ def _autocommit(url: sa.URL, *statements: str) -> None:
 @pytest.fixture
 def source(make_site: Callable[..., Site]) -> Site:
     """A capdb with demo data, an account with two-step sign-in, its API token and audit."""
-    site = make_site("bksource")
+    site = make_site("bksource", own_database=False)
     code, output = site.run("demo", "seed", "--incidents", "30")
     assert code == 0, output
     with site.app.extensions["capdb.db"].sessionmaker.begin() as session:

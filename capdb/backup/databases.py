@@ -212,14 +212,18 @@ def _pipe(
     When the producer fails, ``after`` (which commits) is never sent: the consumer reaches
     the end of its input inside the transaction, which PostgreSQL then rolls back.
     """
-    with tempfile.TemporaryFile() as produce_errors, tempfile.TemporaryFile() as consume_errors:
-        sink = subprocess.Popen(  # noqa: S603
-            consumer, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=consume_errors, env=env,
-        )  # fmt: skip
-        source = subprocess.Popen(  # noqa: S603
+    with (
+        tempfile.TemporaryFile() as produce_errors,
+        tempfile.TemporaryFile() as consume_errors,
+        # Unbuffered: closing the input of a consumer that stopped early must not raise.
+        subprocess.Popen(  # noqa: S603
+            consumer, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=consume_errors,
+            env=env, bufsize=0,
+        ) as sink,
+        subprocess.Popen(  # noqa: S603
             producer, stdout=subprocess.PIPE, stderr=produce_errors, env=env
-        )
+        ) as source,
+    ):  # fmt: skip
         into, out_of = sink.stdin, source.stdout
         if into is None or out_of is None:
             raise BackupError("could not start pg_restore and psql.")
@@ -231,11 +235,11 @@ def _pipe(
             into.close()
         except BrokenPipeError:
             source.kill()
-            source.wait()
+        source.wait()
         sink.wait()
-        if source.returncode != 0:
-            produce_errors.seek(0)
-            raise BackupError(f"pg_restore failed: {produce_errors.read().decode().strip()}")
         if sink.returncode != 0:
             consume_errors.seek(0)
             raise BackupError(f"loading the dump failed: {consume_errors.read().decode().strip()}")
+        if source.returncode != 0:
+            produce_errors.seek(0)
+            raise BackupError(f"pg_restore failed: {produce_errors.read().decode().strip()}")
