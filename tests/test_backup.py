@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy.engine import make_url
 
@@ -298,3 +299,60 @@ def test_periodic_backups_keep_the_newest(source: Site, tmp_path: Path) -> None:
     )
     code, output = source.run("backup", "verify", str(written[2]))
     assert code == 0, output
+
+
+def test_a_backup_from_an_older_capdb_is_migrated_after_restore(
+    source: Site, make_site: Callable[..., Site], tmp_path: Path
+) -> None:
+    with source.app.app_context():
+        command.downgrade(alembic_config(), "-1")
+        older = current_revision(source)
+    file = tmp_path / "capdb.tar"
+    assert source.run("backup", str(file))[0] == 0
+    target = make_site("bkolder", migrated=False)
+
+    code, output = target.run("restore", str(file))
+
+    assert code == 0, output
+    assert "migrated" in output
+    with target.app.app_context():
+        assert (
+            current_revision(target)
+            == ScriptDirectory.from_config(alembic_config()).get_current_head()
+        )
+    assert current_revision(target) != older
+    restored = every_row(target)
+    assert len(restored["incidents"]) == len(every_row(source)["incidents"]) == 30
+
+
+def current_revision(site: Site) -> str | None:
+    with site.engine.connect() as connection:
+        revision: str | None = connection.exec_driver_sql(
+            "SELECT version_num FROM alembic_version"
+        ).scalar()
+        return revision
+
+
+def test_restore_fails_loudly_when_the_audit_trail_does_not_hold(
+    source: Site, make_site: Callable[..., Site], tmp_path: Path, backend: str
+) -> None:
+    # Someone with the database's owner rights edited an entry behind the triggers' back.
+    with source.engine.begin() as connection:
+        if backend == "sqlite":
+            connection.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+        else:
+            connection.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER USER")
+        connection.exec_driver_sql("UPDATE audit_events SET actor = 'someone else'")
+    file = tmp_path / "capdb.tar"
+    assert source.run("backup", str(file))[0] == 0
+    target = make_site("bktampered", migrated=False)
+
+    code, output = target.run("restore", str(file))
+
+    assert code != 0
+    assert "FAILED its checks" in output
+    assert "audit verify" in output
+    assert "altered" in output
+    code, output = target.run("backup", "verify", str(file))
+    assert code != 0
+    assert "audit verify" in output
