@@ -7,6 +7,7 @@ INSTALLED := $(VENV)/.installed
 TRANSLATIONS := capdb/translations/fr/LC_MESSAGES/messages.mo
 DEMO_INCIDENTS ?= 2000
 CHROMIUM := /usr/bin/chromium
+PG_DUMP := /usr/bin/pg_dump
 ASSETS := node_modules/.installed
 PYTEST_WORKERS ?= 2
 
@@ -32,13 +33,19 @@ lint: $(INSTALLED)
 test-sqlite: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite --ignore=tests/browser
 
-test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM)
+test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM) $(PG_DUMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --db postgresql
 
 # Debian's Chromium, driven by Playwright; Playwright never downloads a browser here.
 $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+# pg_dump, pg_restore and psql for backup and restore; Debian's client must be at least
+# as new as the server (bookworm's is 15, like its server).
+$(PG_DUMP):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client
 
 install: $(INSTALLED)
 

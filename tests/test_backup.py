@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from auth import audit, tokens
 from auth.models import User
 from capdb.app import create_app
-from capdb.backup.restoring import periodic_backup
+from capdb.backup.periodic import periodic_backup
 from capdb.cli import alembic_config
 from capdb.reference import load_reference
 from tests import factories

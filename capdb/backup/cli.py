@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from capdb import db
+from capdb.backup import periodic as periodic_backups
 from capdb.backup import restoring, service
 from capdb.backup.archive import BackupError
 from capdb.config import current_config
@@ -54,7 +55,7 @@ def create(file: Path) -> None:
 def periodic() -> None:
     """Write a timestamped backup into CAPDB_BACKUP_DIR; keep the CAPDB_BACKUP_KEEP newest."""
     try:
-        file = restoring.periodic_backup()
+        file = periodic_backups.periodic_backup()
     except BackupError as error:
         raise fail(error) from error
     click.echo(f"Backup written to {file}.")

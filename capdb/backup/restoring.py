@@ -1,4 +1,4 @@
-"""Restoring a backup, verifying one in a scratch database, and the periodic backup job."""
+"""Restoring a backup, and verifying one in a scratch database."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
 from capdb import db
 from capdb.backup import archive, databases, service
 from capdb.backup.archive import BackupError, Contents
 from capdb.backup.service import Outcome
+from capdb.cli import alembic_config
 from capdb.config import current_config
 from capdb.reference import load_reference
 
@@ -45,17 +44,11 @@ def restore(source: Path, *, force: bool) -> Outcome:
         problems = service.compare(contents.manifest, service.summary_of(engine))
         restore_instance_files(contents, config.instance_path)
     if upgrade:
-        command.upgrade(_alembic_config(), "head")
+        command.upgrade(alembic_config(), "head")
         with db.database().sessionmaker.begin() as session:
             load_reference(session)
     problems += service.run_checks(engine)
     return Outcome(contents.manifest["alembic_revision"], upgrade, problems)
-
-
-def _alembic_config() -> object:
-    from capdb.cli import alembic_config
-
-    return alembic_config()
 
 
 def restore_instance_files(contents: Contents, instance: Path) -> None:
@@ -114,28 +107,3 @@ def _scratch_database(folder: Path, contents: Contents, url: str | None) -> Iter
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-
-def periodic_backup(app: Flask | None = None) -> Path:
-    """Write a timestamped backup into CAPDB_BACKUP_DIR and keep the CAPDB_BACKUP_KEEP newest.
-
-    The job the worker runs on a schedule; ``flask --app wsgi backup periodic`` does the same.
-    """
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.app_context():
-        config = current_config()
-        folder = config.resolved_backup_dir
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        file = folder / f"capdb-backup-{datetime.now(UTC):%Y%m%dT%H%M%S%f}Z.tar"
-        service.create_backup(db.database().engine, config, file)
-        prune(folder, config.backup_keep)
-    return file
-
-
-def prune(folder: Path, keep: int) -> list[Path]:
-    """Remove the oldest periodic backups beyond ``keep``; other files are never touched."""
-    backups = sorted(p for p in folder.iterdir() if service.PERIODIC_NAME.match(p.name))
-    removed = backups[: max(len(backups) - keep, 0)]
-    for old in removed:
-        old.unlink(missing_ok=True)
-    return removed

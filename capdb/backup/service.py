@@ -7,7 +7,6 @@ checks that must pass after a restore (``audit verify``).
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from capdb.backup import archive, databases
 from capdb.backup.archive import BackupError
+from capdb.cli import alembic_config
 from capdb.config import Config
 from capdb.reference import Country, Mission, mission_hosts
 
@@ -31,7 +31,6 @@ from capdb.reference import Country, Mission, mission_hosts
 NOT_DATA = frozenset(
     {"alembic_version", Country.__tablename__, Mission.__tablename__, mission_hosts.name}
 )
-PERIODIC_NAME = re.compile(r"^capdb-backup-\d{8}T\d{6}\d*Z\.tar$")
 
 Fact = Callable[[Session], object]
 Check = Callable[[Session], str | None]
@@ -107,16 +106,8 @@ def _capdb_version() -> str:
         return "unknown"
 
 
-def code_revision() -> str | None:
-    from capdb.cli import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
 def check_revision(manifest: dict[str, Any]) -> bool:
     """Whether the backup needs migrating after restore; refuses one from a newer capdb."""
-    from capdb.cli import alembic_config
-
     revision = manifest["alembic_revision"]
     scripts = ScriptDirectory.from_config(alembic_config())
     try:
