@@ -10,6 +10,8 @@ import io
 import json
 import os
 import tarfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -356,3 +358,33 @@ def test_restore_fails_loudly_when_the_audit_trail_does_not_hold(
     code, output = target.run("backup", "verify", str(file))
     assert code != 0
     assert "audit verify" in output
+
+
+def test_a_backup_taken_while_capdb_writes_is_consistent(source: Site, tmp_path: Path) -> None:
+    existing = len(every_row(source)["audit_events"])
+    stop = threading.Event()
+    written: list[int] = []
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            with source.app.extensions["capdb.db"].sessionmaker.begin() as session:
+                written.append(audit.record(session, "export", detail={"n": len(written)}).id)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        while len(written) < 5:
+            time.sleep(0.01)
+        file = tmp_path / "capdb.tar"
+        code, output = source.run("backup", str(file))
+    finally:
+        stop.set()
+        writer.join()
+    assert code == 0, output
+    before = len(written)
+    code, output = source.run("backup", "verify", str(file))
+    assert code == 0, output
+    with tarfile.open(file) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    # The backup holds the entries written before it, and perhaps some written during it.
+    assert existing + 5 <= manifest["row_counts"]["audit_events"] <= existing + before
