@@ -31,6 +31,31 @@ def viewer() -> User:
     return user
 
 
+def allowed_or_403(allowed: bool, message: str | None = None) -> None:
+    """Refuse with 403 what the policy does not allow on a record the user may see."""
+    if not allowed:
+        abort(403, message)
+
+
+def requires(check: Callable[[User], bool]) -> Callable[[View], View]:
+    """Let through only the users for whom ``check`` (a policy verb) answers True; 403 else.
+
+    For routes that name no record; a route naming one loads it first (404 when out of
+    scope) and then asks the policy, so that 403 never tells a record exists.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or not check(viewer()):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(View, guarded)
+
+    return decorate
+
+
 def roles_required(*roles: str) -> Callable[[View], View]:
     """Let only users of these roles through; everyone else gets 403."""
 

@@ -13,14 +13,18 @@ from auth.models import User
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
+from incidents import policy
 
 
 def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[str, str]]]:
     """The options of the filter form, labelled in the viewer's language."""
     locale = current_locale()
-    missions = session.scalars(sa.select(Mission).order_by(Mission.code))
-    if user.role == "mission":
-        missions = (m for m in user.missions)  # type: ignore[assignment]
+    # A mission officer looks among its own missions' incidents; others among all.
+    seen = policy.missions_seen(user)
+    statement = sa.select(Mission).order_by(Mission.code)
+    if seen is not None:
+        statement = statement.where(Mission.code.in_(sorted(seen)))
+    missions = session.scalars(statement)
     return {
         "mission": [(m.code, m.code) for m in missions],
         "state": country_choices(session, locale),

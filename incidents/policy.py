@@ -1,124 +1,360 @@
-"""The access rule: which incidents and cases a user may see, and whose personal data.
+"""The access rule: what each user may see, and what each user may do, in one place.
 
-One rule, one place. Every list, page, map, chart, statistic, export and API response
-filters with :func:`visible_incidents` or :func:`visible_cases`, so that no figure ever
-counts a record its viewer could not open. A record outside the viewer's scope is
-answered with 404, as if it did not exist.
+Pages, API, exports, maps, statistics, PDFs and the CLI all ask this module; nothing else
+decides. It answers two kinds of question:
+
+- **visibility**, as SQL conditions (:func:`visible_incidents`, :func:`visible_victims`,
+  :func:`visible_cases`, :func:`visible_defendants`, :func:`visible_stage_events`,
+  :func:`visible_assistance`), so that no list or figure counts a record its viewer could
+  not open; the ``*_or_404`` loaders answer 404 for a record out of scope, as if it did
+  not exist;
+- **capabilities**, one small function per verb on one object (``may_edit(user,
+  incident)``...), which callers turn into 403 on a record the user may see.
+
+The rule (see the product spec, "Roles and the access rule"):
 
 - admin: everything.
-- analyst: validated incidents.
-- mission: the incidents of the user's own missions, drafts included.
+- analyst: validated incidents, and the cases and assistance records that go with them.
+- mission: the incidents of the user's own missions, drafts included; keeps their record.
 - member_state: validated incidents that concern the user's State (it hosts the mission,
-  the incident happened there, or a victim is of its nationality or from its contingent).
+  the incident happened there, or a victim is of its nationality or from its contingent),
+  and the cases its State prosecutes.
 
 A case is seen by whoever sees one of its incidents, and by the State prosecuting it.
+
+An error inside the policy denies: a visibility condition becomes ``false()``, a verb
+answers False; both are logged.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from auth import audit
 from auth.models import User
-from capdb.reference import mission_hosts
-from incidents.models import Incident, JudicialCase, Victim, case_incidents
+from incidents.models import (
+    CapacityAssistance,
+    Defendant,
+    Incident,
+    JudicialCase,
+    StageEvent,
+    Victim,
+)
+from incidents.visibility import Condition as Condition
+from incidents.visibility import concerns as concerns
+from incidents.visibility import hidden_incidents_known as hidden_incidents_known
+from incidents.visibility import visible_assistance as visible_assistance
+from incidents.visibility import visible_cases as visible_cases
+from incidents.visibility import visible_comments as visible_comments
+from incidents.visibility import visible_defendants as visible_defendants
+from incidents.visibility import visible_events as visible_events
+from incidents.visibility import visible_incidents as visible_incidents
+from incidents.visibility import visible_stage_events as visible_stage_events
+from incidents.visibility import visible_victims as visible_victims
 
 log = logging.getLogger(__name__)
+Verb = TypeVar("Verb", bound=Callable[..., bool])
+# A verb on one incident, as views pass them around.
+IncidentVerb = Callable[[User, Incident], bool]
 
-Condition = sa.ColumnElement[bool]
+# The largest id a PostgreSQL integer column holds; larger numbers name nothing.
+MAX_ID = 2**31 - 1
 
-
-def concerns(state: str) -> Condition:
-    """Incidents that concern the State, as the spec defines it."""
-    # Uncorrelated subqueries: PostgreSQL runs each once per query and probes its result per
-    # incident (a hashed subplan, while the set fits in work_mem), rather than once per
-    # incident; and never correlated to a query that joins victims or hosts itself, which
-    # keeps its own rows apart from these.
-    missions_hosted = (
-        sa.select(mission_hosts.c.mission_code)
-        .where(mission_hosts.c.country_code == state)
-        .correlate(None)
-    )
-    incidents_with_victims_of_state = (
-        sa.select(Victim.incident_id)
-        .where(Victim.deleted_at.is_(None))
-        .where(sa.or_(Victim.nationality_code == state, Victim.contributing_country_code == state))
-        .correlate(None)
-    )
-    return sa.or_(
-        Incident.country_code == state,
-        Incident.mission_code.in_(missions_hosted),
-        Incident.id.in_(incidents_with_victims_of_state),
-    )
+UN_STAFF = ("mission", "admin")
 
 
-def visible_incidents(user: User | None) -> Condition:
-    """The SQL condition an incident must meet for the user to see it."""
-    try:
-        return sa.and_(Incident.deleted_at.is_(None), _incident_rule(user))
-    except Exception:
-        # A policy that cannot be computed must deny, never allow.
-        log.exception("access rule failed; denying")
-        return sa.false()
+def _signed_in(user: User | None) -> bool:
+    return user is not None and user.is_authenticated
 
 
-def _incident_rule(user: User | None) -> Condition:
-    if user is None or not user.is_authenticated:
-        return sa.false()
-    validated = Incident.status == "validated"
-    match user.role:
-        case "admin":
-            return sa.true()
-        case "analyst":
-            return validated
-        case "mission":
-            return Incident.mission_code.in_(sorted(user.mission_codes))
-        case "member_state" if user.state_code:
-            return sa.and_(validated, concerns(user.state_code))
-    return sa.false()
+# Loading a named record: 404 when out of scope ----------------------------------------------
 
 
-def visible_cases(user: User | None) -> Condition:
-    """The SQL condition a judicial case must meet for the user to see it."""
-    through_incident = (
-        sa.exists()
-        .where(case_incidents.c.case_id == JudicialCase.id)
-        .where(case_incidents.c.incident_id == Incident.id)
-        .where(visible_incidents(user))
-        .correlate(JudicialCase)
-    )
-    rule: Condition = through_incident
-    if user is not None and user.is_authenticated and user.role == "member_state":
-        rule = sa.or_(rule, JudicialCase.prosecuting_state_code == user.state_code)
-    return sa.and_(JudicialCase.deleted_at.is_(None), rule)
+def _one_or_404(db: Session, model: Any, record_id: int, condition: Condition) -> Any:
+    record = None
+    if 0 < record_id <= MAX_ID:
+        record = db.scalar(sa.select(model).where(model.id == record_id, condition))
+    if record is None:
+        abort(404)
+    return record
 
 
 def incident_or_404(db: Session, user: User, incident_id: int) -> Incident:
     """The incident if the user may see it; 404 otherwise. Member States' views are audited."""
-    incident = db.scalar(
-        sa.select(Incident).where(Incident.id == incident_id, visible_incidents(user))
-    )
-    if incident is None:
-        abort(404)
+    incident: Incident = _one_or_404(db, Incident, incident_id, visible_incidents(user))
     if user.role == "member_state":
         audit.record(db, "view", user=user, target=incident)
     return incident
 
 
+def victim_or_404(db: Session, user: User, victim_id: int) -> Victim:
+    """The victim if the user sees its incident; 404 otherwise (audited as the incident)."""
+    victim: Victim = _one_or_404(db, Victim, victim_id, visible_victims(user))
+    incident_or_404(db, user, victim.incident_id)
+    return victim
+
+
 def case_or_404(db: Session, user: User, case_id: int) -> JudicialCase:
     """The case if the user may see it; 404 otherwise. Member States' views are audited."""
-    case = db.scalar(sa.select(JudicialCase).where(JudicialCase.id == case_id, visible_cases(user)))
-    if case is None:
-        abort(404)
+    case: JudicialCase = _one_or_404(db, JudicialCase, case_id, visible_cases(user))
     if user.role == "member_state":
         audit.record(db, "view", user=user, target=case)
     return case
 
 
+def assistance_or_404(db: Session, user: User, record_id: int) -> CapacityAssistance:
+    record: CapacityAssistance = _one_or_404(
+        db, CapacityAssistance, record_id, visible_assistance(user)
+    )
+    return record
+
+
+# Capabilities: one function per verb on one object -------------------------------------------
+
+
+def _denying(verb: Verb) -> Verb:
+    """A verb that fails answers False (and is logged), never True."""
+
+    @wraps(verb)
+    def safe(*args: Any, **kwargs: Any) -> bool:
+        try:
+            return bool(verb(*args, **kwargs))
+        except Exception:
+            log.exception("access rule %s failed; denying", verb.__name__)
+            return False
+
+    return safe  # type: ignore[return-value]
+
+
+_VISIBILITY: dict[type, Callable[[User | None], Condition]] = {
+    Incident: visible_incidents,
+    Victim: visible_victims,
+    JudicialCase: visible_cases,
+    Defendant: visible_defendants,
+    StageEvent: visible_stage_events,
+    CapacityAssistance: visible_assistance,
+}
+
+
+@_denying
+def may_view(user: User, record: Any) -> bool:
+    """Whether the user may open the record: the same SQL condition the lists use."""
+    condition = _VISIBILITY[type(record)]
+    db = object_session(record)
+    if db is None:
+        return False
+    model = type(record)
+    return bool(db.scalar(sa.select(sa.exists().where(model.id == record.id, condition(user)))))
+
+
+@_denying
+def keeps_record_of(user: User, incident: Incident) -> bool:
+    """Admins, and mission officers of the incident's mission, keep its record (while it
+    is not deleted: then only an admin may bring it back, see :func:`may_restore`)."""
+    if incident.deleted_at is not None:
+        return False
+    return user.role == "admin" or (
+        user.role == "mission" and incident.mission_code in user.mission_codes
+    )
+
+
+@_denying
+def keeps_case(user: User, case: JudicialCase) -> bool:
+    """Admins, and mission officers of one of the case's incidents, keep the case."""
+    if case.deleted_at is not None:
+        return False
+    if user.role == "admin":
+        return True
+    return user.role == "mission" and any(
+        incident.mission_code in user.mission_codes for incident in case.incidents
+    )
+
+
+@_denying
+def prosecutes(user: User, case: JudicialCase) -> bool:
+    """The user is a focal point of the State prosecuting the case."""
+    return user.role == "member_state" and user.state_code == case.prosecuting_state_code
+
+
+@_denying
+def sees_deleted(user: User) -> bool:
+    """Deleted records are out of everyone's scope but the admins' (who may restore them)."""
+    return user.role == "admin"
+
+
+def missions_kept(user: User) -> frozenset[str] | None:
+    """The missions whose records the user keeps (records incidents and assistance for):
+    None for every mission (admins), an empty set for those who keep none."""
+    try:
+        if user.role == "admin":
+            return None
+        return user.mission_codes if user.role == "mission" else frozenset()
+    except Exception:
+        log.exception("access rule missions_kept failed; denying")
+        return frozenset()
+
+
+def missions_seen(user: User) -> frozenset[str] | None:
+    """The missions whose incidents the user may find (the filter's choices): a mission
+    officer's own, None for every mission for everyone else (the rule narrows further)."""
+    try:
+        return user.mission_codes if user.role == "mission" else None
+    except Exception:
+        log.exception("access rule missions_seen failed; denying")
+        return frozenset()
+
+
+@_denying
+def may_record_incidents(user: User) -> bool:
+    """Mission officers and admins record incidents (and import them)."""
+    return user.role in UN_STAFF
+
+
+@_denying
+def may_edit(user: User, incident: Incident) -> bool:
+    """Admins edit any incident; mission officers the drafts (returned ones included) of
+    their missions. A victim is edited through its incident."""
+    if user.role == "admin":
+        return keeps_record_of(user, incident)
+    return keeps_record_of(user, incident) and incident.status == "draft"
+
+
+@_denying
+def may_edit_victim(user: User, victim: Victim) -> bool:
+    return victim.deleted_at is None and may_edit(user, victim.incident)
+
+
+@_denying
+def may_submit(user: User, incident: Incident) -> bool:
+    """The incident's mission (or an admin) submits a draft."""
+    return incident.status == "draft" and keeps_record_of(user, incident)
+
+
+@_denying
+def may_validate(user: User, incident: Incident) -> bool:
+    """The incident's mission validates a submitted incident, by another officer than its
+    author or submitter (admins excepted)."""
+    if incident.status != "submitted" or not keeps_record_of(user, incident):
+        return False
+    return user.role == "admin" or not is_author_or_submitter(user, incident)
+
+
+def is_author_or_submitter(user: User, incident: Incident) -> bool:
+    return user.id in {incident.created_by_id, incident.submitted_by_id}
+
+
+@_denying
+def may_return(user: User, incident: Incident) -> bool:
+    """The incident's mission returns a submitted or validated incident to draft."""
+    return incident.status in {"submitted", "validated"} and keeps_record_of(user, incident)
+
+
+def _keeper(user: User, record: Any) -> bool:
+    """Whether the user keeps the record: its incident's or its case's keeper."""
+    if isinstance(record, Incident):
+        return keeps_record_of(user, record)
+    if isinstance(record, Victim):
+        return keeps_record_of(user, record.incident)
+    if isinstance(record, JudicialCase):
+        return keeps_case(user, record)
+    if isinstance(record, Defendant | StageEvent):
+        return keeps_case(user, record.case)
+    if isinstance(record, CapacityAssistance):
+        return may_edit_assistance(user, record)
+    return False
+
+
+@_denying
+def may_delete(user: User, record: Any) -> bool:
+    """Those who keep a record delete it (soft deletion, which an admin can undo); a victim
+    is removed as an edit of its incident, so only from what its keeper may edit."""
+    if record.deleted_at is not None:
+        return False
+    if isinstance(record, Victim):
+        return may_edit_victim(user, record)
+    return _keeper(user, record)
+
+
+@_denying
+def may_see_history(user: User, record: Any) -> bool:
+    """Those who keep a record see its versions and who changed it."""
+    return _keeper(user, record)
+
+
+@_denying
+def may_restore(user: User, record: Any) -> bool:
+    """Restoring an earlier version: those who keep the record. Bringing back a deleted
+    record (undelete): admins only, since nobody else sees deleted records."""
+    if record.deleted_at is not None:
+        return sees_deleted(user)
+    return _keeper(user, record)
+
+
+@_denying
+def may_open_case(user: User, incident: Incident) -> bool:
+    """Mission officers of the incident's mission and admins open cases on it."""
+    return keeps_record_of(user, incident)
+
+
+@_denying
+def may_edit_case(user: User, case: JudicialCase) -> bool:
+    """Those who keep the case edit it, link incidents to it and review its updates."""
+    return keeps_case(user, case)
+
+
+@_denying
+def may_add_defendant(user: User, case: JudicialCase) -> bool:
+    return keeps_case(user, case)
+
+
+@_denying
+def may_edit_defendant(user: User, defendant: Defendant) -> bool:
+    return keeps_case(user, defendant.case)
+
+
+@_denying
+def may_report_progress(user: User, case: JudicialCase) -> bool:
+    """Keepers record stage events that count at once; the prosecuting State's wait,
+    pending, for a keeper to validate them."""
+    return keeps_case(user, case) or prosecutes(user, case)
+
+
+@_denying
+def may_validate_update(user: User, event: StageEvent) -> bool:
+    """A keeper of the case validates (or rejects) a pending update."""
+    return event.review_status == "pending" and keeps_case(user, event.case)
+
+
+@_denying
+def may_comment(user: User, subject: Incident | JudicialCase) -> bool:
+    """Member States and the United Nations side (missions, admins) comment on what they
+    see; analysts read only."""
+    return user.role in ("member_state", *UN_STAFF) and may_view(user, subject)
+
+
+@_denying
+def may_record_assistance(user: User) -> bool:
+    return user.role in UN_STAFF
+
+
+@_denying
+def may_edit_assistance(user: User, record: CapacityAssistance) -> bool:
+    """Admins, and mission officers of the mission that gave the assistance."""
+    if record.deleted_at is not None:
+        return False
+    if user.role == "admin":
+        return True
+    return user.role == "mission" and record.mission_code in user.mission_codes
+
+
+@_denying
 def sees_victim_identity(user: User, victim: Victim) -> bool:
     """Whether the user may see the victim's name and identifiers.
 
@@ -135,6 +371,7 @@ def sees_victim_identity(user: User, victim: Victim) -> bool:
     return False
 
 
+@_denying
 def sees_defendant_identity(user: User, case: JudicialCase) -> bool:
     """Whether the user may see who the case's defendants are.
 
@@ -148,6 +385,25 @@ def sees_defendant_identity(user: User, case: JudicialCase) -> bool:
         case "member_state":
             return user.state_code == case.prosecuting_state_code
     return False
+
+
+@_denying
+def sees_identity(user: User, record: Victim | Defendant | JudicialCase) -> bool:
+    """Personal data of a victim, or of a case's defendants."""
+    if isinstance(record, Victim):
+        return sees_victim_identity(user, record)
+    if isinstance(record, Defendant):
+        return sees_defendant_identity(user, record.case)
+    return sees_defendant_identity(user, record)
+
+
+@_denying
+def may_export(user: User, record: Incident | JudicialCase | None = None) -> bool:
+    """Every signed-in user exports what it sees (lists filtered by :func:`visible_incidents`;
+    a dossier of a record it may open)."""
+    if not _signed_in(user):
+        return False
+    return record is None or may_view(user, record)
 
 
 # What a user may learn of other users and of records out of sight ---------------------------
@@ -164,9 +420,9 @@ from flask_babel import gettext as _  # noqa: E402
 from auth.models import AuditEvent  # noqa: E402
 from capdb.i18n import current_locale  # noqa: E402
 from capdb.vocabularies import ROLE  # noqa: E402
-from incidents.models import Comment  # noqa: E402
 
 
+@_denying
 def sees_address(user: User, other: User) -> bool:
     """Whether the user may see the other user's mail address."""
     return user.id == other.id or user.role in ("mission", "admin")
@@ -190,34 +446,7 @@ def person_label(user: User, other: User | None) -> str:
     return ROLE.label(other.role, current_locale())
 
 
-def visible_comments(user: User | None) -> Condition:
-    """The SQL condition a comment must meet for the user to read it, within a subject the
-    user already sees.
-
-    A State's focal points read the threads their State opened (with what the mission
-    answers in them) and what the mission addresses to every reader; the United Nations side
-    (mission officers, administrators, HQ analysts, these read-only) reads every thread.
-    """
-    try:
-        undeleted = Comment.deleted_at.is_(None)
-        if user is None or not user.is_authenticated:
-            return sa.false()
-        if user.role in ("admin", "mission", "analyst"):
-            return undeleted
-        if user.role == "member_state" and user.state_code:
-            return sa.and_(
-                undeleted,
-                sa.or_(
-                    Comment.thread_state_code.is_(None),
-                    Comment.thread_state_code == user.state_code,
-                ),
-            )
-        return sa.false()
-    except Exception:
-        log.exception("comment rule failed; denying")
-        return sa.false()
-
-
+@_denying
 def sees_audit_entry(user: User, entry: AuditEvent, *, keeps_record: bool) -> bool:
     """Whether the user may see an audit entry about a record it may open.
 
@@ -229,17 +458,6 @@ def sees_audit_entry(user: User, entry: AuditEvent, *, keeps_record: bool) -> bo
     if user.role == "admin":
         return True
     return user.role == "mission" and keeps_record
-
-
-def hidden_incidents_known(user: User | None) -> Condition:
-    """The incidents out of the user's sight whose existence the user may still be told of,
-    as a count ("and 2 other incidents outside your access"): validated, undeleted ones.
-    Drafts and deleted incidents of others are never counted."""
-    return sa.and_(
-        Incident.deleted_at.is_(None),
-        Incident.status == "validated",
-        sa.not_(visible_incidents(user)),
-    )
 
 
 def incident_if_visible(db: Session, user: User, incident_id: int | None) -> Incident | None:

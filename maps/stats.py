@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, aliased
 
 from auth.models import User
 from incidents.filters import IncidentFilters, scoped_incidents
-from incidents.justice.assistance import visible_assistance
 from incidents.models import (
     CapacityAssistance,
     Incident,
@@ -36,6 +35,7 @@ from incidents.models import (
     Victim,
     case_incidents,
 )
+from incidents.policy import visible_assistance
 from maps.ladder import TIMED_STEPS, Step, case_starts, cases_of, stage_progress
 
 # Beyond this many periods an axis is cut to the periods that have data.

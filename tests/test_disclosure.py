@@ -20,6 +20,7 @@ from incidents.justice import case_pages, stages
 from incidents.justice.cases import InputError
 from incidents.justice.stages import EventFields
 from incidents.models import Comment, Incident, StageEvent, Victim
+from incidents.recording import duplicates
 from incidents.recording import service as recording
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_cases import new_case, post_form
@@ -218,7 +219,7 @@ def test_a_duplicate_link_never_reaches_or_names_an_incident_out_of_sight(
     assert response.status_code == 422
     assert "MONUSCO-2021-7" not in response.text
     with app.test_request_context(), pytest.raises(recording.NotACandidateError):
-        recording.link_duplicate(db, officer, incident, hidden.id)
+        duplicates.link_duplicate(db, officer, incident, hidden.id)
     assert incident.duplicate_of_id is None
     # Linked by someone else (an admin, before the incident moved mission): never named.
     incident.duplicate_of_id = hidden.id

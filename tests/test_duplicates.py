@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
 from incidents.models import Incident
+from incidents.recording import duplicates
 from incidents.recording import service as recording
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_recording import page_form, post, valid_incident
 
 HERE = (18.44, 1.41)  # Aguelhok
 DAY = date(2021, 3, 14)
-KM_PER_DEGREE = 2 * math.pi * recording.EARTH_RADIUS_KM / 360
+KM_PER_DEGREE = 2 * math.pi * duplicates.EARTH_RADIUS_KM / 360
 
 
 def north_of(km: float, lat: float = HERE[0]) -> float:
@@ -86,7 +87,7 @@ def test_which_incidents_are_likely_duplicates(
 ) -> None:
     other = nearby(make_incident, **overrides)
     # An admin sees every mission: only the rule itself can leave an incident out.
-    candidates = recording.likely_duplicates(db, make_user("admin"), new)
+    candidates = duplicates.likely_duplicates(db, make_user("admin"), new)
     assert [c.incident.id for c in candidates] == ([other.id] if found else [])
 
 
@@ -95,7 +96,7 @@ def test_nearest_first_with_the_distance(
 ) -> None:
     far = nearby(make_incident, latitude=north_of(8))
     near = nearby(make_incident, latitude=north_of(3))
-    candidates = recording.likely_duplicates(db, officer, new)
+    candidates = duplicates.likely_duplicates(db, officer, new)
     assert [c.incident.id for c in candidates] == [near.id, far.id]
     assert [round(c.distance_km, 3) for c in candidates] == [3.0, 8.0]
 
@@ -105,7 +106,7 @@ def test_an_incident_without_coordinates_has_none(
 ) -> None:
     nearby(make_incident)
     new.latitude = new.longitude = None
-    assert recording.likely_duplicates(db, officer, new) == []
+    assert duplicates.likely_duplicates(db, officer, new) == []
 
 
 def test_across_the_antimeridian(
@@ -114,7 +115,7 @@ def test_across_the_antimeridian(
     admin = make_user("admin")
     west = make_incident(latitude=-16.0, longitude=179.98)
     east = make_incident(latitude=-16.0, longitude=-179.98)
-    assert [c.incident.id for c in recording.likely_duplicates(db, admin, west)] == [east.id]
+    assert [c.incident.id for c in duplicates.likely_duplicates(db, admin, west)] == [east.id]
 
 
 def test_candidates_go_through_the_access_rule(
@@ -123,13 +124,13 @@ def test_candidates_go_through_the_access_rule(
     validated = nearby(make_incident)
     nearby(make_incident, status="draft")
     analyst = make_user("analyst")
-    assert [c.incident.id for c in recording.likely_duplicates(db, analyst, new)] == [validated.id]
+    assert [c.incident.id for c in duplicates.likely_duplicates(db, analyst, new)] == [validated.id]
 
 
 def test_haversine() -> None:
-    assert recording.distance_km(0, 0, 1, 0) == pytest.approx(KM_PER_DEGREE)
+    assert duplicates.distance_km(0, 0, 1, 0) == pytest.approx(KM_PER_DEGREE)
     # Paris to New York, about 5,837 km.
-    assert recording.distance_km(48.8566, 2.3522, 40.7128, -74.0060) == pytest.approx(5837, abs=5)
+    assert duplicates.distance_km(48.8566, 2.3522, 40.7128, -74.0060) == pytest.approx(5837, abs=5)
 
 
 # The page after saving
@@ -243,11 +244,11 @@ def test_only_those_who_may_edit_the_incident_link_it(
 ) -> None:
     earlier = nearby(make_incident)
     with pytest.raises(recording.NotAllowedError):
-        recording.link_duplicate(db, make_user("analyst"), new, earlier.id)
+        duplicates.link_duplicate(db, make_user("analyst"), new, earlier.id)
     with pytest.raises(recording.NotAllowedError):
-        recording.link_duplicate(db, make_user("mission", missions=("MINUSCA",)), new, earlier.id)
+        duplicates.link_duplicate(db, make_user("mission", missions=("MINUSCA",)), new, earlier.id)
     officer = make_user("mission", missions=("MINUSMA",))
-    assert recording.link_duplicate(db, officer, new, earlier.id) is earlier
+    assert duplicates.link_duplicate(db, officer, new, earlier.id) is earlier
 
 
 def test_another_missions_officer_gets_404(

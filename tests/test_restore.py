@@ -24,7 +24,7 @@ from incidents.models import (
     Record,
     StageEvent,
 )
-from incidents.recording import service as recording
+from incidents.recording import workflow
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -254,7 +254,7 @@ def test_a_restore_of_the_same_content_changes_and_audits_nothing(
     db: Session, make_incident: IncidentFactory, make_user: UserFactory
 ) -> None:
     incident = make_incident(status="submitted")
-    recording.return_to_draft(db, make_user("admin"), incident, "Check it.")
+    workflow.return_to_draft(db, make_user("admin"), incident, "Check it.")
     version = incident.version
 
     restored = restoring.restore_version(db, make_user("admin"), incident, 1)

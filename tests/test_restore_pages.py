@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from auth.models import AuditEvent, User
 from incidents import history
 from incidents.models import Incident, Victim
-from incidents.recording import service as recording
+from incidents.recording import workflow
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_i18n import csrf_token
 
@@ -41,9 +41,9 @@ def validated(
     )  # fmt: skip
     db.flush()
     as_user(db, author)
-    recording.submit(db, author, incident)
+    workflow.submit(db, author, incident)
     as_user(db, validator)
-    recording.validate(db, validator, incident)
+    workflow.validate(db, validator, incident)
     return incident
 
 
@@ -71,7 +71,7 @@ def test_restoring_the_validated_version_after_a_return_never_validates_again(
     author, validator = officers
     incident = validated(db, make_incident, author, validator)
     validated_version = incident.version
-    recording.return_to_draft(db, validator, incident, "Check the outcome.")
+    workflow.return_to_draft(db, validator, incident, "Check the outcome.")
     # The author changes the victim's outcome and the narrative, as an edit of the draft.
     as_user(db, author)
     victim = incident.victims[0]
@@ -105,7 +105,7 @@ def test_the_exact_scenario_restores_nothing_and_stays_a_draft(
     author, validator = officers
     incident = validated(db, make_incident, author, validator)
     validated_version = incident.version
-    recording.return_to_draft(db, validator, incident, "Check the outcome.")
+    workflow.return_to_draft(db, validator, incident, "Check the outcome.")
     as_user(db, author)
     incident.victims[0].outcome, incident.victims[0].date_of_death = "injured", None
     db.flush()
@@ -139,8 +139,8 @@ def test_restoring_a_draft_version_of_a_validated_incident_hides_it_from_states(
     incident = make_incident(status="draft", created_by_id=author.id, place="Aguelhok")
     incident.place = "Tessalit"
     db.flush()
-    recording.submit(db, author, incident)
-    recording.validate(db, validator, incident)
+    workflow.submit(db, author, incident)
+    workflow.validate(db, validator, incident)
     mali = make_user("member_state", state="MLI")
     login_as(user=mali)
     assert client.get(f"/incidents/{incident.id}").status_code == 200

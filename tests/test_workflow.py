@@ -12,6 +12,7 @@ from werkzeug.test import TestResponse
 from auth.models import AuditEvent, User
 from incidents.models import Incident
 from incidents.recording import service as recording
+from incidents.recording import workflow
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_recording import post
 
@@ -119,12 +120,14 @@ def test_analysts_and_member_states_take_no_step(
     role: str,
     action: str,
 ) -> None:
-    # Validated and concerning Chad, so both roles can see it.
-    incident = make_incident(status="submitted" if action != "return" else "validated")
+    # Validated and concerning Mali, so both roles see it: refused with 403. A submitted
+    # one they cannot see: 404, as if it did not exist.
+    seen = make_incident(status="validated")
+    unseen = make_incident(status="submitted")
     login_as(role, state="MLI" if role == "member_state" else None)
-    before = incident.status
-    assert step(client, incident, action, reason="Because").status_code == 403
-    assert status_of(db, incident) == before
+    assert step(client, seen, action, reason="Because").status_code == 403
+    assert step(client, unseen, action, reason="Because").status_code == 404
+    assert (status_of(db, seen), status_of(db, unseen)) == ("validated", "submitted")
 
 
 def test_an_admin_validates_even_what_they_submitted(
@@ -252,14 +255,14 @@ def test_the_panel_offers_the_steps_each_user_may_take(
     assert 'name="csrf_token"' in page
     assert "Validate" not in page
 
-    recording.submit(db, author, draft)
+    workflow.submit(db, author, draft)
     assert "Validate" not in panel(app, author, draft)
     page = panel(app, reviewer, draft)
     assert "Validate" in page
     assert "Return to draft" in page
     assert f"/incidents/{draft.id}/edit" not in page  # no edits once submitted
 
-    recording.validate(db, reviewer, draft)
+    workflow.validate(db, reviewer, draft)
     analyst = make_user("analyst")
     page = panel(app, analyst, draft)
     assert "Validated" in page
@@ -285,12 +288,12 @@ def test_the_workflow_services_refuse_the_wrong_people(
 ) -> None:
     outsider = make_user("mission", missions=("MINUSCA",))
     with pytest.raises(recording.NotAllowedError):
-        recording.submit(db, outsider, draft)
-    recording.submit(db, author, draft)
+        workflow.submit(db, outsider, draft)
+    workflow.submit(db, author, draft)
     with pytest.raises(recording.NotAllowedError):
-        recording.validate(db, author, draft)
+        workflow.validate(db, author, draft)
     with pytest.raises(recording.InvalidTransitionError):
-        recording.submit(db, author, draft)
+        workflow.submit(db, author, draft)
     with pytest.raises(recording.RecordingError):
-        recording.return_to_draft(db, author, draft, "  ")
+        workflow.return_to_draft(db, author, draft, "  ")
     assert draft.status == "submitted"

@@ -12,16 +12,20 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
-from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from auth.access import allowed_or_403 as allowed_or_403
+from auth.access import viewer as viewer
 from auth.models import User
 from capdb import db
-from incidents.justice.assistance import assistance_or_404
-from incidents.justice.cases import MAX_ID
 from incidents.models import CapacityAssistance, Incident, JudicialCase, Victim
-from incidents.policy import case_or_404, incident_or_404
+from incidents.policy import (
+    MAX_ID,
+    assistance_or_404,
+    case_or_404,
+    incident_or_404,
+    victim_or_404,
+)
 
 # Ids beyond what the database holds name nothing: the route itself answers 404.
 ID = f"int(max={MAX_ID})"
@@ -30,18 +34,8 @@ View = Callable[..., Any]
 Rule = Callable[[User, Any], bool]
 
 
-def viewer() -> User:
-    user: User = current_user._get_current_object()  # the User behind the proxy
-    return user
-
-
 def session() -> Session:
     return db.session()
-
-
-def allowed_or_403(allowed: bool, message: str | None = None) -> None:
-    if not allowed:
-        abort(403, message)
 
 
 def _loading(
@@ -64,14 +58,8 @@ def _loading(
     return decorate
 
 
-def _victim_or_404(db_session: Session, user: User, victim_id: int) -> Victim:
-    incident_id = db_session.scalar(
-        sa.select(Victim.incident_id).where(Victim.id == victim_id, Victim.deleted_at.is_(None))
-    )
-    if incident_id is None:
-        abort(404)
-    incident_or_404(db_session, user, incident_id)
-    return db_session.get_one(Victim, victim_id)
+def _victim(db_session: Session, user: User, victim_id: int) -> Victim:
+    return victim_or_404(db_session, user, victim_id)
 
 
 def _incident(db_session: Session, user: User, incident_id: int) -> Incident:
@@ -91,7 +79,7 @@ def with_incident(allowed: Rule | None = None) -> Callable[[View], View]:
 
 
 def with_victim(allowed: Rule | None = None) -> Callable[[View], View]:
-    return _loading("victim_id", "victim", _victim_or_404, allowed)
+    return _loading("victim_id", "victim", _victim, allowed)
 
 
 def with_case(allowed: Rule | None = None) -> Callable[[View], View]:

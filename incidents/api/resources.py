@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from incidents.comments import threads as comments
-from incidents.justice import cases
 from incidents.models import (
     CapacityAssistance,
     Comment,
@@ -28,13 +27,13 @@ from incidents.models import (
     case_incidents,
 )
 from incidents.policy import (
+    keeps_record_of,
     person_label,
     sees_defendant_identity,
     sees_victim_identity,
     visible_cases,
     visible_incidents,
 )
-from incidents.recording import service as recording
 
 Resource = dict[str, Any]
 
@@ -83,7 +82,7 @@ def incident(user: User, record: Incident) -> Resource:
         "version": record.version,
         "victims": [victim(user, v) for v in record.victims if v.deleted_at is None],
     }
-    if recording.keeps_record_of(user, record):
+    if keeps_record_of(user, record):
         resource["return_reason"] = record.return_reason
     return resource
 
@@ -206,17 +205,6 @@ def stage_event(record: StageEvent, *, reports: bool) -> Resource:
     if reports:
         resource["review_reason"] = record.review_reason
     return resource
-
-
-def visible_events(db: Session, user: User, case: JudicialCase) -> list[StageEvent]:
-    """The case's events the user sees: pending and rejected ones only for those who keep
-    the case or report its progress, as on the case page."""
-    statement = sa.select(StageEvent).where(
-        StageEvent.case_id == case.id, StageEvent.deleted_at.is_(None)
-    )
-    if not cases.may_report_progress(user, case):
-        statement = statement.where(StageEvent.review_status == "validated")
-    return list(db.scalars(statement.order_by(StageEvent.occurred_on, StageEvent.id)))
 
 
 # Comments and assistance ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, allowed_or_403, session, viewer, with_case, with_incident
 from incidents.api.blueprint import api_blueprint
@@ -37,7 +38,7 @@ def thread(subject: Subject) -> dict[str, Any]:
 
 def post(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
     db, user = session(), viewer()
-    allowed_or_403(comments.may_post(user))
+    allowed_or_403(policy.may_comment(user, subject))
     try:
         if values["answers"] is None:
             comment = comments.post_comment(

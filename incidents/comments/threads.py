@@ -29,6 +29,7 @@ from auth import audit
 from auth.models import User
 from capdb.i18n import current_locale
 from capdb.vocabularies import COMMENT_KIND
+from incidents import policy
 from incidents.justice.cases import MAX_ID, InputError, NotAllowedError
 from incidents.models import Comment, Incident, JudicialCase
 from incidents.policy import person_label, visible_comments
@@ -48,10 +49,6 @@ def side_of(user: User) -> str | None:
     if user.role in ("mission", "admin"):
         return UN_SIDE
     return None
-
-
-def may_post(user: User) -> bool:
-    return side_of(user) is not None
 
 
 def _about(subject: Subject) -> sa.ColumnElement[bool]:
@@ -74,7 +71,7 @@ def post_comment(db: Session, user: User, subject: Subject, *, kind: str, body: 
 
     The caller has already established that the user sees the subject.
     """
-    if not may_post(user):
+    if not policy.may_comment(user, subject):
         raise NotAllowedError
     if kind not in COMMENT_KIND:
         raise InputError({"kind": _("Choose a kind from the list.")})
@@ -148,7 +145,7 @@ def answer_request(
     db: Session, user: User, subject: Subject, request: Comment, body: str
 ) -> Comment:
     """Answer an open request for clarification from the other side."""
-    if not may_post(user):
+    if not policy.may_comment(user, subject):
         raise NotAllowedError
     if request.kind != "clarification_request":
         raise InputError({"answer": _("Only a request for clarification takes an answer.")})
@@ -251,7 +248,7 @@ def _panel(db: Session, user: User, subject: Subject, post_url: str) -> dict[str
     return {
         "entries": entries,
         "open_requests": sum(1 for e in entries if e.is_request and e.answer is None),
-        "may_post": may_post(user),
+        "may_post": policy.may_comment(user, subject),
         "post_url": post_url,
         "answer_urls": {e.id: _answer_url(subject, e.id) for e in entries if e.may_answer},
         "kinds": [(term.code, term.label(locale)) for term in COMMENT_KIND],

@@ -11,14 +11,14 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from auth.models import User
+from auth.access import allowed_or_403, viewer
 from capdb import db
 from capdb.i18n import current_locale
 from capdb.safe_redirect import safe_next
+from incidents import policy
 from incidents.comments import threads as comments
 from incidents.justice import case_pages
 from incidents.justice.cases import MAX_ID, InputError, NotAllowedError
@@ -35,18 +35,8 @@ ID = f"int(max={MAX_ID})"
 Page = str | Response | tuple[str, int]
 
 
-def viewer() -> User:
-    user: User = current_user._get_current_object()  # the User behind the proxy
-    return user
-
-
 def session() -> Session:
     return db.session()
-
-
-def allowed_or_403(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 def case_of(case_id: int) -> JudicialCase:
@@ -92,7 +82,7 @@ def panel_of(subject: Incident | JudicialCase) -> dict[str, Any]:
 
 def post_comment(subject: Incident | JudicialCase) -> Page:
     user = viewer()
-    allowed_or_403(comments.may_post(user))
+    allowed_or_403(policy.may_comment(user, subject))
     form = CommentForm()
     form.fill_choices(current_locale())
     fallback = comments_url(subject)
@@ -115,7 +105,7 @@ def post_comment(subject: Incident | JudicialCase) -> Page:
 
 def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
     user = viewer()
-    allowed_or_403(comments.may_post(user))
+    allowed_or_403(policy.may_comment(user, subject))
     asked = comments.comment_or_none(session(), user, subject, comment_id)
     if asked is None:
         abort(404)

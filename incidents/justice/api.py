@@ -1,7 +1,7 @@
 """Judicial cases through the API: the cases the viewer may see, opening one, its defendants,
 and its stages, where a prosecuting State's updates wait, pending, for the mission.
 
-Who may do what is the case services' decision (incidents.justice.cases), as on the case pages.
+Who may do what is the policy's decision (incidents.policy), as on the case pages.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from auth.access import roles_required
+from auth.access import requires
 from capdb.clock import now
+from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, newest_first, session, viewer, with_case
 from incidents.api.blueprint import api_blueprint
@@ -78,7 +79,7 @@ def get_case(case: JudicialCase) -> dict[str, Any]:
 
 
 @blp.route("/cases", methods=["POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_incidents)
 @idempotent
 @blp.arguments(CaseInput)
 @blp.response(201, CaseSchema)
@@ -144,7 +145,7 @@ def get_defendant(case: JudicialCase, defendant_id: int) -> dict[str, Any]:
 
 
 @blp.route(f"/cases/<{ID}:case_id>/defendants", methods=["POST"])
-@with_case(cases.may_keep)
+@with_case(policy.may_add_defendant)
 @idempotent
 @blp.arguments(DefendantInput)
 @blp.response(201, DefendantSchema)
@@ -158,7 +159,7 @@ def add_defendant(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
 
 
 @blp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>", methods=["PATCH"])
-@with_case(cases.may_keep)
+@with_case(policy.may_edit_case)
 @blp.arguments(DefendantPatch(partial=DEFENDANT_FIELDS))
 @blp.response(200, DefendantSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
@@ -190,7 +191,7 @@ def update_defendant(
 
 
 def event_resource(case: JudicialCase, event: StageEvent) -> dict[str, Any]:
-    return resources.stage_event(event, reports=cases.may_report_progress(viewer(), case))
+    return resources.stage_event(event, reports=policy.may_report_progress(viewer(), case))
 
 
 @blp.route(f"/cases/<{ID}:case_id>/events", methods=["GET"])
@@ -199,12 +200,12 @@ def event_resource(case: JudicialCase, event: StageEvent) -> dict[str, Any]:
 def list_stage_events(case: JudicialCase) -> dict[str, Any]:
     """The case's stages of proceedings, oldest first; pending and rejected updates only for
     those who keep the case or report on it."""
-    events = resources.visible_events(session(), viewer(), case)
+    events = session().scalars(policy.visible_events(viewer(), case))
     return {"items": [event_resource(case, event) for event in events]}
 
 
 @blp.route(f"/cases/<{ID}:case_id>/events", methods=["POST"])
-@with_case(cases.may_report_progress)
+@with_case(policy.may_report_progress)
 @idempotent
 @blp.arguments(StageEventInput)
 @blp.response(201, StageEventSchema)
@@ -236,7 +237,7 @@ def review_refused(error: cases.InputError) -> NoReturn:
 
 
 @blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate", methods=["POST"])
-@with_case(cases.may_keep)
+@with_case(policy.may_edit_case)
 @idempotent
 @blp.response(200, StageEventSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
@@ -251,7 +252,7 @@ def validate_stage_event(case: JudicialCase, event_id: int) -> dict[str, Any]:
 
 
 @blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject", methods=["POST"])
-@with_case(cases.may_keep)
+@with_case(policy.may_edit_case)
 @idempotent
 @blp.arguments(RejectInput)
 @blp.response(200, StageEventSchema)

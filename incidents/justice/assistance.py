@@ -1,21 +1,20 @@
 """Capacity-building assistance given to host States, and the cases it supported.
 
-Who sees a record: admins and analysts all of them, mission officers those of their
-missions, Member State focal points those their State received. Mission officers record
-assistance for their missions, admins for any.
+Who sees a record, and who records and edits one, is the policy's (incidents.policy):
+admins and analysts see all of them, mission officers those of their missions, Member
+State focal points those their State received. Mission officers record assistance for
+their missions, admins for any.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -25,51 +24,16 @@ from capdb.db import utcnow
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import ASSISTANCE_KIND
+from incidents import policy
 from incidents.justice.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
-from incidents.policy import visible_cases
-from incidents.recording.service import missions_for
+from incidents.policy import visible_assistance, visible_cases
+from incidents.recording.service import missions_among, missions_for
 
 MAX_PARTICIPANTS = 100_000
 MAX_DESCRIPTION = 5000
 MAX_LINKED_CASES = 100
 MAX_LISTED = 1000
-
-
-def visible_assistance(user: User | None) -> sa.ColumnElement[bool]:
-    """The SQL condition an assistance record must meet for the user to see it."""
-    rule: sa.ColumnElement[bool] = sa.false()
-    if user is not None and user.is_authenticated:
-        if user.role in ("admin", "analyst"):
-            rule = sa.true()
-        elif user.role == "mission":
-            rule = CapacityAssistance.mission_code.in_(sorted(user.mission_codes))
-        elif user.role == "member_state" and user.state_code:
-            rule = CapacityAssistance.recipient_state_code == user.state_code
-    return sa.and_(CapacityAssistance.deleted_at.is_(None), rule)
-
-
-def assistance_or_404(db: Session, user: User, record_id: int) -> CapacityAssistance:
-    record = None
-    if 0 < record_id <= MAX_ID:
-        record = db.scalar(
-            sa.select(CapacityAssistance).where(
-                CapacityAssistance.id == record_id, visible_assistance(user)
-            )
-        )
-    if record is None:
-        abort(404)
-    return record
-
-
-def may_record(user: User) -> bool:
-    return user.role in ("admin", "mission")
-
-
-def may_edit(user: User, record: CapacityAssistance) -> bool:
-    if user.role == "admin":
-        return True
-    return user.role == "mission" and record.mission_code in user.mission_codes
 
 
 @dataclass(frozen=True)
@@ -147,7 +111,7 @@ def _values(fields: AssistanceFields) -> dict[str, Any]:
 
 
 def create_assistance(db: Session, user: User, fields: AssistanceFields) -> CapacityAssistance:
-    if not may_record(user):
+    if not policy.may_record_assistance(user):
         raise NotAllowedError
     cases = _check(db, user, fields)
     record = CapacityAssistance(**_values(fields), cases=cases)
@@ -165,7 +129,7 @@ def update_assistance(
     Links to cases the editor cannot see stay as they are: the editor neither sees nor
     removes them.
     """
-    if not may_edit(user, record):
+    if not policy.may_edit_assistance(user, record):
         raise NotAllowedError
     if version != record.version:
         raise StaleEditError
@@ -295,9 +259,7 @@ def grouped_by_recipient(
 def filter_choices(db: Session, user: User) -> dict[str, list[tuple[str, str]]]:
     locale = current_locale()
     countries = sorted(db.scalars(sa.select(Country)), key=lambda c: c.name(locale).casefold())
-    missions: Sequence[Mission] = list(db.scalars(sa.select(Mission).order_by(Mission.code)))
-    if user.role == "mission":
-        missions = list(user.missions)
+    missions = missions_among(db, policy.missions_seen(user))
     return {
         "state": [(c.code, c.name(locale)) for c in countries],
         "mission": [(m.code, m.code) for m in missions],

@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from auth.access import roles_required
+from auth.access import requires
 from auth.models import User
+from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, newest_first, session, viewer, with_assistance
 from incidents.api.blueprint import api_blueprint
@@ -61,7 +62,7 @@ def list_assistance(query: dict[str, Any]) -> dict[str, Any]:
     if errors:
         abort(400, errors={name: [reason] for name, reason in errors.items()})
     statement = sa.select(CapacityAssistance).where(
-        assistance.visible_assistance(user), *chosen.conditions()
+        policy.visible_assistance(user), *chosen.conditions()
     )
     items, next_cursor = newest_first(db, statement, CapacityAssistance.id, query)
     return {"items": resources.assistance_records(db, user, items), "next_cursor": next_cursor}
@@ -82,7 +83,7 @@ def fields_of(values: dict[str, Any]) -> assistance.AssistanceFields:
 
 
 @blp.route("/assistance", methods=["POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_assistance)
 @idempotent
 @blp.arguments(AssistanceInput)
 @blp.response(201, AssistanceSchema)
@@ -99,7 +100,7 @@ def create_assistance(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route(f"/assistance/<{ID}:record_id>", methods=["PATCH"])
-@with_assistance(assistance.may_edit)
+@with_assistance(policy.may_edit_assistance)
 @blp.arguments(AssistancePatch(partial=PATCHABLE))
 @blp.response(200, AssistanceSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")

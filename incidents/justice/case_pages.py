@@ -15,12 +15,10 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb.i18n import current_locale
 from capdb.vocabularies import JUDICIAL_STAGE, JURISDICTION, REVIEW_STATUS
+from incidents import policy
 from incidents.justice.cases import (
     active_defendants,
     defendant_labels,
-    may_keep,
-    may_open_case_on,
-    may_report_progress,
     today,
 )
 from incidents.justice.stages import days_from_incident, days_since_last_update, last_updates
@@ -80,7 +78,7 @@ def case_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]:
         }
         for case in cases
     ]
-    may_open = may_open_case_on(user, incident)
+    may_open = policy.may_open_case(user, incident)
     return {
         "cases": rows,
         "may_open": may_open,
@@ -136,16 +134,6 @@ class Dossier:
     shows_identity: bool
 
 
-def _visible_events(user: User, case: JudicialCase) -> sa.Select[StageEvent]:
-    """The case's events this user sees: pending and rejected ones only for those they concern."""
-    statement = sa.select(StageEvent).where(
-        StageEvent.case_id == case.id, StageEvent.deleted_at.is_(None)
-    )
-    if not may_report_progress(user, case):
-        statement = statement.where(StageEvent.review_status == "validated")
-    return statement.order_by(StageEvent.occurred_on, StageEvent.id)
-
-
 def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dossier:
     locale = current_locale()
     incidents = list(
@@ -160,7 +148,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     first_seen = min((i.occurred_on for i in incidents), default=None)
     defendants = active_defendants(db, case)
     labels = defendant_labels(user, case, defendants)
-    events = db.scalars(_visible_events(user, case)).all()
+    events = db.scalars(policy.visible_events(user, case)).all()
     rows = [_event_row(user, event, labels, first_seen, locale) for event in events]
     shows_identity = sees_defendant_identity(user, case)
     defendant_rows = [
@@ -177,7 +165,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         )
         for d in defendants
     ]
-    keeps = may_keep(user, case)
+    keeps = policy.keeps_case(user, case)
     return Dossier(
         case=case,
         title=case_title(case),
@@ -191,7 +179,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         case_events=[r for r, e in zip(rows, events, strict=True) if e.defendant_id is None],
         pending=[r for r in rows if r.review_status == "pending"] if keeps else [],
         keeps=keeps,
-        reports=may_report_progress(user, case),
+        reports=policy.may_report_progress(user, case),
         shows_identity=shows_identity,
     )
 

@@ -26,18 +26,18 @@ from capdb.clock import now
 from capdb.db import utcnow
 from capdb.reference import Country
 from capdb.vocabularies import JURISDICTION
+from incidents import policy
 from incidents.models import (
     Defendant,
     Incident,
     JudicialCase,
 )
+from incidents.policy import MAX_ID as MAX_ID
 from incidents.policy import (
     sees_defendant_identity,
     visible_incidents,
 )
 
-# The largest id a PostgreSQL integer column holds; larger numbers name nothing.
-MAX_ID = 2**31 - 1
 MAX_REFERENCES = 50
 MAX_NOTE = 5000
 MAX_REASON = 2000
@@ -66,31 +66,7 @@ def today() -> date:
     return now().date()
 
 
-# Who may do what -------------------------------------------------------------------------
-
-
-def may_open_case_on(user: User, incident: Incident) -> bool:
-    """Mission officers of the incident's mission and admins open cases on it."""
-    if user.role == "admin":
-        return True
-    return user.role == "mission" and incident.mission_code in user.mission_codes
-
-
-def may_keep(user: User, case: JudicialCase) -> bool:
-    """Whether the user keeps the case: edits it, its defendants and events, reviews updates."""
-    if user.role == "admin":
-        return True
-    return user.role == "mission" and any(
-        incident.mission_code in user.mission_codes for incident in case.incidents
-    )
-
-
-def prosecutes(user: User, case: JudicialCase) -> bool:
-    return user.role == "member_state" and user.state_code == case.prosecuting_state_code
-
-
-def may_report_progress(user: User, case: JudicialCase) -> bool:
-    return may_keep(user, case) or prosecutes(user, case)
+# Who may do what is the policy's (incidents.policy); these services refuse what it denies.
 
 
 def _require(allowed: bool) -> None:
@@ -180,7 +156,7 @@ def open_case(
     db: Session, user: User, incidents: Sequence[Incident], fields: CaseFields
 ) -> JudicialCase:
     """Open a case on the incidents; the user must be able to open one on the first."""
-    _require(bool(incidents) and may_open_case_on(user, incidents[0]))
+    _require(bool(incidents) and policy.may_open_case(user, incidents[0]))
     _check_case_fields(db, fields)
     unique = list({incident.id: incident for incident in incidents}.values())
     case = JudicialCase(
@@ -207,7 +183,7 @@ def update_case(
     more_incidents: Sequence[Incident] = (),
 ) -> None:
     """Change the case's fields and link more incidents, unless it changed meanwhile."""
-    _require(may_keep(user, case))
+    _require(policy.may_edit_case(user, case))
     if version != case.version:
         raise StaleEditError
     _check_case_fields(db, fields)
@@ -293,7 +269,7 @@ def _defendant_values(fields: DefendantFields) -> dict[str, Any]:
 def add_defendant(
     db: Session, user: User, case: JudicialCase, fields: DefendantFields
 ) -> Defendant:
-    _require(may_keep(user, case))
+    _require(policy.may_add_defendant(user, case))
     _check_defendant_fields(fields)
     defendant = Defendant(case_id=case.id, **_defendant_values(fields))
     db.add(defendant)
@@ -306,7 +282,7 @@ def add_defendant(
 def update_defendant(
     db: Session, user: User, defendant: Defendant, fields: DefendantFields, *, version: int
 ) -> None:
-    _require(may_keep(user, defendant.case))
+    _require(policy.may_edit_defendant(user, defendant))
     if version != defendant.version:
         raise StaleEditError
     _check_defendant_fields(fields)

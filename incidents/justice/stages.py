@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.models import User
 from capdb.vocabularies import JUDICIAL_STAGE
+from incidents import policy
 from incidents.justice.cases import (
     MAX_ID,
     MAX_NOTE,
@@ -32,8 +33,6 @@ from incidents.justice.cases import (
     _flush,
     _require,
     defendant_or_none,
-    may_keep,
-    prosecutes,
 )
 from incidents.models import (
     Defendant,
@@ -113,12 +112,10 @@ def add_stage_event(
 
     A keeper's event counts at once; the prosecuting State's waits, pending, for review.
     """
-    if may_keep(user, case):
-        status = "validated"
-    elif prosecutes(user, case):
-        status = "pending"
-    else:
+    if not policy.may_report_progress(user, case):
         raise NotAllowedError
+    # A keeper's update counts at once; the prosecuting State's waits for a keeper.
+    status = "validated" if policy.keeps_case(user, case) else "pending"
     _check_event_fields(db, user, case, fields, on_day)
     event = StageEvent(
         case_id=case.id,
@@ -164,9 +161,7 @@ def stage_event_or_none(db: Session, case: JudicialCase, event_id: int) -> Stage
 
 def validate_update(db: Session, user: User, event: StageEvent, *, at: datetime) -> None:
     """Accept a pending update: it now counts for the stages."""
-    _require(may_keep(user, event.case))
-    if event.review_status != "pending":
-        raise InputError({"review": _("This update was already reviewed.")})
+    _check_review(user, event)
     event.review_status = "validated"
     event.reviewed_by_id = user.id
     event.reviewed_at = at
@@ -179,9 +174,7 @@ def validate_update(db: Session, user: User, event: StageEvent, *, at: datetime)
 
 def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at: datetime) -> None:
     """Refuse a pending update, saying why; it never counts for the stages."""
-    _require(may_keep(user, event.case))
-    if event.review_status != "pending":
-        raise InputError({"review": _("This update was already reviewed.")})
+    _check_review(user, event)
     reason = reason.strip()
     if not reason:
         raise InputError({"reason": _("Say why the update is rejected.")})
@@ -197,9 +190,17 @@ def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at
     )
 
 
+def _check_review(user: User, event: StageEvent) -> None:
+    """Refuse a review the policy denies: 403 to a non-keeper, a reason for a reviewed one."""
+    if policy.may_validate_update(user, event):
+        return
+    _require(policy.keeps_case(user, event.case))
+    raise InputError({"review": _("This update was already reviewed.")})
+
+
 def delete_stage_event(db: Session, user: User, event: StageEvent, *, at: datetime) -> None:
     """Soft-delete the event (its history keeps it) and derive the stages again."""
-    _require(may_keep(user, event.case))
+    _require(policy.may_delete(user, event))
     event.deleted_at = at
     _flush(db)
     recompute_stages(db, event.case)

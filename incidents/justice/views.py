@@ -13,16 +13,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from auth.access import roles_required
-from auth.models import User
+from auth.access import allowed_or_403, requires, viewer
 from capdb import db
 from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.vocabularies import ASSISTANCE_KIND
+from incidents import policy
 from incidents.comments import threads as comments
 from incidents.justice import assistance, case_pages, cases, stages
 from incidents.justice.cases import MAX_ID, InputError, StaleEditError
@@ -36,7 +35,7 @@ from incidents.justice.forms import (
     StageEventForm,
 )
 from incidents.models import CapacityAssistance, Defendant, Incident, JudicialCase, StageEvent
-from incidents.policy import case_or_404, incident_or_404
+from incidents.policy import assistance_or_404, case_or_404, incident_or_404
 from incidents.recording import service as recording
 
 bp = Blueprint("cases", __name__, template_folder="../templates")
@@ -49,18 +48,8 @@ ID = f"int(max={MAX_ID})"
 Page = str | Response | tuple[str, int]
 
 
-def viewer() -> User:
-    user: User = current_user._get_current_object()  # the User behind the proxy
-    return user
-
-
 def session() -> Session:
     return db.session()
-
-
-def allowed_or_403(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 def flash_unplaced(form: ServiceForm, error: InputError) -> None:
@@ -108,11 +97,10 @@ def jurisdiction_placeholder(form: CaseForm) -> None:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@roles_required("mission", "admin")
 def new_case() -> Page:
     user = viewer()
     incident = incident_arg()
-    allowed_or_403(cases.may_open_case_on(user, incident))
+    allowed_or_403(policy.may_open_case(user, incident))
     form = CaseForm()
     form.fill_choices(session(), current_locale())
     jurisdiction_placeholder(form)
@@ -178,7 +166,7 @@ def fill_case_form(form: EditCaseForm, case: JudicialCase) -> None:
 def edit_case(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(user, case))
+    allowed_or_403(policy.may_edit_case(user, case))
     form = EditCaseForm()
     form.fill_choices(session(), current_locale())
     if not form.is_submitted():
@@ -236,7 +224,7 @@ def defendant_form_page(
 def new_defendant(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(user, case))
+    allowed_or_403(policy.may_add_defendant(user, case))
     form = DefendantForm()
     if not form.validate_on_submit():
         return defendant_form_page(form, case, None, INVALID if form.is_submitted() else 200)
@@ -259,8 +247,8 @@ def fill_defendant_form(form: DefendantForm, defendant: Defendant) -> None:
 def edit_defendant(case_id: int, defendant_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(user, case))
     defendant = defendant_of(case, defendant_id)
+    allowed_or_403(policy.may_edit_defendant(user, defendant))
     form = DefendantForm()
     if not form.is_submitted():
         fill_defendant_form(form, defendant)
@@ -291,12 +279,12 @@ def edit_defendant(case_id: int, defendant_id: int) -> Page:
 def new_stage_event(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
-    allowed_or_403(cases.may_report_progress(user, case))
+    allowed_or_403(policy.may_report_progress(user, case))
     defendants = cases.active_defendants(session(), case)
     form = StageEventForm()
     form.fill_choices(case_pages.subject_choices(user, case, defendants), current_locale())
     form.stage.choices = [("", "—"), *form.stage.choices]
-    pending = not cases.may_keep(user, case)
+    pending = not policy.keeps_case(user, case)
 
     def page(status: int) -> tuple[str, int]:
         html = render_template(
@@ -328,8 +316,9 @@ def event_of(case: JudicialCase, event_id: int) -> StageEvent:
 
 
 def keeper_case(case_id: int) -> JudicialCase:
+    """The case, for those who keep it: they review its updates and delete its events."""
     case = case_of(case_id)
-    allowed_or_403(cases.may_keep(viewer(), case))
+    allowed_or_403(policy.keeps_case(viewer(), case))
     return case
 
 
@@ -392,7 +381,7 @@ def assistance_list() -> tuple[str, int]:
         assistance_filter=assistance_filter,
         errors=errors,
         choices=assistance.filter_choices(session(), user),
-        may_record=assistance.may_record(user),
+        may_record=policy.may_record_assistance(user),
         kind_label=kind_labeller(),
     )
     return page, 400 if errors else 200
@@ -406,7 +395,7 @@ def kind_labeller() -> Any:
 @bp.get(f"/assistance/<{ID}:record_id>")
 def assistance_detail(record_id: int) -> str:
     user = viewer()
-    record = assistance.assistance_or_404(session(), user, record_id)
+    record = assistance_or_404(session(), user, record_id)
     return render_template(
         "incidents/assistance_detail.html",
         record=record,
@@ -414,7 +403,7 @@ def assistance_detail(record_id: int) -> str:
             (case, case_pages.case_title(case))
             for case in assistance.linked_cases(session(), user, record)
         ],
-        may_edit=assistance.may_edit(user, record),
+        may_edit=policy.may_edit_assistance(user, record),
         kind_label=kind_labeller(),
     )
 
@@ -444,7 +433,7 @@ def save_assistance(form: AssistanceForm, record: CapacityAssistance | None) -> 
 
 
 @bp.route("/assistance/new", methods=["GET", "POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_assistance)
 def new_assistance() -> Page:
     form = assistance_form()
     if not form.validate_on_submit():
@@ -474,8 +463,8 @@ def fill_assistance_form(form: AssistanceForm, record: CapacityAssistance) -> No
 
 @bp.route(f"/assistance/<{ID}:record_id>/edit", methods=["GET", "POST"])
 def edit_assistance(record_id: int) -> Page:
-    record = assistance.assistance_or_404(session(), viewer(), record_id)
-    allowed_or_403(assistance.may_edit(viewer(), record))
+    record = assistance_or_404(session(), viewer(), record_id)
+    allowed_or_403(policy.may_edit_assistance(viewer(), record))
     form = assistance_form()
     if not form.is_submitted():
         fill_assistance_form(form, record)

@@ -15,10 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from auth import audit
-from auth.access import roles_required
+from auth.access import requires
 from auth.models import User
 from capdb.clock import now
 from capdb.reference import Mission
+from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, session, viewer, with_incident
 from incidents.api.blueprint import api_blueprint
@@ -31,7 +32,7 @@ from incidents.api.schemas import (
 )
 from incidents.filters import CursorError, Page, page_of, scoped_incidents
 from incidents.models import Incident
-from incidents.recording import rules
+from incidents.recording import rules, workflow
 from incidents.recording import service as recording
 from incidents.recording.schemas import (
     IncidentInput,
@@ -114,7 +115,7 @@ def get_incident(incident: Incident) -> dict[str, Any]:
 
 
 @blp.route("/incidents", methods=["POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_incidents)
 @idempotent
 @blp.arguments(IncidentInput)
 @blp.response(201, IncidentSchema)
@@ -159,7 +160,7 @@ def current_values(incident: Incident) -> dict[str, Any]:
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>", methods=["PATCH"])
-@with_incident(recording.may_edit)
+@with_incident(policy.may_edit)
 @blp.arguments(IncidentPatch(partial=PATCHABLE))
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
@@ -194,7 +195,7 @@ def stale(user: User, incident: Incident) -> NoReturn:
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>", methods=["DELETE"])
-@with_incident(recording.keeps_record_of)
+@with_incident(policy.may_delete)
 @blp.response(204)
 def delete_incident(incident: Incident) -> Response:
     """Delete an incident; an administrator can restore it."""
@@ -227,36 +228,33 @@ def _take(incident: Incident, version: int, step: Any, *args: str) -> dict[str, 
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>/submit", methods=["POST"])
-@with_incident()
-@roles_required("mission", "admin")
+@with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(WorkflowInput)
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not a draft.")
 def submit_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Submit a draft for validation."""
-    return _take(incident, values["version"], recording.submit)
+    return _take(incident, values["version"], workflow.submit)
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>/validate", methods=["POST"])
-@with_incident()
-@roles_required("mission", "admin")
+@with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(WorkflowInput)
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or not submitted.")
 def validate_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Validate a submitted incident; another officer than its author or submitter does."""
-    return _take(incident, values["version"], recording.validate)
+    return _take(incident, values["version"], workflow.validate)
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>/return", methods=["POST"])
-@with_incident()
-@roles_required("mission", "admin")
+@with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(ReturnInput)
 @blp.response(200, IncidentSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile, or still a draft.")
 def return_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     """Return a submitted or validated incident to draft, saying why."""
-    return _take(incident, values["version"], recording.return_to_draft, values["reason"])
+    return _take(incident, values["version"], workflow.return_to_draft, values["reason"])

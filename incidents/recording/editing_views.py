@@ -17,30 +17,27 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from auth.access import roles_required
+from auth.access import allowed_or_403, requires, viewer
 from auth.models import User
 from capdb import db
 from capdb.config import current_config
 from capdb.i18n import current_locale
 from capdb.reference import Country
 from capdb.vocabularies import PERSONNEL_CATEGORY, VERIFICATION_STATUS
+from incidents import policy
 from incidents.models import Incident
 from incidents.policy import incident_or_404
 from incidents.recording import service as recording
+from incidents.recording import workflow
+from incidents.recording.duplicates import likely_duplicates, link_duplicate
 from incidents.recording.forms import DuplicateForm, IncidentForm, ReturnForm, WorkflowForm
 
 bp = Blueprint("recording", __name__, template_folder="../templates", url_prefix="/incidents")
 
 Page = tuple[str, int]
-
-
-def viewer() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 def detail_url(incident: Incident) -> str:
@@ -51,7 +48,7 @@ def detail_url(incident: Incident) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("mission", "admin")
+@requires(policy.may_record_incidents)
 def new() -> Page | Response:
     session, user = db.session(), viewer()
     form = incident_form(session, user, None)
@@ -78,11 +75,10 @@ def new() -> Page | Response:
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
-@roles_required("mission", "admin")
 def edit(incident_id: int) -> Page | Response:
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
-    if not recording.may_edit(user, incident):
+    if not policy.may_edit(user, incident):
         abort(403, _("Only drafts can be edited; return the incident to draft first."))
     form = incident_form(session, user, incident)
     if form.wants_another_victim:
@@ -171,7 +167,7 @@ def describe_victims(changes: list[recording.ChangedVictim]) -> list[tuple[str, 
 
 def after_save(session: Session, user: User, incident: Incident) -> Response:
     """To the likely duplicates, if there are any to look at; to the incident otherwise."""
-    if incident.duplicate_of_id is None and recording.likely_duplicates(session, user, incident):
+    if incident.duplicate_of_id is None and likely_duplicates(session, user, incident):
         return redirect(url_for("recording.duplicates", incident_id=incident.id))
     return redirect(detail_url(incident))
 
@@ -180,10 +176,9 @@ def after_save(session: Session, user: User, incident: Incident) -> Response:
 
 
 @bp.post("/<int:incident_id>/submit")
-@roles_required("mission", "admin")
 def submit(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, _form: WorkflowForm) -> str:
-        recording.submit(session, user, incident)
+        workflow.submit(session, user, incident)
         return str(
             _("Incident %(reference)s was submitted for validation.", reference=incident.reference)
         )
@@ -192,20 +187,18 @@ def submit(incident_id: int) -> Response:
 
 
 @bp.post("/<int:incident_id>/validate")
-@roles_required("mission", "admin")
 def validate(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, _form: WorkflowForm) -> str:
-        recording.validate(session, user, incident)
+        workflow.validate(session, user, incident)
         return str(_("Incident %(reference)s was validated.", reference=incident.reference))
 
     return workflow_step(incident_id, WorkflowForm, step)
 
 
 @bp.post("/<int:incident_id>/return")
-@roles_required("mission", "admin")
 def return_to_draft(incident_id: int) -> Response:
     def step(session: Session, user: User, incident: Incident, form: ReturnForm) -> str:
-        recording.return_to_draft(session, user, incident, form.reason.data)
+        workflow.return_to_draft(session, user, incident, form.reason.data)
         return str(_("Incident %(reference)s was returned to draft.", reference=incident.reference))
 
     return workflow_step(incident_id, ReturnForm, step)
@@ -224,6 +217,8 @@ def workflow_step(incident_id: int, form_class: type[WorkflowForm], step: Step) 
     """
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
+    # Steps are the keepers' of the record; which one they may take now, the step says.
+    allowed_or_403(policy.keeps_record_of(user, incident))
     form = form_class()
     back = redirect(detail_url(incident), code=303)
     if not form.validate():
@@ -253,10 +248,10 @@ def workflow_step(incident_id: int, form_class: type[WorkflowForm], step: Step) 
 
 
 @bp.route("/<int:incident_id>/duplicates", methods=["GET", "POST"])
-@roles_required("mission", "admin")
 def duplicates(incident_id: int) -> Page | Response:
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
+    allowed_or_403(policy.keeps_record_of(user, incident))
     form = DuplicateForm()
     error = None
     if form.is_submitted() and form.validate():
@@ -273,7 +268,7 @@ def duplicates(incident_id: int) -> Page | Response:
             error = _("Choose the incident this one duplicates, or keep it as a new incident.")
         else:
             try:
-                original = recording.link_duplicate(session, user, incident, form.duplicate_of.data)
+                original = link_duplicate(session, user, incident, form.duplicate_of.data)
             except recording.NotAllowedError as refused:
                 abort(403, refused.message)
             except recording.NotACandidateError as refused:
@@ -291,8 +286,8 @@ def duplicates(incident_id: int) -> Page | Response:
     page = render_template(
         "incidents/duplicates.html",
         incident=incident,
-        candidates=recording.likely_duplicates(session, user, incident),
-        may_link=recording.may_edit(user, incident),
+        candidates=likely_duplicates(session, user, incident),
+        may_link=policy.may_edit(user, incident),
         form=form,
         error=error,
     )
@@ -304,8 +299,8 @@ def duplicates(incident_id: int) -> Page | Response:
 
 @bp.app_context_processor
 def workflow_helpers() -> dict[str, Any]:
-    def workflow_panel(incident: Incident, user: User) -> recording.WorkflowPanel:
-        return recording.workflow_panel(db.session(), user, incident)
+    def workflow_panel(incident: Incident, user: User) -> workflow.WorkflowPanel:
+        return workflow.workflow_panel(db.session(), user, incident)
 
     def verification_label(status: str) -> str:
         return VERIFICATION_STATUS.label(status, current_locale())

@@ -1,5 +1,6 @@
-"""Recording incidents: creating and editing them with their victims, the verification
-workflow, and finding incidents that are likely the same event.
+"""Recording incidents: creating and editing them with their victims. The verification
+workflow is in :mod:`incidents.recording.workflow`, likely duplicates in
+:mod:`incidents.recording.duplicates`.
 
 Services take a session and only flush; the request commits. They take values that a form
 has already validated (:class:`IncidentFields`, :class:`VictimRow`), whose fields are the
@@ -8,10 +9,9 @@ only ones a user may set: status, version, authorship and reference never come f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,21 +24,15 @@ from auth import audit
 from auth.models import User
 from capdb.clock import now
 from capdb.reference import Mission
-from incidents import history
+from incidents import history, policy
 from incidents.models import Incident, RecordVersion, Victim
-from incidents.policy import incident_if_visible, visible_incidents
+from incidents.policy import incident_if_visible
 from incidents.signals import incidents_saved
 
 # How many times a new incident tries the next free reference when another request took
 # the one it computed.
 REFERENCE_ATTEMPTS = 5
 RETURN_REASON_MAX = 2000
-
-DUPLICATE_DAYS = 2
-DUPLICATE_KM = 10.0
-EARTH_RADIUS_KM = 6371.0088
-
-SUBMIT, VALIDATE, RETURN = "submit", "validate", "return"
 
 
 class RecordingError(Exception):
@@ -115,31 +109,21 @@ class VictimRow:
 
 
 def missions_for(db: Session, user: User) -> list[Mission]:
-    """The missions the user may record incidents and assistance for."""
-    if user.role == "admin":
-        return list(db.scalars(sa.select(Mission).order_by(Mission.code)))
-    if user.role == "mission":
-        return list(user.missions)
-    return []
+    """The missions the user may record incidents and assistance for: an admin's are all
+    of them, a mission officer's its own (whose records it keeps)."""
+    return missions_among(db, policy.missions_kept(user))
 
 
-def keeps_record_of(user: User, incident: Incident) -> bool:
-    """Admins, and mission officers of the incident's mission."""
-    return user.role == "admin" or (
-        user.role == "mission" and incident.mission_code in user.mission_codes
-    )
-
-
-def may_edit(user: User, incident: Incident) -> bool:
-    """Admins edit any incident; mission officers the drafts (returned ones included) of
-    their missions."""
-    if user.role == "admin":
-        return True
-    return keeps_record_of(user, incident) and incident.status == "draft"
+def missions_among(db: Session, codes: frozenset[str] | None) -> list[Mission]:
+    """The missions of these codes (every mission for None), by code."""
+    statement = sa.select(Mission).order_by(Mission.code)
+    if codes is not None:
+        statement = statement.where(Mission.code.in_(sorted(codes)))
+    return list(db.scalars(statement))
 
 
 def ensure_editable(user: User, incident: Incident) -> None:
-    if not may_edit(user, incident):
+    if not policy.may_edit(user, incident):
         raise NotAllowedError(_("Only drafts can be edited; return the incident to draft first."))
 
 
@@ -418,210 +402,3 @@ def _emails(db: Session, versions: Iterable[RecordVersion]) -> list[str]:
     if not ids:
         return []
     return sorted(db.scalars(sa.select(User.email).where(User.id.in_(ids))))
-
-
-# The verification workflow: draft -> submitted -> validated, and back to draft with a reason
-
-
-def workflow_actions(user: User, incident: Incident) -> tuple[str, ...]:
-    """The workflow steps the user may take on the incident now."""
-    return tuple(
-        action
-        for action, check in (
-            (SUBMIT, _check_submit),
-            (VALIDATE, _check_validate),
-            (RETURN, _check_return),
-        )
-        if _passes(check, user, incident)
-    )
-
-
-def _passes(check: Any, user: User, incident: Incident) -> bool:
-    try:
-        check(user, incident)
-    except RecordingError:
-        return False
-    return True
-
-
-def _check_submit(user: User, incident: Incident) -> None:
-    if incident.status != "draft":
-        raise InvalidTransitionError(_("Only a draft can be submitted for validation."))
-    if not keeps_record_of(user, incident):
-        raise NotAllowedError(_("Only the incident's mission can submit it."))
-
-
-def _check_validate(user: User, incident: Incident) -> None:
-    if incident.status != "submitted":
-        raise InvalidTransitionError(_("Only a submitted incident can be validated."))
-    if not keeps_record_of(user, incident):
-        raise NotAllowedError(_("Only the incident's mission can validate it."))
-    if user.role != "admin" and user.id in {incident.created_by_id, incident.submitted_by_id}:
-        raise NotAllowedError(
-            _("An incident is validated by another officer than its author or submitter.")
-        )
-
-
-def _check_return(user: User, incident: Incident) -> None:
-    if incident.status not in {"submitted", "validated"}:
-        raise InvalidTransitionError(_("Only a submitted or validated incident can be returned."))
-    if not keeps_record_of(user, incident):
-        raise NotAllowedError(_("Only the incident's mission can return it."))
-
-
-def submit(db: Session, user: User, incident: Incident) -> None:
-    _check_submit(user, incident)
-    incident.status = "submitted"
-    incident.submitted_at, incident.submitted_by_id = now(), user.id
-    # The reason it was returned for has been acted on; the history keeps it.
-    incident.return_reason = None
-    _record_step(db, user, incident, SUBMIT, "draft")
-
-
-def validate(db: Session, user: User, incident: Incident) -> None:
-    _check_validate(user, incident)
-    incident.status = "validated"
-    incident.validated_at, incident.validated_by_id = now(), user.id
-    _record_step(db, user, incident, VALIDATE, "submitted")
-
-
-def return_to_draft(db: Session, user: User, incident: Incident, reason: str) -> None:
-    _check_return(user, incident)
-    reason = reason.strip()
-    if not reason:
-        raise RecordingError(_("Give the reason for returning the incident."))
-    if len(reason) > RETURN_REASON_MAX:
-        raise RecordingError(
-            _("The reason is limited to %(max)d characters.", max=RETURN_REASON_MAX)
-        )
-    before = incident.status
-    incident.status = "draft"
-    incident.return_reason = reason
-    incident.submitted_at = incident.submitted_by_id = None
-    incident.validated_at = incident.validated_by_id = None
-    _record_step(db, user, incident, RETURN, before, reason=reason)
-
-
-def _record_step(
-    db: Session, user: User, incident: Incident, step: str, before: str, **extra: str
-) -> None:
-    incident.updated_by_id = user.id
-    db.flush()
-    detail = {"workflow": step, "from": before, "to": incident.status, **extra}
-    audit.record(db, "update", user=user, target=incident, detail=detail)
-
-
-@dataclass(frozen=True)
-class WorkflowPanel:
-    """What the incident page shows of the workflow to one user."""
-
-    actions: tuple[str, ...]
-    may_edit: bool
-    keeps_record: bool
-    return_reason: str | None
-    duplicate_of: Incident | None
-
-
-def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel:
-    keeps_record = keeps_record_of(user, incident)
-    # Linked only if the viewer may open it: its reference is not disclosed otherwise.
-    duplicate_of = incident_if_visible(db, user, incident.duplicate_of_id)
-    return WorkflowPanel(
-        actions=workflow_actions(user, incident),
-        may_edit=may_edit(user, incident),
-        keeps_record=keeps_record,
-        return_reason=(
-            incident.return_reason if keeps_record and incident.status == "draft" else None
-        ),
-        duplicate_of=duplicate_of,
-    )
-
-
-# Likely duplicates
-
-
-@dataclass(frozen=True)
-class Candidate:
-    incident: Incident
-    distance_km: float
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """The great-circle distance (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def likely_duplicates(db: Session, user: User, incident: Incident) -> list[Candidate]:
-    """Other incidents of the same mission and means of attack, within 2 days and 10 km,
-    that the user may see; nearest first.
-
-    The database narrows to a bounding box; the exact distance is computed here over the
-    few incidents inside it.
-    """
-    lat, lon = incident.latitude, incident.longitude
-    if lat is None or lon is None:
-        return []
-    window = timedelta(days=DUPLICATE_DAYS)
-    query = (
-        sa.select(Incident)
-        .where(
-            visible_incidents(user),
-            Incident.id != incident.id,
-            Incident.mission_code == incident.mission_code,
-            Incident.means_of_attack == incident.means_of_attack,
-            Incident.occurred_on.between(
-                incident.occurred_on - window, incident.occurred_on + window
-            ),
-            _within_box(lat, lon, DUPLICATE_KM),
-        )
-        .order_by(Incident.occurred_on, Incident.id)
-        .limit(200)
-    )
-    candidates = []
-    for other in db.scalars(query):
-        if other.latitude is None or other.longitude is None:  # outside any box; for mypy
-            continue
-        distance = distance_km(lat, lon, other.latitude, other.longitude)
-        if distance <= DUPLICATE_KM:
-            candidates.append(Candidate(other, distance))
-    return sorted(candidates, key=lambda c: (c.distance_km, c.incident.id))
-
-
-def _within_box(lat: float, lon: float, km: float) -> sa.ColumnElement[bool]:
-    # A little wider than the circle, so that rounding never loses an incident at the edge.
-    dlat = math.degrees(km / EARTH_RADIUS_KM) * 1.01
-    cos_lat = math.cos(math.radians(min(89.9, abs(lat))))
-    dlon = min(180.0, math.degrees(km / (EARTH_RADIUS_KM * cos_lat)) * 1.01)
-    latitude = Incident.latitude.between(lat - dlat, lat + dlat)
-    west, east = lon - dlon, lon + dlon
-    if west < -180 or east > 180:  # across the antimeridian
-        longitude = sa.or_(
-            Incident.longitude >= (west + 360 if west < -180 else west),
-            Incident.longitude <= (east - 360 if east > 180 else east),
-        )
-    else:
-        longitude = Incident.longitude.between(west, east)
-    return sa.and_(latitude, longitude)
-
-
-def link_duplicate(db: Session, user: User, incident: Incident, original_id: int) -> Incident:
-    """Mark the incident as a duplicate of one of its likely duplicates."""
-    ensure_editable(user, incident)
-    candidates = {c.incident.id: c.incident for c in likely_duplicates(db, user, incident)}
-    original = candidates.get(original_id)
-    if original is None:
-        raise NotACandidateError(_("That incident is not among the likely duplicates."))
-    incident.duplicate_of_id = original.id
-    incident.updated_by_id = user.id
-    db.flush()
-    audit.record(
-        db,
-        "update",
-        user=user,
-        target=incident,
-        detail={"duplicate_of": original.id, "reference": original.reference},
-    )
-    return original

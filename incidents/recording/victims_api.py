@@ -10,6 +10,7 @@ from flask import Response
 from flask_babel import gettext as _
 
 from auth.models import User
+from incidents import policy
 from incidents.api import resources
 from incidents.api.access import ID, session, viewer, with_incident, with_victim
 from incidents.api.blueprint import api_blueprint
@@ -34,10 +35,6 @@ blp = api_blueprint("api_victims", __name__, "Victims of incidents; names only w
 PATCHABLE = tuple(name for name in VictimPatch().fields if name != "version")
 
 
-def may_edit_victim(user: User, victim: Victim) -> bool:
-    return recording.may_edit(user, victim.incident)
-
-
 @blp.route(f"/incidents/<{ID}:incident_id>/victims", methods=["GET"])
 @with_incident()
 @blp.response(200, VictimList)
@@ -48,7 +45,7 @@ def list_victims(incident: Incident) -> dict[str, Any]:
 
 
 @blp.route(f"/incidents/<{ID}:incident_id>/victims", methods=["POST"])
-@with_incident(recording.may_edit)
+@with_incident(policy.may_edit)
 @idempotent
 @blp.arguments(VictimInput)
 @blp.response(201, VictimSchema)
@@ -105,7 +102,7 @@ def get_victim(victim: Victim) -> dict[str, Any]:
 
 
 @blp.route(f"/victims/<{ID}:victim_id>", methods=["PATCH"])
-@with_victim(may_edit_victim)
+@with_victim(policy.may_edit_victim)
 @blp.arguments(VictimPatch(partial=PATCHABLE))
 @blp.response(200, VictimSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
@@ -120,7 +117,7 @@ def update_victim(values: dict[str, Any], victim: Victim) -> dict[str, Any]:
 
 
 @blp.route(f"/victims/<{ID}:victim_id>", methods=["DELETE"])
-@with_victim(may_edit_victim)
+@with_victim(policy.may_delete)
 @blp.response(204)
 def delete_victim(victim: Victim) -> Response:
     """Remove a victim from a draft incident; the incident's history keeps it."""

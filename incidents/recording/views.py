@@ -7,17 +7,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from auth import audit
-from auth.access import roles_required
+from auth.access import allowed_or_403, requires, viewer
 from auth.models import User
 from capdb import db
 from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.vocabularies import VOCABULARIES
-from incidents import history, restoring
+from incidents import history, policy, restoring
 from incidents.comments.threads import comment_panel
 from incidents.filter_choices import filter_choices
 from incidents.filters import PAGED, from_request, page_of, scoped_incidents, takes_filter
@@ -29,11 +28,6 @@ from incidents.recording.restore_page import difference_rows
 Page = tuple[str, int]
 
 bp = Blueprint("incidents", __name__, template_folder="../templates", url_prefix="/incidents")
-
-
-def viewer() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 @bp.get("/")
@@ -89,28 +83,21 @@ def detail(incident_id: int) -> str:
         identities={v.id for v in victims if sees_victim_identity(user, v)},
         case_panel=case_panel(session, user, incident),
         comment_panel=comment_panel(session, user, incident),
-        may_see_history=may_change(user, incident),
+        may_see_history=policy.may_see_history(user, incident),
     )
 
 
-def may_change(user: User, incident: Incident) -> bool:
-    """Mission officers of the incident's mission and admins keep its record."""
-    return user.role == "admin" or (
-        user.role == "mission" and incident.mission_code in user.mission_codes
-    )
-
-
-def changeable_or_403(incident_id: int) -> Incident:
+def incident_allowed(incident_id: int, verb: policy.IncidentVerb) -> Incident:
+    """The incident (404 when out of scope) if the policy's ``verb`` allows it (403 else)."""
     incident = incident_or_404(db.session(), viewer(), incident_id)
-    if not may_change(viewer(), incident):
-        abort(403)
+    allowed_or_403(verb(viewer(), incident))
     return incident
 
 
 @bp.get("/<int:incident_id>/history")
 def record_history(incident_id: int) -> str:
     session = db.session()
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_see_history)
     # A change to victims alone moves the incident's version without changing its fields.
     changes = [change for change in history.changes(session, incident) if change.fields]
     victims = [(victim, history.changes(session, victim)) for victim in incident.victims]
@@ -136,25 +123,25 @@ def emails(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]
 @bp.get("/<int:incident_id>/history/<int:version>/restore")
 def confirm_restore(incident_id: int, version: int) -> Page:
     """What restoring the version would change, to confirm; nothing changes here."""
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_restore)
     return restore_confirmation(incident, incident, version)
 
 
 @bp.post("/<int:incident_id>/history/<int:version>/restore")
 def restore_version(incident_id: int, version: int) -> Response:
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_restore)
     return restore_confirmed(incident, incident, version)
 
 
 @bp.get("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def confirm_victim_restore(incident_id: int, victim_id: int, version: int) -> Page:
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_restore)
     return restore_confirmation(incident, victim_of_or_404(incident, victim_id), version)
 
 
 @bp.post("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response:
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_restore)
     return restore_confirmed(incident, victim_of_or_404(incident, victim_id), version)
 
 
@@ -208,7 +195,7 @@ def restore_confirmed(incident: Incident, record: Incident | Victim, version: in
 @bp.post("/<int:incident_id>/delete")
 def delete(incident_id: int) -> Response:
     session = db.session()
-    incident = changeable_or_403(incident_id)
+    incident = incident_allowed(incident_id, policy.may_delete)
     incident.deleted_at = now()
     audit.record(session, "delete", user=viewer(), target=incident)
     flash(_("Incident %(reference)s was deleted. An administrator can restore it.",
@@ -217,7 +204,7 @@ def delete(incident_id: int) -> Response:
 
 
 @bp.get("/deleted")
-@roles_required("admin")
+@requires(policy.sees_deleted)
 def deleted() -> str:
     incidents = db.session().scalars(
         sa.select(Incident)
@@ -229,11 +216,15 @@ def deleted() -> str:
 
 
 @bp.post("/<int:incident_id>/undelete")
-@roles_required("admin")
 def undelete(incident_id: int) -> Response:
     session = db.session()
     incident = session.get(Incident, incident_id)
-    if incident is None or incident.deleted_at is None:
+    # Deleted incidents are out of everyone's scope but the admins', who may restore them.
+    if (
+        incident is None
+        or incident.deleted_at is None
+        or not policy.may_restore(viewer(), incident)
+    ):
         abort(404)
     incident.deleted_at = None
     audit.record(session, "restore", user=viewer(), target=incident, detail={"undeleted": True})

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Response
 
 from capdb.i18n import current_locale
-from incidents.api.access import session, viewer
+from incidents import policy
+from incidents.api.access import allowed_or_403, session, viewer
 from incidents.api.blueprint import api_blueprint
 from incidents.api.queries import ExportQuery
 from incidents.transfer import exporting
@@ -52,5 +53,6 @@ _CONTENT = {
 def export(query: dict[str, Any], export_format: str) -> Response:
     """Every incident of the filter that the viewer may see, as CSV, XLSX, GeoJSON or
     GeoPackage. CSV and GeoJSON are streamed as they are read."""
+    allowed_or_403(policy.may_export(viewer()))
     wanted = exporting.ExportRequest(viewer(), query["filters"], query["sort"], current_locale())
     return exporting.response(session(), wanted, export_format)

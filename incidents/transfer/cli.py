@@ -22,6 +22,7 @@ from auth.accounts import find_user
 from auth.models import User
 from capdb import db
 from capdb.config import LOCALES, current_config
+from incidents import policy
 from incidents.filters import DEFAULT_SORT, FILTER_FIELDS, SORTED, SORTS, parse_request
 from incidents.transfer import exporting, importing
 
@@ -43,14 +44,17 @@ def transaction(locale: str | None = None) -> Iterator[Session]:
         yield session
 
 
-def acting_user(session: Session, email: str | None, *roles: str) -> User:
-    """The account named by ``--as``, or the console acting with an administrator's scope."""
+def acting_user(
+    session: Session, email: str | None, allowed: Callable[[User], bool] | None = None
+) -> User:
+    """The account named by ``--as``, or the console acting with an administrator's scope;
+    refused unless the policy's ``allowed`` lets that account do this."""
     if email is None:
         return User(email=CONSOLE, role="admin", active=True)
     user = find_user(session, email)
     if user is None or not user.active:
         raise click.ClickException(f"there is no active account with the email {email!r}.")
-    if roles and user.role not in roles:
+    if allowed is not None and not allowed(user):
         raise click.ClickException(f"{email} is a {user.role} account; it cannot do this.")
     return user
 
@@ -66,7 +70,7 @@ def import_command(file: Path, dry_run: bool, email: str | None) -> None:
     """Import the incidents of an XLSX or CSV file, all or nothing."""
     data = file.read_bytes()
     with transaction() as session:
-        user = acting_user(session, email, "mission", "admin")
+        user = acting_user(session, email, policy.may_record_incidents)
         try:
             sheet = importing.read_spreadsheet(data, file.name)
         except importing.UnreadableFileError as error:
@@ -148,7 +152,7 @@ def export_command(
         raise click.ClickException(f"give the file to write with --out for {export_format}.")
     locale = lang or current_config().default_locale
     with transaction(locale) as session:
-        user = acting_user(session, email)
+        user = acting_user(session, email, policy.may_export)
         args = {name: value for name, value in filter_args.items() if value is not None}
         asked, errors = parse_request(session, {**args, "sort": sort}, SORTED)
         if errors:

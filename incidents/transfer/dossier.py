@@ -28,10 +28,16 @@ from capdb.i18n import current_locale
 from capdb.pdf import html_to_pdf
 from capdb.vocabularies import AUDIT_ACTION, OUTCOME, PERSONNEL_CATEGORY, SEX
 from incidents.comments import threads as comments
-from incidents.justice import case_pages, cases
+from incidents.justice import case_pages
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
-from incidents.policy import person_label, sees_audit_entry, sees_victim_identity, visible_cases
-from incidents.recording.service import keeps_record_of
+from incidents.policy import (
+    keeps_case,
+    keeps_record_of,
+    person_label,
+    sees_audit_entry,
+    sees_victim_identity,
+    visible_cases,
+)
 
 MAX_AUDIT_ENTRIES = 500
 MAX_DETAIL = 300
@@ -182,7 +188,7 @@ def case_pdf(db: Session, user: User, case: JudicialCase) -> bytes:
         dossier=dossier,
         parts=[victims_by_category(db, user, incident) for incident in dossier.incidents],
         comments=comments.thread(db, user, case),
-        audit=audit_history(db, user, "judicial_cases", case.id, full=cases.may_keep(user, case)),
+        audit=audit_history(db, user, "judicial_cases", case.id, full=keeps_case(user, case)),
         viewer=user,
         generated_at=now(),
     )

@@ -25,16 +25,16 @@ from flask import (
     request,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from auth import audit
-from auth.access import roles_required
+from auth.access import allowed_or_403, requires, viewer
 from auth.models import User
 from capdb import db
 from capdb.config import LOCALES, current_config
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
+from incidents import policy
 from incidents.filters import SORTED, from_request, invalid_filter, takes_filter
 from incidents.justice.cases import MAX_ID
 from incidents.policy import case_or_404, incident_or_404
@@ -43,7 +43,6 @@ from incidents.transfer import dossier, exporting, importing
 bp = Blueprint("transfer", __name__, template_folder="../templates")
 
 ID = f"int(max={MAX_ID})"
-IMPORT_ROLES = ("mission", "admin")
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
 TEMPLATE_FORMATS = ("xlsx", "csv")
 KEEP_UPLOADS_SECONDS = 24 * 3600
@@ -54,22 +53,17 @@ INVALID = 422
 Page = str | tuple[str, int] | BaseResponse
 
 
-def viewer() -> User:
-    user: User = current_user._get_current_object()
-    return user
-
-
 # Import -------------------------------------------------------------------------------------
 
 
 @bp.get("/incidents/import")
-@roles_required(*IMPORT_ROLES)
+@requires(policy.may_record_incidents)
 def import_form() -> str:
     return render_template("incidents/import.html", errors={})
 
 
 @bp.post("/incidents/import")
-@roles_required(*IMPORT_ROLES)
+@requires(policy.may_record_incidents)
 def import_upload() -> Page:
     token = request.form.get("token")
     if token is not None:
@@ -128,7 +122,7 @@ def result_page(stage: str, plan: importing.ImportPlan, token: str, *, created: 
 
 
 @bp.get("/incidents/import/<token>/report.csv")
-@roles_required(*IMPORT_ROLES)
+@requires(policy.may_record_incidents)
 def import_report(token: str) -> Response:
     """Every bad cell of a kept upload, for files with more than a page can show."""
     session, user = db.session(), viewer()
@@ -147,7 +141,7 @@ def import_report(token: str) -> Response:
 
 
 @bp.get("/incidents/import/template.<file_format>")
-@roles_required(*IMPORT_ROLES)
+@requires(policy.may_record_incidents)
 def import_template(file_format: str) -> Response:
     if file_format not in TEMPLATE_FORMATS:
         abort(404)
@@ -201,6 +195,7 @@ def kept_upload(user: User, token: str) -> tuple[bytes, str]:
 @takes_filter(SORTED)
 def export(export_format: str) -> BaseResponse:
     session, user = db.session(), viewer()
+    allowed_or_403(policy.may_export(user))
     asked, errors = from_request(session)
     if errors:
         return invalid_filter(errors)
@@ -215,6 +210,7 @@ def export(export_format: str) -> BaseResponse:
 def incident_dossier(incident_id: int) -> Response:
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
+    allowed_or_403(policy.may_export(user, incident))
     pdf = dossier.incident_pdf(session, user, incident)
     audit.record(session, "export", user=user, target=incident, detail={"format": "pdf"})
     return attachment(pdf, "application/pdf", f"dossier-{incident.reference}.pdf")
@@ -224,6 +220,7 @@ def incident_dossier(incident_id: int) -> Response:
 def case_dossier(case_id: int) -> Response:
     session, user = db.session(), viewer()
     case = case_or_404(session, user, case_id)
+    allowed_or_403(policy.may_export(user, case))
     pdf = dossier.case_pdf(session, user, case)
     audit.record(session, "export", user=user, target=case, detail={"format": "pdf"})
     return attachment(pdf, "application/pdf", f"dossier-case-{case.id}.pdf")

@@ -1,8 +1,12 @@
-"""A record outside the viewer's scope answers 404 on every API path that names it, with
-every method, exactly as a record that does not exist; and no list, map or figure shows it.
+"""A record outside the viewer's scope answers 404 on every path that names it, pages and
+API alike, with every method, exactly as a record that does not exist; and no list, map or
+figure shows it.
 
-The routes are read from the application, so a new API route is swept as soon as it
-exists.
+The routes are read from the application's URL map, never listed by hand: a new route is
+swept as soon as it exists, and a route with an argument the sweep does not know fails
+:func:`test_every_route_with_an_argument_is_swept` until it is classified here. That
+anonymous requests are refused everywhere but on the public endpoints is
+tests/test_routes.py's sweep, from the same URL map.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from typing import Any
 
 import pytest
 from flask import Flask, url_for
+from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from tests.api.conftest import API, ApiAs, World
+from tests.factories import LoginAs
+from tests.test_i18n import csrf_token
 
 NOWHERE = 987654
 
@@ -25,20 +32,22 @@ SWEEPERS = [
     ("analyst", {}, {"record_id"}),
 ]
 
+# Arguments naming a record, swept with an out-of-scope one.
+RECORD_ARGUMENTS = {
+    "incident_id", "victim_id", "case_id", "defendant_id", "event_id", "record_id",
+    "comment_id", "version",
+}  # fmt: skip
+# Arguments naming no record: a file format, a figure, the user's own upload, an asset.
+NOT_RECORDS = {"export_format", "file_format", "name", "token", "filename", "package"}
+# Accounts are the administrators' pages: everyone else is refused (403) before any lookup.
+ADMINS_ONLY = {"user_id"}
 
-# Routes with an argument that names no record: a file format, a figure.
-NOT_RECORDS = {"api_exports.export", "api_stats.one_figure"}
 
-
-def api_rules(app: Flask) -> list[Rule]:
-    """The API's routes naming a record."""
+def record_rules(app: Flask) -> list[Rule]:
+    """Every route, page or API, naming a record."""
     return sorted(
-        (
-            r
-            for r in app.url_map.iter_rules()
-            if r.rule.startswith(API) and r.arguments and r.endpoint not in NOT_RECORDS
-        ),
-        key=lambda r: r.rule,
+        (r for r in app.url_map.iter_rules() if RECORD_ARGUMENTS & set(r.arguments)),
+        key=lambda r: (r.rule, r.endpoint),
     )
 
 
@@ -50,6 +59,8 @@ def out_of_scope_ids(world: World) -> dict[str, int]:
         "defendant_id": world.congo_defendant.id,
         "event_id": world.congo_event.id,
         "record_id": world.congo_assistance.id,
+        "comment_id": world.congo_comment.id,
+        "version": 1,
     }
 
 
@@ -60,38 +71,73 @@ def url_of(app: Flask, rule: Rule, values: dict[str, int]) -> str:
     return url.removeprefix(API)
 
 
-def test_every_api_route_naming_a_record_is_swept(app: Flask) -> None:
-    named = {argument for rule in api_rules(app) for argument in rule.arguments}
-    assert named == {
-        "incident_id", "victim_id", "case_id", "defendant_id", "event_id", "record_id",
-    }  # fmt: skip
-    assert len(api_rules(app)) >= 15
+def test_every_route_with_an_argument_is_swept(app: Flask) -> None:
+    known = RECORD_ARGUMENTS | NOT_RECORDS | ADMINS_ONLY
+    unknown = [
+        (rule.endpoint, sorted(set(rule.arguments) - known))
+        for rule in app.url_map.iter_rules()
+        if set(rule.arguments) - known
+    ]
+    assert unknown == [], "classify these arguments in test_scope_sweep.py"
+    swept = record_rules(app)
+    assert {a for rule in swept for a in rule.arguments} == RECORD_ARGUMENTS
+    pages = [rule for rule in swept if not rule.rule.startswith(API)]
+    assert len(swept) - len(pages) >= 25
+    assert len(pages) >= 25
 
 
-@pytest.mark.parametrize(("role", "bindings", "visible"), SWEEPERS)
-def test_out_of_scope_is_404_on_every_path_and_method(
-    app: Flask,
-    api_as: ApiAs,
-    world: World,
-    role: str,
-    bindings: dict[str, Any],
-    visible: set[str],
-) -> None:
-    api = api_as(role, **bindings)
-    hidden = out_of_scope_ids(world)
+def sweep_api(app: Flask, api: Any, rules: list[Rule], hidden: dict[str, int]) -> list[Any]:
     missing = dict.fromkeys(hidden, NOWHERE)
     answers = []
-    for rule in api_rules(app):
-        if visible & set(rule.arguments):
-            continue
+    for rule in rules:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             body: dict[str, Any] | None = None if method in {"GET", "DELETE"} else {}
             out = api.request(method, url_of(app, rule, hidden), json=body)
             gone = api.request(method, url_of(app, rule, missing), json=body)
             answers.append((method, rule.rule, out.status_code, out.json, gone.json))
+    return answers
+
+
+def sweep_pages(
+    app: Flask, client: FlaskClient, rules: list[Rule], hidden: dict[str, int]
+) -> list[Any]:
+    """Every page route, posted as a browser would (with the session's CSRF token)."""
+    missing = dict.fromkeys(hidden, NOWHERE)
+    token = csrf_token(client.get("/incidents/").text)
+    answers = []
+    for rule in rules:
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            data = {"csrf_token": token} if method == "POST" else None
+            out = client.open(url_of(app, rule, hidden), method=method, data=data)
+            gone = client.open(url_of(app, rule, missing), method=method, data=data)
+            answers.append((method, rule.rule, out.status_code, gone.status_code))
+    return answers
+
+
+@pytest.mark.parametrize(("role", "bindings", "visible"), SWEEPERS)
+def test_out_of_scope_is_404_on_every_path_and_method(
+    app: Flask,
+    client: FlaskClient,
+    api_as: ApiAs,
+    login_as: LoginAs,
+    world: World,
+    role: str,
+    bindings: dict[str, Any],
+    visible: set[str],
+) -> None:
+    hidden = out_of_scope_ids(world)
+    rules = [r for r in record_rules(app) if not visible & set(r.arguments)]
+    api_rules = [r for r in rules if r.rule.startswith(API)]
+    page_rules = [r for r in rules if not r.rule.startswith(API)]
+    answers = sweep_api(app, api_as(role, **bindings), api_rules, hidden)
     assert answers
-    wrong = [a for a in answers if a[2] != 404 or a[3] != a[4]]
-    assert wrong == []
+    assert [a for a in answers if a[2] != 404 or a[3] != a[4]] == []
+    login_as(role, **bindings)
+    pages = sweep_pages(app, client, page_rules, hidden)
+    assert pages
+    assert [a for a in pages if a[2:] != (404, 404)] == []
+    # A record named in the query string: opening a case on an incident.
+    assert client.get(f"/cases/new?incident={world.congo.id}").status_code == 404
 
 
 @pytest.mark.parametrize(("role", "bindings", "visible"), SWEEPERS)

@@ -1,0 +1,222 @@
+"""What each user may see, as SQL conditions: the visibility half of the access rule.
+
+Re-exported by :mod:`incidents.policy`, which callers import; kept apart only so that each
+module stays short. A condition that cannot be computed denies (``false()``), logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec
+
+import sqlalchemy as sa
+
+from auth.models import User
+from capdb.reference import mission_hosts
+from incidents.models import (
+    CapacityAssistance,
+    Comment,
+    Defendant,
+    Incident,
+    JudicialCase,
+    StageEvent,
+    Victim,
+    case_incidents,
+)
+
+log = logging.getLogger(__name__)
+
+Condition = sa.ColumnElement[bool]
+P = ParamSpec("P")
+
+
+# Visibility: SQL conditions -----------------------------------------------------------------
+
+
+def _denying_condition(rule: Callable[P, Condition]) -> Callable[P, Condition]:
+    """A visibility condition that cannot be computed denies, never allows."""
+
+    @wraps(rule)
+    def safe(*args: P.args, **kwargs: P.kwargs) -> Condition:
+        try:
+            return rule(*args, **kwargs)
+        except Exception:
+            log.exception("access rule %s failed; denying", rule.__name__)
+            return sa.false()
+
+    return safe
+
+
+def concerns(state: str) -> Condition:
+    """Incidents that concern the State, as the spec defines it."""
+    # Uncorrelated subqueries: PostgreSQL runs each once per query and probes its result per
+    # incident (a hashed subplan, while the set fits in work_mem), rather than once per
+    # incident; and never correlated to a query that joins victims or hosts itself, which
+    # keeps its own rows apart from these.
+    missions_hosted = (
+        sa.select(mission_hosts.c.mission_code)
+        .where(mission_hosts.c.country_code == state)
+        .correlate(None)
+    )
+    incidents_with_victims_of_state = (
+        sa.select(Victim.incident_id)
+        .where(Victim.deleted_at.is_(None))
+        .where(sa.or_(Victim.nationality_code == state, Victim.contributing_country_code == state))
+        .correlate(None)
+    )
+    return sa.or_(
+        Incident.country_code == state,
+        Incident.mission_code.in_(missions_hosted),
+        Incident.id.in_(incidents_with_victims_of_state),
+    )
+
+
+@_denying_condition
+def visible_incidents(user: User | None) -> Condition:
+    """The SQL condition an incident must meet for the user to see it."""
+    return sa.and_(Incident.deleted_at.is_(None), _incident_rule(user))
+
+
+def _incident_rule(user: User | None) -> Condition:
+    if user is None or not user.is_authenticated:
+        return sa.false()
+    validated = Incident.status == "validated"
+    match user.role:
+        case "admin":
+            return sa.true()
+        case "analyst":
+            return validated
+        case "mission":
+            return Incident.mission_code.in_(sorted(user.mission_codes))
+        case "member_state" if user.state_code:
+            return sa.and_(validated, concerns(user.state_code))
+    return sa.false()
+
+
+@_denying_condition
+def visible_victims(user: User | None) -> Condition:
+    """Victims (undeleted) of the incidents the user sees."""
+    seen = sa.select(Incident.id).where(visible_incidents(user)).correlate(None)
+    return sa.and_(Victim.deleted_at.is_(None), Victim.incident_id.in_(seen))
+
+
+@_denying_condition
+def visible_cases(user: User | None) -> Condition:
+    """The SQL condition a judicial case must meet for the user to see it."""
+    through_incident = (
+        sa.exists()
+        .where(case_incidents.c.case_id == JudicialCase.id)
+        .where(case_incidents.c.incident_id == Incident.id)
+        .where(visible_incidents(user))
+        .correlate(JudicialCase)
+    )
+    rule: Condition = through_incident
+    if user is not None and user.is_authenticated and user.role == "member_state":
+        rule = sa.or_(rule, JudicialCase.prosecuting_state_code == user.state_code)
+    return sa.and_(JudicialCase.deleted_at.is_(None), rule)
+
+
+@_denying_condition
+def visible_defendants(user: User | None) -> Condition:
+    """Defendants (undeleted) of the cases the user sees."""
+    seen = sa.select(JudicialCase.id).where(visible_cases(user)).correlate(None)
+    return sa.and_(Defendant.deleted_at.is_(None), Defendant.case_id.in_(seen))
+
+
+def _reporting_cases(user: User | None) -> Condition:
+    """Cases whose progress the user reports (keeps them, or its State prosecutes them);
+    as :func:`may_report_progress`, in SQL over ``JudicialCase``."""
+    if user is None or not user.is_authenticated:
+        return sa.false()
+    match user.role:
+        case "admin":
+            return sa.true()
+        case "mission":
+            return (
+                sa.exists()
+                .where(case_incidents.c.case_id == JudicialCase.id)
+                .where(case_incidents.c.incident_id == Incident.id)
+                .where(Incident.mission_code.in_(sorted(user.mission_codes)))
+                .correlate(JudicialCase)
+            )
+        case "member_state" if user.state_code:
+            return JudicialCase.prosecuting_state_code == user.state_code
+    return sa.false()
+
+
+@_denying_condition
+def visible_stage_events(user: User | None) -> Condition:
+    """Undeleted stage events of the cases the user sees; pending and rejected ones only
+    for those who keep the case or report its progress."""
+    seen = sa.select(JudicialCase.id).where(visible_cases(user)).correlate(None)
+    reporting = sa.select(JudicialCase.id).where(_reporting_cases(user)).correlate(None)
+    return sa.and_(
+        StageEvent.deleted_at.is_(None),
+        StageEvent.case_id.in_(seen),
+        sa.or_(StageEvent.review_status == "validated", StageEvent.case_id.in_(reporting)),
+    )
+
+
+def visible_events(user: User, case: JudicialCase) -> sa.Select[StageEvent]:
+    """The case's events this user sees, in the order they happened."""
+    return (
+        sa.select(StageEvent)
+        .where(StageEvent.case_id == case.id, visible_stage_events(user))
+        .order_by(StageEvent.occurred_on, StageEvent.id)
+    )
+
+
+@_denying_condition
+def visible_assistance(user: User | None) -> Condition:
+    """Assistance records: all for admins and analysts, their missions' for mission
+    officers, those their State received for Member States."""
+    rule: Condition = sa.false()
+    if user is not None and user.is_authenticated:
+        if user.role in ("admin", "analyst"):
+            rule = sa.true()
+        elif user.role == "mission":
+            rule = CapacityAssistance.mission_code.in_(sorted(user.mission_codes))
+        elif user.role == "member_state" and user.state_code:
+            rule = CapacityAssistance.recipient_state_code == user.state_code
+    return sa.and_(CapacityAssistance.deleted_at.is_(None), rule)
+
+
+def visible_comments(user: User | None) -> Condition:
+    """The SQL condition a comment must meet for the user to read it, within a subject the
+    user already sees.
+
+    A State's focal points read the threads their State opened (with what the mission
+    answers in them) and what the mission addresses to every reader; the United Nations side
+    (mission officers, administrators, HQ analysts, these read-only) reads every thread.
+    """
+    try:
+        undeleted = Comment.deleted_at.is_(None)
+        if user is None or not user.is_authenticated:
+            return sa.false()
+        if user.role in ("admin", "mission", "analyst"):
+            return undeleted
+        if user.role == "member_state" and user.state_code:
+            return sa.and_(
+                undeleted,
+                sa.or_(
+                    Comment.thread_state_code.is_(None),
+                    Comment.thread_state_code == user.state_code,
+                ),
+            )
+        return sa.false()
+    except Exception:
+        log.exception("comment rule failed; denying")
+        return sa.false()
+
+
+def hidden_incidents_known(user: User | None) -> Condition:
+    """The incidents out of the user's sight whose existence the user may still be told of,
+    as a count ("and 2 other incidents outside your access"): validated, undeleted ones.
+    Drafts and deleted incidents of others are never counted."""
+    return sa.and_(
+        Incident.deleted_at.is_(None),
+        Incident.status == "validated",
+        sa.not_(visible_incidents(user)),
+    )
