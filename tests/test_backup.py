@@ -28,6 +28,7 @@ from auth.models import User
 from capdb.app import create_app
 from capdb.backup.periodic import periodic_backup
 from capdb.cli import alembic_config
+from capdb.config import Config, ConfigError
 from capdb.reference import load_reference
 from tests import factories
 from tests.conftest import DEFAULT_POSTGRES, config_for
@@ -388,3 +389,14 @@ def test_a_backup_taken_while_capdb_writes_is_consistent(source: Site, tmp_path:
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
     # The backup holds the entries written before it, and perhaps some written during it.
     assert existing + 5 <= manifest["row_counts"]["audit_events"] <= existing + before
+
+
+def test_the_backup_settings(tmp_path: Path) -> None:
+    config = Config.from_env({"CAPDB_INSTANCE_PATH": str(tmp_path)})
+    assert config.resolved_backup_dir == tmp_path / "backups"
+    assert config.backup_keep == 7
+    config = Config.from_env({"CAPDB_BACKUP_DIR": "/srv/backups", "CAPDB_BACKUP_KEEP": "30"})
+    assert config.resolved_backup_dir == Path("/srv/backups")
+    assert config.backup_keep == 30
+    with pytest.raises(ConfigError, match="CAPDB_BACKUP_KEEP"):
+        Config.from_env({"CAPDB_BACKUP_KEEP": "0"})
