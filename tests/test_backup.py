@@ -174,6 +174,7 @@ def test_the_backup_holds_one_copy_of_the_database_and_not_the_backups(
 ) -> None:
     (source.instance / "backups").mkdir()
     (source.instance / "backups" / "older.tar").write_bytes(b"an older backup")
+    assert source.run("backup", str(source.instance / "made-by-hand.tar"))[0] == 0
     file = source.instance / "now.tar"
     code, output = source.run("backup", str(file))
     assert code == 0, output

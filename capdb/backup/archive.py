@@ -60,9 +60,10 @@ def sha256_of(path: Path) -> str:
 def instance_files(instance: Path, skip: Iterable[Path]) -> list[Path]:
     """The files of the instance folder worth keeping, relative to it.
 
-    Left out: the folders in ``skip`` (the backups themselves), and every SQLite database
-    with its journal files. The application's database is in the dump already, and
-    copying the file of any other live database (a job queue) would give a torn copy.
+    Left out: the folders in ``skip`` (the backups themselves), other backups kept in the
+    folder, and every SQLite database with its journal files. The application's database
+    is in the dump already, and copying the file of any other live database (a job queue)
+    would give a torn copy.
     """
     if not instance.is_dir():
         return []
@@ -74,7 +75,7 @@ def instance_files(instance: Path, skip: Iterable[Path]) -> list[Path]:
             continue
         if any(resolved == s or s in resolved.parents for s in skipped):
             continue
-        if path.name.endswith(SQLITE_COMPANIONS) or _is_sqlite(path):
+        if path.name.endswith(SQLITE_COMPANIONS) or _is_sqlite(path) or _is_backup(path):
             continue
         kept.append(path.relative_to(instance))
     return kept
@@ -83,6 +84,17 @@ def instance_files(instance: Path, skip: Iterable[Path]) -> list[Path]:
 def _is_sqlite(path: Path) -> bool:
     with path.open("rb") as file:
         return file.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+
+
+def _is_backup(path: Path) -> bool:
+    if path.name.endswith(".partial"):
+        return True
+    try:
+        with tarfile.open(path, "r:") as tar:
+            first = tar.next()
+    except (tarfile.TarError, OSError):
+        return False
+    return first is not None and first.name == MANIFEST
 
 
 def write(
