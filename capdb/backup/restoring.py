@@ -64,7 +64,9 @@ def verify(source: Path, scratch_url: str | None = None) -> Outcome:
     """Restore the backup into a scratch database and compare it with its manifest."""
     with tempfile.TemporaryDirectory(prefix="capdb-verify-") as scratch:
         contents = archive.read(source, Path(scratch))
-        databases.check_kind(db.database().engine, contents.manifest)
+        if not scratch_url:
+            # The scratch database is made beside the application's.
+            databases.check_kind(db.database().engine, contents.manifest)
         with _scratch_database(Path(scratch), contents, scratch_url) as engine:
             if scratch_url and service.tables_holding_data(engine):
                 raise BackupError("the scratch database holds data: give an empty one.")
