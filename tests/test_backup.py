@@ -401,3 +401,20 @@ def test_the_backup_settings(tmp_path: Path) -> None:
     assert config.backup_keep == 30
     with pytest.raises(ConfigError, match="CAPDB_BACKUP_KEEP"):
         Config.from_env({"CAPDB_BACKUP_KEEP": "0"})
+
+
+def test_verify_into_a_scratch_database_given(
+    source: Site, make_site: Callable[..., Site], tmp_path: Path
+) -> None:
+    file = tmp_path / "capdb.tar"
+    assert source.run("backup", str(file))[0] == 0
+    scratch = make_site("bkscratch", migrated=False)
+    url = scratch.engine.url.render_as_string(hide_password=False)
+
+    code, output = source.run("backup", "verify", str(file), "--scratch-url", url)
+
+    assert code == 0, output
+    assert every_row(scratch) == every_row(source)
+    code, output = source.run("backup", "verify", str(file), "--scratch-url", url)
+    assert code != 0
+    assert "the scratch database holds data" in output
