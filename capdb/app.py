@@ -85,11 +85,12 @@ def place_incidents(db: Any, incident_ids: list[int]) -> None:
 
 
 def register_features(app: Flask) -> None:
-    from auth import guard
+    from auth import audit, guard
     from incidents import history
     from incidents.signals import incidents_saved
 
     guard.init_app(app)
+    audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
     history.keep_versions()
     register_pages(app)
     register_api(app)
@@ -160,9 +161,9 @@ def register_backup_checks(app: Flask) -> None:
     from auth.audit import check_chain
     from capdb.backup.service import register
 
-    def audit_head(session: Any) -> str | None:
+    def audit_head(session: Any) -> dict[str, object] | None:
         newest = check_chain(session).newest
-        return None if newest is None else newest.hash
+        return None if newest is None else {"position": newest.position, "hash": newest.hash}
 
     def audit_verify(session: Any) -> str | None:
         broken = check_chain(session).broken
@@ -172,7 +173,8 @@ def register_backup_checks(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from auth.cli import audit_cli, tokens_cli, users_cli
+    from auth.audit_cli import audit_cli
+    from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli

@@ -50,6 +50,8 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
+    # Where `audit anchor` writes the chain's head, one file per anchor; empty: printed.
+    audit_anchor_dir: str = ""
     # Where the periodic backups go (the instance folder's backups/ by default), and how
     # many of the newest are kept.
     backup_dir: str = ""
