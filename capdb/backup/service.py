@@ -73,8 +73,12 @@ def summarize(connection: sa.Connection) -> dict[str, Any]:
     revision = None
     if "alembic_version" in tables:
         revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    with Session(bind=connection) as session:
-        facts = {name: read(session) for name, read in hooks().facts.items()}
+    facts: dict[str, object] = {}
+    # The facts are read with this code's models, which only a database at this code's
+    # migration matches (a backup taken before ``db upgrade`` has none).
+    if revision == ScriptDirectory.from_config(alembic_config()).get_current_head():
+        with Session(bind=connection) as session:
+            facts = {name: read(session) for name, read in hooks().facts.items()}
     return {"alembic_revision": revision, "row_counts": counts, "facts": facts}
 
 
