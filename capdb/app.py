@@ -39,7 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 class DatabaseId(IntegerConverter):
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", db.MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -52,6 +52,8 @@ class Config:
     api_anonymous_rate_limit: str = "100/minute"
     # Where `audit anchor` writes the chain's head, one file per anchor; empty: printed.
     audit_anchor_dir: str = ""
+    # Requests to the API with a valid token, per token (per user for the session cookie).
+    api_rate_limit: str = "300/minute"
     # Where the periodic backups go (the instance folder's backups/ by default), and how
     # many of the newest are kept.
     backup_dir: str = ""
@@ -63,6 +65,7 @@ class Config:
         if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
             raise ConfigError("session lifetimes must be positive")
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
+        _check_rate_limit("CAPDB_API_RATE_LIMIT", self.api_rate_limit)
         if self.backup_keep < 1:
             raise ConfigError("CAPDB_BACKUP_KEEP must be at least 1")
         if self.is_production:

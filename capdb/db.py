@@ -16,6 +16,10 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+# The largest id a PostgreSQL integer column holds: larger numbers name nothing, and URLs
+# (the ``int`` converter of capdb.app), API inputs and services refuse them.
+MAX_ID = 2**31 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

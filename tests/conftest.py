@@ -129,8 +129,16 @@ def connection(engine: Engine) -> Iterator[sa.Connection]:
 
 
 @pytest.fixture
-def app(connection: sa.Connection, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(config_for(database_url, tmp_path))
+def app_config(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Config:
+    """The settings of the ``app`` fixture: the tests', changed where a test names settings
+    (``@pytest.mark.parametrize("app_config", [{...}], indirect=True)``)."""
+    changes: dict[str, object] = getattr(request, "param", {})
+    return config_for(database_url, tmp_path).replace(**changes)
+
+
+@pytest.fixture
+def app(connection: sa.Connection, app_config: Config) -> Iterator[Flask]:
+    app = create_app(app_config)
     app.extensions["capdb.db"].sessionmaker.configure(
         bind=connection, join_transaction_mode="create_savepoint"
     )

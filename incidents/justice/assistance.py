@@ -20,15 +20,14 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import User
-from capdb.db import utcnow
+from capdb.db import MAX_ID, utcnow
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
-from incidents.justice.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
 from incidents.policy import visible_assistance, visible_cases
-from incidents.recording.service import missions_among, missions_for
 
 MAX_PARTICIPANTS = 100_000
 MAX_DESCRIPTION = 5000
@@ -66,7 +65,7 @@ def _check(db: Session, user: User, fields: AssistanceFields) -> list[JudicialCa
     problems: dict[str, str] = {}
     if db.get(Country, fields.recipient_state_code) is None:
         problems["recipient_state"] = _("Choose a State from the list.")
-    if fields.mission_code not in {m.code for m in missions_for(db, user)}:
+    if fields.mission_code not in {m.code for m in policy.missions_for(db, user)}:
         problems["mission"] = _("Choose one of your missions.")
     if fields.kind not in ASSISTANCE_KIND:
         problems["kind"] = _("Choose a kind from the list.")
@@ -259,7 +258,7 @@ def grouped_by_recipient(
 def filter_choices(db: Session, user: User) -> dict[str, list[tuple[str, str]]]:
     locale = current_locale()
     countries = sorted(db.scalars(sa.select(Country)), key=lambda c: c.name(locale).casefold())
-    missions = missions_among(db, policy.missions_seen(user))
+    missions = policy.missions_among(db, policy.missions_seen(user))
     return {
         "state": [(c.code, c.name(locale)) for c in countries],
         "mission": [(m.code, m.code) for m in missions],

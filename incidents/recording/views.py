@@ -24,6 +24,7 @@ from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
 from incidents.recording.restore_page import difference_rows
+from incidents.recording.service import casualties
 
 Page = tuple[str, int]
 
@@ -50,24 +51,13 @@ def index() -> tuple[str, int]:
         "errors": errors,
         "sort": asked.sort,
         "page": page,
-        "casualties": casualties(session, page.items) if page else {},
+        "casualties": (
+            casualties(session, [incident.id for incident in page.items]) if page else {}
+        ),
         "choices": filter_choices(session, viewer()),
+        "may_record": policy.may_record_incidents(viewer()),
     }
     return render_template("incidents/index.html", **context), 400 if errors else 200
-
-
-def casualties(session: sa.orm.Session, incidents: list[Incident]) -> dict[int, dict[str, int]]:
-    """Victims per outcome for each incident of a page, in one query."""
-    ids = [incident.id for incident in incidents]
-    rows = session.execute(
-        sa.select(Victim.incident_id, Victim.outcome, sa.func.count())
-        .where(Victim.incident_id.in_(ids), Victim.deleted_at.is_(None))
-        .group_by(Victim.incident_id, Victim.outcome)
-    )
-    counts: dict[int, dict[str, int]] = {incident_id: {} for incident_id in ids}
-    for incident_id, outcome, count in rows:
-        counts[incident_id][outcome] = count
-    return counts
 
 
 @bp.get("/<int:incident_id>")
@@ -84,6 +74,8 @@ def detail(incident_id: int) -> str:
         case_panel=case_panel(session, user, incident),
         comment_panel=comment_panel(session, user, incident),
         may_see_history=policy.may_see_history(user, incident),
+        may_delete=policy.may_delete(user, incident),
+        recorded_by=policy.person_label(user, incident.created_by),
     )
 
 
@@ -110,14 +102,16 @@ def record_history(incident_id: int) -> str:
         incident=incident,
         changes=changes,
         victims=victims,
-        editors=emails(session, {c.replaced.replaced_by_id for c in everyone}),
+        editors=editors(session, {c.replaced.replaced_by_id for c in everyone}),
         restores=restoring.restores_of(session, [incident, *(v for v, _c in victims)]),
     )
 
 
-def emails(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]:
+def editors(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]:
+    """Who made each change, named as the policy lets the viewer know them."""
     ids = [user_id for user_id in user_ids if user_id is not None]
-    return dict(session.execute(sa.select(User.id, User.email).where(User.id.in_(ids))).all())
+    found = session.scalars(sa.select(User).where(User.id.in_(ids)))
+    return {editor.id: policy.person_label(viewer(), editor) for editor in found}
 
 
 @bp.get("/<int:incident_id>/history/<int:version>/restore")
@@ -135,14 +129,24 @@ def restore_version(incident_id: int, version: int) -> Response:
 
 @bp.get("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def confirm_victim_restore(incident_id: int, victim_id: int, version: int) -> Page:
-    incident = incident_allowed(incident_id, policy.may_restore)
-    return restore_confirmation(incident, victim_of_or_404(incident, victim_id), version)
+    incident, victim = victim_allowed(incident_id, victim_id)
+    return restore_confirmation(incident, victim, version)
 
 
 @bp.post("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response:
-    incident = incident_allowed(incident_id, policy.may_restore)
-    return restore_confirmed(incident, victim_of_or_404(incident, victim_id), version)
+    incident, victim = victim_allowed(incident_id, victim_id)
+    return restore_confirmed(incident, victim, version)
+
+
+def victim_allowed(incident_id: int, victim_id: int) -> tuple[Incident, Victim]:
+    """The incident and its victim, 404 unless the viewer sees the incident and the victim
+    is one of it (a removed one included: its history is the incident's); only then 403
+    unless the viewer may restore the incident's record."""
+    incident = incident_or_404(db.session(), viewer(), incident_id)
+    victim = victim_of_or_404(incident, victim_id)
+    allowed_or_403(policy.may_restore(viewer(), incident))
+    return incident, victim
 
 
 def victim_of_or_404(incident: Incident, victim_id: int) -> Victim:
