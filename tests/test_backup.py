@@ -370,7 +370,8 @@ def test_a_backup_taken_while_capdb_writes_is_consistent(source: Site, tmp_path:
     def keep_writing() -> None:
         while not stop.is_set():
             with source.app.extensions["capdb.db"].sessionmaker.begin() as session:
-                written.append(audit.record(session, "export", detail={"n": len(written)}).id)
+                entry = audit.record(session, "export", detail={"n": len(written)})
+            written.append(entry.id)  # committed
 
     writer = threading.Thread(target=keep_writing)
     writer.start()
