@@ -13,7 +13,18 @@ from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from capdb import cli, db, errors, i18n, security, vendor
+from capdb import (
+    cli,
+    db,
+    errors,
+    health,
+    i18n,
+    logs,
+    proxies,
+    security,
+    static_versions,
+    vendor,
+)
 from capdb.backup import cli as backup_cli
 from capdb.config import Config
 
@@ -24,16 +35,23 @@ def create_app(config: Config | None = None) -> Flask:
     # Ids beyond what the database's integer holds are simply not found.
     app.url_map.converters["int"] = DatabaseId
     configure_settings(app, config)
+    logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     configure_compression(app)
+    static_versions.init_app(app)
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals["vendor_url"] = vendor.url
+    health.init_app(app, migrations=str(cli.MIGRATIONS), redis_url=config.redis_url)
     register_features(app)
     cli.init_app(app)
     backup_cli.init_app(app)
+    if config.trusted_proxies:
+        app.wsgi_app = proxies.TrustedProxies(  # type: ignore[method-assign]
+            app.wsgi_app, proxies.parse_proxies(config.trusted_proxies)
+        )
     return app
 
 

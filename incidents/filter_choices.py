@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from auth.models import User
 from capdb.i18n import current_locale
-from capdb.reference import Country
+from capdb.reference import Country, missions_among
 from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
 from incidents import policy
 
@@ -20,7 +20,7 @@ def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[
     """The options of the filter form, labelled in the viewer's language."""
     locale = current_locale()
     # A mission officer looks among its own missions' incidents; others among all.
-    missions = policy.missions_among(session, policy.missions_seen(user))
+    missions = missions_among(session, policy.missions_seen(user))
     return {
         "mission": [(m.code, m.code) for m in missions],
         "state": country_choices(session, locale),

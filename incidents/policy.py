@@ -42,7 +42,7 @@ from auth import audit
 from auth.models import User
 from capdb.db import MAX_ID
 from capdb.i18n import current_locale
-from capdb.reference import Mission
+from capdb.reference import Mission, missions_among
 from capdb.vocabularies import ROLE
 from incidents.models import (
     CapacityAssistance,
@@ -210,14 +210,6 @@ def sees_deleted(user: User) -> bool:
 
 
 # The missions a user records for, and those among which it looks ----------------------------
-
-
-def missions_among(db: Session, codes: frozenset[str] | None) -> list[Mission]:
-    """The missions of these codes (every mission for None), by code."""
-    statement = sa.select(Mission).order_by(Mission.code)
-    if codes is not None:
-        statement = statement.where(Mission.code.in_(sorted(codes)))
-    return list(db.scalars(statement))
 
 
 def missions_for(db: Session, user: User) -> list[Mission]:

@@ -1,5 +1,6 @@
 """How often a client may call the API, counted in a store shared by all workers (Redis
-when one is configured, else each worker's memory).
+when one is configured, else each worker's memory: a deployment with several processes
+sets ``CAPDB_REDIS_URL``, or each process grants the whole budget).
 
 Two budgets, each request counted against exactly one:
 

@@ -22,7 +22,7 @@ from auth import audit
 from auth.models import User
 from capdb.db import MAX_ID, utcnow
 from capdb.i18n import current_locale
-from capdb.reference import Country, Mission
+from capdb.reference import Country, Mission, missions_among
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
 from incidents.errors import InputError, NotAllowedError, StaleEditError
@@ -258,7 +258,7 @@ def grouped_by_recipient(
 def filter_choices(db: Session, user: User) -> dict[str, list[tuple[str, str]]]:
     locale = current_locale()
     countries = sorted(db.scalars(sa.select(Country)), key=lambda c: c.name(locale).casefold())
-    missions = policy.missions_among(db, policy.missions_seen(user))
+    missions = missions_among(db, policy.missions_seen(user))
     return {
         "state": [(c.code, c.name(locale)) for c in countries],
         "mission": [(m.code, m.code) for m in missions],
