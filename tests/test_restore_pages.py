@@ -184,6 +184,60 @@ def test_restoring_a_victim_sends_the_validated_incident_back_to_draft(
     )
 
 
+def test_a_deleted_victims_versions_are_not_offered_nor_restored(
+    client: FlaskClient,
+    login_as: LoginAs,
+    db: Session,
+    make_incident: IncidentFactory,
+    officers: tuple[User, User],
+) -> None:
+    author, validator = officers
+    incident = validated(db, make_incident, author, validator)
+    kept = incident.victims[0]
+    removed = Victim(
+        incident=incident, category="national_civilian", nationality_code="MLI", outcome="injured"
+    )
+    db.add(removed)
+    db.flush()
+    kept.unit = removed.unit = "Tessalit battalion"
+    db.flush()
+    removed.deleted_at = removed.created_at
+    db.flush()
+    login_as("admin")
+
+    page = client.get(f"/incidents/{incident.id}/history").text
+    assert f"/victims/{kept.id}/history/1/restore" in page
+    assert f"/victims/{removed.id}/history/" not in page
+    path = f"/incidents/{incident.id}/victims/{removed.id}/history/1/restore"
+    assert client.get(path).status_code == 404
+    token = csrf_token(page)
+    posted = client.post(path, data={"csrf_token": token, "current_version": "3"})
+    assert posted.status_code == 404
+    db.refresh(removed)
+    db.refresh(incident)
+    assert (removed.unit, removed.deleted_at is not None) == ("Tessalit battalion", True)
+    assert incident.status == "validated"
+    assert db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "restore")) is None
+
+
+def test_a_victim_is_restored_only_through_its_own_incident(
+    client: FlaskClient,
+    login_as: LoginAs,
+    db: Session,
+    make_incident: IncidentFactory,
+    officers: tuple[User, User],
+) -> None:
+    author, validator = officers
+    incident = validated(db, make_incident, author, validator)
+    other = make_incident()
+    victim = incident.victims[0]
+    victim.unit = "Tessalit battalion"
+    db.flush()
+    login_as("admin")
+    path = f"/incidents/{other.id}/victims/{victim.id}/history/1/restore"
+    assert client.get(path).status_code == 404
+
+
 def test_the_confirmation_shows_the_differences_and_changes_nothing(
     client: FlaskClient, login_as: LoginAs, db: Session, make_incident: IncidentFactory
 ) -> None:

@@ -112,6 +112,12 @@ def record_history(incident_id: int) -> str:
         victims=victims,
         editors=emails(session, {c.replaced.replaced_by_id for c in everyone}),
         restores=restoring.restores_of(session, [incident, *(v for v, _c in victims)]),
+        # A deleted victim's versions are history only: nobody restores them.
+        restorable={
+            victim.id
+            for victim, _c in victims
+            if victim.deleted_at is None and policy.may_restore(viewer(), victim)
+        },
     )
 
 
@@ -135,21 +141,32 @@ def restore_version(incident_id: int, version: int) -> Response:
 
 @bp.get("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def confirm_victim_restore(incident_id: int, victim_id: int, version: int) -> Page:
-    incident = incident_allowed(incident_id, policy.may_restore)
-    return restore_confirmation(incident, victim_of_or_404(incident, victim_id), version)
+    return restore_confirmation(*victim_to_restore(incident_id, victim_id), version)
 
 
 @bp.post("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response:
-    incident = incident_allowed(incident_id, policy.may_restore)
-    return restore_confirmed(incident, victim_of_or_404(incident, victim_id), version)
+    return restore_confirmed(*victim_to_restore(incident_id, victim_id), version)
 
 
-def victim_of_or_404(incident: Incident, victim_id: int) -> Victim:
-    victim = next((v for v in incident.victims if v.id == victim_id), None)
+def victim_to_restore(incident_id: int, victim_id: int) -> tuple[Incident, Victim]:
+    """The incident and its undeleted victim (404 when either is not there for the user),
+    if the policy lets the user restore the victim itself (403 else)."""
+    session, user = db.session(), viewer()
+    incident = incident_or_404(session, user, incident_id)
+    victim = None
+    if 0 < victim_id <= policy.MAX_ID:
+        victim = session.scalar(
+            sa.select(Victim).where(
+                Victim.id == victim_id,
+                Victim.incident_id == incident.id,
+                Victim.deleted_at.is_(None),
+            )
+        )
     if victim is None:
         abort(404)
-    return victim
+    allowed_or_403(policy.may_restore(user, victim))
+    return incident, victim
 
 
 def restore_confirmation(incident: Incident, record: Incident | Victim, version: int) -> Page:
