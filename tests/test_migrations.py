@@ -9,10 +9,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
+from auth import audit
+from auth.models import User
 from capdb.app import create_app
 from capdb.cli import alembic_config
-from capdb.db import Base
+from capdb.db import Base, utcnow
+from capdb.reference import load_reference
+from incidents.models import Incident
 from tests.conftest import config_for
+from tests.factories import incident_values
 
 
 @pytest.fixture
@@ -42,3 +47,70 @@ def test_upgrade_head_equals_the_models_and_downgrade_empties(empty_app: Flask) 
 
     command.downgrade(alembic_config(), "base")
     assert table_names(empty_app) == {"alembic_version"}
+
+
+BEFORE_THREADS = "4613f1757e36"
+THREADS_BY_STATE = "9c3e1d2a7b40"
+OLD_COMMENTS = sa.table(
+    "comments",
+    sa.column("id", sa.Integer),
+    sa.column("incident_id", sa.Integer),
+    sa.column("author_id", sa.Integer),
+    sa.column("kind", sa.String),
+    sa.column("body", sa.Text),
+    sa.column("version", sa.Integer),
+    sa.column("created_at", sa.DateTime),
+    sa.column("updated_at", sa.DateTime),
+)
+
+
+def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
+    empty_app: Flask,
+) -> None:
+    """Before threads by State, the mission's answer to a State's request was open to every
+    State; after the migration it is in the thread of the request it answered (paired by its
+    audit entry), and only the mission's comments to everyone stay open to all."""
+    command.upgrade(alembic_config(), BEFORE_THREADS)
+    with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
+        load_reference(db)
+        mali = User(email="mali@capdb.test", role="member_state", state_code="MLI")
+        chad = User(email="chad@capdb.test", role="member_state", state_code="TCD")
+        officer = User(email="officer@capdb.test", role="mission")
+        for user in (mali, chad, officer):
+            user.password_hash = "x"
+        incident = Incident(**incident_values())
+        db.add_all([mali, chad, officer, incident])
+        db.flush()
+        written = [
+            (1, mali, "clarification_request"),
+            (2, chad, "clarification_request"),
+            (3, officer, "comment"),  # answers Chad
+            (4, officer, "comment"),  # answers Mali
+            (5, officer, "comment"),  # to every reader
+            (6, mali, "comment"),
+        ]
+        for comment_id, author, kind in written:
+            at = utcnow()
+            db.execute(
+                OLD_COMMENTS.insert().values(
+                    id=comment_id, incident_id=incident.id, author_id=author.id, kind=kind,
+                    body=f"Comment {comment_id}.", version=1, created_at=at, updated_at=at,
+                )
+            )  # fmt: skip
+            detail: dict[str, object] = {"incident": incident.id, "kind": "comment"}
+            answered = {3: 2, 4: 1}.get(comment_id)
+            if answered is not None:
+                detail["answers"] = answered
+            audit.record(db, "create", user=author, target_type="comments",
+                         target_id=comment_id, detail=detail)  # fmt: skip
+        # Another record's entry naming the same id is not a comment's: it pairs nothing.
+        audit.record(db, "create", target_type="incidents", target_id=5, detail={"answers": 1})
+
+    command.upgrade(alembic_config(), THREADS_BY_STATE)
+
+    engine = empty_app.extensions["capdb.db"].engine
+    with engine.connect() as connection:
+        threads = dict(
+            connection.execute(sa.text("SELECT id, thread_state_code FROM comments")).all()
+        )
+    assert threads == {1: "MLI", 2: "TCD", 3: "TCD", 4: "MLI", 5: None, 6: "MLI"}
