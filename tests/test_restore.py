@@ -342,3 +342,57 @@ def test_the_audit_never_keeps_a_defendants_alias_nor_a_perpetrators_name(
     trail = str(db.scalars(sa.select(AuditEvent.detail)).all())
     for value in ("Iyad", "Unknown armed group", "Abou Zeid", "A. Zeid"):
         assert value not in trail
+
+
+def test_a_restore_the_rules_refuse_changes_nothing(
+    db: Session, make_incident: IncidentFactory, make_user: UserFactory
+) -> None:
+    # Recorded before the mission began (as no form would have taken it), then corrected.
+    incident = make_incident(status="validated", occurred_on=date(2012, 1, 1))
+    incident.occurred_on = date(2021, 3, 14)
+    db.flush()
+
+    with pytest.raises(restoring.RestoreRefusedError) as refused:
+        restoring.restore_version(db, make_user("admin"), incident, 1)
+
+    assert set(refused.value.problems) == {"occurred_on"}
+    assert "The mission began on" in refused.value.problems["occurred_on"][0]
+    db.refresh(incident)
+    assert (incident.occurred_on, incident.version, incident.status) == (
+        date(2021, 3, 14),
+        2,
+        "validated",
+    )
+    assert db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "restore")) is None
+
+
+def test_an_incident_restore_is_checked_against_its_victims(
+    db: Session, make_victim: VictimFactory, make_user: UserFactory
+) -> None:
+    victim = make_victim(outcome="killed", date_of_death=date(2021, 3, 20))
+    incident = victim.incident
+    incident.occurred_on = date(2021, 3, 25)  # version 2: after the victim's death
+    db.flush()
+    incident.occurred_on = date(2021, 3, 14)
+    db.flush()
+
+    problems = restoring.restore_problems(db, incident, history.restore_preview(db, incident, 2))
+
+    assert set(problems) == {"date_of_death"}
+    assert restoring.restore_problems(db, incident, history.restore_preview(db, incident, 1)) == {}
+
+
+def test_a_victim_restore_is_checked_against_its_incident(
+    db: Session, make_victim: VictimFactory, make_user: UserFactory
+) -> None:
+    victim = make_victim(outcome="killed", date_of_death=date(2021, 3, 14))
+    victim.outcome, victim.date_of_death = "injured", None
+    victim.incident.occurred_on = date(2021, 3, 20)
+    db.flush()
+
+    with pytest.raises(restoring.RestoreRefusedError) as refused:
+        restoring.restore_version(db, make_user("admin"), victim, 1)
+
+    assert set(refused.value.problems) == {"date_of_death"}
+    db.refresh(victim)
+    assert (victim.outcome, victim.date_of_death, victim.version) == ("injured", None, 2)

@@ -23,7 +23,7 @@ from incidents.filters import PAGED, from_request, page_of, scoped_incidents, ta
 from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
-from incidents.recording.restore_page import difference_rows
+from incidents.recording.restore_page import difference_rows, problem_rows
 
 Page = tuple[str, int]
 
@@ -134,7 +134,7 @@ def confirm_restore(incident_id: int, version: int) -> Page:
 
 
 @bp.post("/<int:incident_id>/history/<int:version>/restore")
-def restore_version(incident_id: int, version: int) -> Response:
+def restore_version(incident_id: int, version: int) -> Response | Page:
     incident = incident_allowed(incident_id, policy.may_restore)
     return restore_confirmed(incident, incident, version)
 
@@ -145,7 +145,7 @@ def confirm_victim_restore(incident_id: int, victim_id: int, version: int) -> Pa
 
 
 @bp.post("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
-def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response:
+def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response | Page:
     return restore_confirmed(*victim_to_restore(incident_id, victim_id), version)
 
 
@@ -170,24 +170,30 @@ def victim_to_restore(incident_id: int, victim_id: int) -> tuple[Incident, Victi
 
 
 def restore_confirmation(incident: Incident, record: Incident | Victim, version: int) -> Page:
+    """The differences to confirm; or, when the rules refuse what the record would become,
+    why (422), and nothing to confirm."""
     session = db.session()
     try:
         differences = history.restore_preview(session, record, version)
     except LookupError:
         abort(404)
+    problems = restoring.restore_problems(session, record, differences)
     page = render_template(
         "incidents/restore.html",
         incident=incident,
         record=record,
         version=version,
         rows=difference_rows(session, record, differences),
+        problems=problem_rows(problems),
         sends_back=bool(differences) and incident.status in restoring.UNDER_VALIDATION,
         action=request.path,
     )
-    return page, 200
+    return page, 422 if problems else 200
 
 
-def restore_confirmed(incident: Incident, record: Incident | Victim, version: int) -> Response:
+def restore_confirmed(
+    incident: Incident, record: Incident | Victim, version: int
+) -> Response | Page:
     session = db.session()
     back = url_for("incidents.record_history", incident_id=incident.id)
     if request.form.get("current_version") != str(record.version):
@@ -197,6 +203,8 @@ def restore_confirmed(incident: Incident, record: Incident | Victim, version: in
         restored = restoring.restore_version(session, viewer(), record, version)
     except LookupError:
         abort(404)
+    except restoring.RestoreRefusedError:
+        return restore_confirmation(incident, record, version)
     if not restored:
         flash(
             _("Version %(version)d holds the same content: nothing changed.", version=version),
