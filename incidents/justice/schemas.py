@@ -8,7 +8,7 @@ key and all, for viewers the access rule does not let see who the defendants are
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
@@ -287,7 +287,11 @@ class AssistanceQuery(Schema):
     cursor = id_cursor_field()
 
     def load(  # type: ignore[override]
-        self, data: Mapping[str, Any], *, unknown: str | None = None, **kwargs: Any
+        self,
+        data: Mapping[str, Any],
+        *,
+        unknown: Literal["exclude", "include", "raise"] | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
         chosen, errors = assistance.parse_filter(db.session(), data)
         problems: Problems = {name: [reason] for name, reason in errors.items()}
