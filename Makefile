@@ -7,6 +7,7 @@ INSTALLED := $(VENV)/.installed
 TRANSLATIONS := capdb/translations/fr/LC_MESSAGES/messages.mo
 DEMO_INCIDENTS ?= 2000
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 ASSETS := node_modules/.installed
 PYTEST_WORKERS ?= 2
 
@@ -29,16 +30,21 @@ lint: $(INSTALLED)
 	$(BIN)/lint-imports
 
 # The browser journeys run once, against PostgreSQL, the production database.
-test-sqlite: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
+test-sqlite: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(NGINX)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite --ignore=tests/browser
 
-test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM)
+test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM) $(NGINX)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --db postgresql
 
 # Debian's Chromium, driven by Playwright; Playwright never downloads a browser here.
 $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+# tests/test_deploy.py checks the shipped nginx site with `nginx -t`; nginx is not started.
+$(NGINX):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
 
 install: $(INSTALLED)
 

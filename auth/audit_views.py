@@ -128,6 +128,7 @@ class TrailRow:
     """An entry as the page shows it; the template escapes every part."""
 
     id: int
+    position: int | None  # None: written, not yet linked into the chain
     when: str
     actor: str
     action: str
@@ -157,6 +158,7 @@ def row_for(event: AuditEvent, locale: str) -> TrailRow:
     target = " ".join(part for part in (event.target_type, event.target_id) if part)
     return TrailRow(
         id=event.id,
+        position=event.position,
         when=event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         actor=event.actor,
         action=action,

@@ -1,4 +1,5 @@
-"""``flask --app wsgi users|tokens|audit ...``: accounts, API tokens and the audit trail."""
+"""``flask --app wsgi users|tokens ...``: accounts and API tokens (the audit trail's
+commands are in :mod:`auth.audit_cli`)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,12 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from auth import accounts, tokens
-from auth.audit import check_chain
 from auth.models import ApiToken, User
 from capdb import db
 from capdb.config import current_config
 
 users_cli = AppGroup("users", help="Create, disable and list accounts.")
 tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
-audit_cli = AppGroup("audit", help="Check the audit trail.")
 
 
 @contextmanager
@@ -209,24 +208,3 @@ def revoke_token(token_id: int) -> None:
             click.echo(f"Revoked API token {token_id}.")
         else:
             click.echo(f"API token {token_id} was already revoked.")
-
-
-@audit_cli.command("verify")
-@click.option(
-    "--head",
-    metavar="HASH",
-    help="A head hash printed by an earlier run: fails if that entry is gone.",
-)
-def verify(head: str | None) -> None:
-    """Check that no audit entry was altered, removed or inserted."""
-    with db.database().sessionmaker() as session:
-        check = check_chain(session, head=head)
-    if check.broken is not None:
-        raise click.ClickException(f"the audit trail is broken: {check.broken}")
-    click.echo("The audit trail is intact.")
-    if (newest := check.newest) is not None:
-        click.echo(
-            f"Its newest entry is {newest.event_id}, with the head hash {newest.hash}. Keep that"
-            " hash outside capdb: `audit verify --head HASH` later proves that no entry up to"
-            " it was removed."
-        )

@@ -89,10 +89,30 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The chain: NULL together until the entry is linked after its transaction commits
+    # (auth.audit.link_pending); the position is the order of the chain, not the id.
+    position: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    __table_args__ = (sa.Index("ix_audit_events_target", "target_type", "target_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_events_target", "target_type", "target_id"),
+        sa.Index(
+            "ix_audit_events_unlinked",
+            "id",
+            postgresql_where=sa.text("position IS NULL"),
+            sqlite_where=sa.text("position IS NULL"),
+        ),
+        sa.CheckConstraint(
+            "(position IS NULL AND prev_hash IS NULL AND hash IS NULL)"
+            " OR (position IS NOT NULL AND prev_hash IS NOT NULL AND hash IS NOT NULL)",
+            name="linked_whole",
+        ),
+    )
+
+    @property
+    def linked(self) -> bool:
+        return self.position is not None
 
 
 class UserSession(Base):

@@ -13,7 +13,18 @@ from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from capdb import cli, db, errors, i18n, security, vendor
+from capdb import (
+    cli,
+    db,
+    errors,
+    health,
+    i18n,
+    logs,
+    proxies,
+    security,
+    static_versions,
+    vendor,
+)
 from capdb.config import Config
 
 
@@ -23,21 +34,28 @@ def create_app(config: Config | None = None) -> Flask:
     # Ids beyond what the database's integer holds are simply not found.
     app.url_map.converters["int"] = DatabaseId
     configure_settings(app, config)
+    logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     configure_compression(app)
+    static_versions.init_app(app)
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals["vendor_url"] = vendor.url
+    health.init_app(app, migrations=str(cli.MIGRATIONS), redis_url=config.redis_url)
     register_features(app)
     cli.init_app(app)
+    if config.trusted_proxies:
+        app.wsgi_app = proxies.TrustedProxies(  # type: ignore[method-assign]
+            app.wsgi_app, proxies.parse_proxies(config.trusted_proxies)
+        )
     return app
 
 
 class DatabaseId(IntegerConverter):
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", db.MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -83,11 +101,12 @@ def place_incidents(db: Any, incident_ids: list[int]) -> None:
 
 
 def register_features(app: Flask) -> None:
-    from auth import guard
+    from auth import audit, guard
     from incidents import history
     from incidents.signals import incidents_saved
 
     guard.init_app(app)
+    audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
     history.keep_versions()
     register_pages(app)
     register_api(app)
@@ -152,7 +171,8 @@ def register_api(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from auth.cli import audit_cli, tokens_cli, users_cli
+    from auth.audit_cli import audit_cli
+    from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli

@@ -17,10 +17,13 @@ from typing import Any
 
 from limits import parse_many  # Flask-Limiter's own parser of rates
 
+from capdb.proxies import parse_proxies
+
 PREFIX = "CAPDB_"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 LOCALES = ("en", "fr")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Read by the test suite and the benchmarks, not by the application.
 NOT_FOR_THE_APP = frozenset({"CAPDB_TEST_DATABASE_URL", "CAPDB_BENCH_DATABASE_URL"})
 
@@ -50,6 +53,16 @@ class Config:
     # Requests to the API without a valid token, per client address (a Flask-Limiter
     # string): enough for a person trying the API, not for guessing tokens.
     api_anonymous_rate_limit: str = "100/minute"
+    # Where `audit anchor` writes the chain's head, one file per anchor; empty: printed.
+    audit_anchor_dir: str = ""
+    # Requests to the API with a valid token, per token (per user for the session cookie).
+    api_rate_limit: str = "300/minute"
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or networks).
+    trusted_proxies: str = ""
+    log_level: str = "INFO"
+    # Read by gunicorn.conf.py: 0 means twice the processors plus one.
+    web_workers: int = 0
+    bind: str = "127.0.0.1:8000"
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:
@@ -57,6 +70,8 @@ class Config:
         if self.session_idle_minutes <= 0 or self.session_absolute_hours <= 0:
             raise ConfigError("session lifetimes must be positive")
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
+        _check_rate_limit("CAPDB_API_RATE_LIMIT", self.api_rate_limit)
+        _check_serving(self)
         if self.is_production:
             if not self.database_url:
                 raise ConfigError("CAPDB_DATABASE_URL is required in production")
@@ -137,6 +152,19 @@ def _check_rate_limit(key: str, value: str) -> None:
         parse_many(value)
     except ValueError:
         raise ConfigError(f"{key} must be a rate such as 100/minute, not {value!r}") from None
+
+
+def _check_serving(config: Config) -> None:
+    try:
+        parse_proxies(config.trusted_proxies)
+    except ValueError:
+        raise ConfigError(
+            "CAPDB_TRUSTED_PROXIES must list IP addresses or networks separated by commas"
+        ) from None
+    if config.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"CAPDB_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    if config.web_workers < 0:
+        raise ConfigError("CAPDB_WEB_WORKERS must be 0 (automatic) or more")
 
 
 def current_config() -> Config:

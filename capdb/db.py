@@ -7,14 +7,21 @@ below the views only ever flushes.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from capdb.errors import busy
+
+# The largest id a PostgreSQL integer column holds: larger numbers name nothing, and URLs
+# (the ``int`` converter of capdb.app), API inputs and services refuse them.
+MAX_ID = 2**31 - 1
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -83,11 +90,20 @@ def _no_jit(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+# Requests that only read; anything else may write. A reading request can still write a
+# little (a token's or a session's last use, a Member State's view in the audit trail).
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a writer waits for SQLite's one write lock before giving up with "database is
+# locked" (answered 503 with Retry-After, see capdb.errors).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
 def _make_sqlite_durable(engine: Engine) -> None:
     """WAL with full sync, enforced foreign keys, and transactions that SQLite honours.
 
     The standard library driver starts transactions on its own terms, which breaks
-    SAVEPOINT; handing transaction control to SQLAlchemy is the documented remedy.
+    SAVEPOINT; handing transaction control to SQLAlchemy is the documented remedy, and
+    it lets each transaction say up front whether it will write (:func:`sqlite_begin`).
     """
 
     @event.listens_for(engine, "connect")
@@ -97,12 +113,32 @@ def _make_sqlite_durable(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(sqlite_begin())
+
+
+def sqlite_begin() -> str:
+    """``BEGIN IMMEDIATE`` for a transaction that may write, plain ``BEGIN`` for reading.
+
+    SQLite has one writer at a time. A deferred transaction that reads and then writes
+    cannot wait for the lock: if another writer committed meanwhile its snapshot is stale
+    and SQLite fails at once with "database is locked", whatever the busy timeout. Taking
+    the write lock when the transaction begins makes concurrent writers queue for it
+    (up to the busy timeout) and then read the current rows. Requests that only read keep
+    deferred transactions, so that in WAL mode they run beside the writer; commands and
+    jobs (no request) may write and take the lock up front.
+    """
+    if has_request_context() and request.method in READING_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
+
+def writing_request() -> bool:
+    return has_request_context() and request.method not in READING_METHODS
 
 
 class Database:
@@ -111,6 +147,12 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        # SQLite's busy handler polls with growing sleeps, so a writer that has waited a
+        # while keeps losing the lock to newcomers and can starve past the busy timeout.
+        # The requests of one process that may write therefore queue here first (a
+        # blocking wait), and meet SQLite's lock only against other processes (another
+        # worker, a command, a job).
+        self.sqlite_writers = threading.RLock() if engine.dialect.name == "sqlite" else None
 
 
 def init_app(app: Flask, engine: Engine) -> None:
@@ -127,9 +169,18 @@ def database() -> Database:
 def session() -> Session:
     """The session of the current application context, opened on first use."""
     if "db_session" not in g:
-        g.db_session = database().sessionmaker()
+        db = database()
+        if db.sqlite_writers is not None and writing_request():
+            _wait_for_the_writers_turn(db.sqlite_writers)
+        g.db_session = db.sessionmaker()
     db_session: Session = g.db_session
     return db_session
+
+
+def _wait_for_the_writers_turn(writers: threading.RLock) -> None:
+    if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise busy()
+    g.sqlite_writers = writers  # released when the application context ends
 
 
 def _finish_request(response: Response) -> Response:
@@ -144,5 +195,10 @@ def _finish_request(response: Response) -> Response:
 
 def _close_session(_exc: BaseException | None) -> None:
     db_session: Session | None = g.pop("db_session", None)
-    if db_session is not None:
-        db_session.close()
+    writers: threading.RLock | None = g.pop("sqlite_writers", None)
+    try:
+        if db_session is not None:
+            db_session.close()
+    finally:
+        if writers is not None:
+            writers.release()

@@ -137,3 +137,11 @@ def load_reference(db: Session) -> LoadReport:
             updated += 1
     db.flush()
     return LoadReport(added=added, updated=updated)
+
+
+def missions_among(db: Session, codes: frozenset[str] | None) -> list[Mission]:
+    """The missions of these codes (every mission for None), by code."""
+    statement = sa.select(Mission).order_by(Mission.code)
+    if codes is not None:
+        statement = statement.where(Mission.code.in_(sorted(codes)))
+    return list(db.scalars(statement))

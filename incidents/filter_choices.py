@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from auth.models import User
 from capdb.i18n import current_locale
-from capdb.reference import Country, Mission
+from capdb.reference import Country, missions_among
 from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
 from incidents import policy
 
@@ -20,18 +20,19 @@ def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[
     """The options of the filter form, labelled in the viewer's language."""
     locale = current_locale()
     # A mission officer looks among its own missions' incidents; others among all.
-    seen = policy.missions_seen(user)
-    statement = sa.select(Mission).order_by(Mission.code)
-    if seen is not None:
-        statement = statement.where(Mission.code.in_(sorted(seen)))
-    missions = session.scalars(statement)
+    missions = missions_among(session, policy.missions_seen(user))
     return {
         "mission": [(m.code, m.code) for m in missions],
         "state": country_choices(session, locale),
         "means_of_attack": [(t.code, t.label(locale)) for t in MEANS_OF_ATTACK],
         "outcome": [(t.code, t.label(locale)) for t in OUTCOME],
         "stage": [(t.code, t.label(locale)) for t in JUDICIAL_STAGE],
-        "status": [(t.code, t.label(locale)) for t in VERIFICATION_STATUS],
+        # Only those who see incidents before validation choose among statuses.
+        "status": (
+            [(t.code, t.label(locale)) for t in VERIFICATION_STATUS]
+            if policy.sees_unvalidated(user)
+            else []
+        ),
     }
 
 

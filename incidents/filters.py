@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from auth.models import User
+from capdb.db import MAX_ID
 from capdb.reference import Country, Mission
 from capdb.vocabularies import (
     JUDICIAL_STAGE,
@@ -296,7 +297,7 @@ def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        if not isinstance(last_id, int) or not 0 < last_id <= MAX_CURSOR_ID:
+        if not isinstance(last_id, int) or not 0 < last_id <= MAX_ID:
             raise TypeError
         if SORTS[sort][0] == "occurred_on":
             value = date.fromisoformat(value)
@@ -332,7 +333,6 @@ def page_of(
 # Requests: the filter and what a path takes beside it ---------------------------------------
 
 MAX_CURSOR = 500
-MAX_CURSOR_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from capdb.db import utcnow
+from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS, restored
 from incidents.models import Record, RecordVersion
 
 ACTOR_KEY = "actor_id"  # session.info key naming the user whose changes are flushed
@@ -34,38 +35,9 @@ ACTOR_KEY = "actor_id"  # session.info key naming the user whose changes are flu
 # the coordinates, stages from the stage events; the mission, the incidents a case is
 # linked to and the defendant an event concerns are who and what the record belongs to.
 CONTENT: dict[str, frozenset[str]] = {
-    "incidents": frozenset(
-        {
-            "occurred_on",
-            "occurred_time",
-            "date_precision",
-            "country_code",
-            "place",
-            "latitude",
-            "longitude",
-            "geo_precision",
-            "means_of_attack",
-            "attack_context",
-            "location_type",
-            "perpetrator_type",
-            "perpetrator_name",
-            "narrative",
-            "sources",
-        }
-    ),
-    "victims": frozenset(
-        {
-            "category",
-            "nationality_code",
-            "contributing_country_code",
-            "unit",
-            "sex",
-            "outcome",
-            "date_of_death",
-            "name",
-            "identifier",
-        }
-    ),
+    # An incident's and a victim's content is declared with their fields.
+    "incidents": restored(INCIDENT_FIELDS),
+    "victims": restored(VICTIM_FIELDS),
     "judicial_cases": frozenset(
         {"prosecuting_state_code", "jurisdiction", "national_reference", "charges"}
     ),

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -212,6 +213,16 @@ class JudicialCase(Record, Base):
     stage_events: Mapped[list[StageEvent]] = relationship(
         back_populates="case", order_by="(StageEvent.occurred_on, StageEvent.id)"
     )
+
+    def title(self) -> str:
+        """How pages name the case, in the viewer's language: "Case 12 (NR-2021/7)"."""
+        if self.national_reference:
+            title = _(
+                "Case %(number)d (%(reference)s)", number=self.id, reference=self.national_reference
+            )
+        else:
+            title = _("Case %(number)d", number=self.id)
+        return str(title)
 
 
 class Defendant(Record, Base):

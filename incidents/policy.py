@@ -35,12 +35,18 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session, object_session
 
 from auth import audit
 from auth.models import User
+from capdb.db import MAX_ID
+from capdb.i18n import current_locale
+from capdb.reference import Mission, missions_among
+from capdb.vocabularies import ROLE
 from incidents.models import (
     CapacityAssistance,
+    Comment,
     Defendant,
     Incident,
     JudicialCase,
@@ -51,6 +57,7 @@ from incidents.visibility import Condition as Condition
 from incidents.visibility import concerns as concerns
 from incidents.visibility import hidden_incidents_known as hidden_incidents_known
 from incidents.visibility import visible_assistance as visible_assistance
+from incidents.visibility import visible_audit_entries as visible_audit_entries
 from incidents.visibility import visible_cases as visible_cases
 from incidents.visibility import visible_comments as visible_comments
 from incidents.visibility import visible_defendants as visible_defendants
@@ -63,9 +70,6 @@ log = logging.getLogger(__name__)
 Verb = TypeVar("Verb", bound=Callable[..., bool])
 # A verb on one incident, as views pass them around.
 IncidentVerb = Callable[[User, Incident], bool]
-
-# The largest id a PostgreSQL integer column holds; larger numbers name nothing.
-MAX_ID = 2**31 - 1
 
 UN_STAFF = ("mission", "admin")
 
@@ -107,6 +111,22 @@ def case_or_404(db: Session, user: User, case_id: int) -> JudicialCase:
     if user.role == "member_state":
         audit.record(db, "view", user=user, target=case)
     return case
+
+
+def defendant_or_404(db: Session, user: User, case: JudicialCase, defendant_id: int) -> Defendant:
+    """The case's defendant if the user sees it; 404 when out of scope or of another case,
+    whatever the user may do with it (asked afterwards, on the defendant)."""
+    condition = sa.and_(visible_defendants(user), Defendant.case_id == case.id)
+    defendant: Defendant = _one_or_404(db, Defendant, defendant_id, condition)
+    return defendant
+
+
+def stage_event_or_404(db: Session, user: User, case: JudicialCase, event_id: int) -> StageEvent:
+    """The case's stage event if the user sees it; 404 when out of scope (a pending update
+    of someone else's case) or of another case."""
+    condition = sa.and_(visible_stage_events(user), StageEvent.case_id == case.id)
+    event: StageEvent = _one_or_404(db, StageEvent, event_id, condition)
+    return event
 
 
 def assistance_or_404(db: Session, user: User, record_id: int) -> CapacityAssistance:
@@ -189,6 +209,15 @@ def sees_deleted(user: User) -> bool:
     return user.role == "admin"
 
 
+# The missions a user records for, and those among which it looks ----------------------------
+
+
+def missions_for(db: Session, user: User) -> list[Mission]:
+    """The missions the user may record incidents and assistance for: an admin's are all
+    of them, a mission officer's its own (whose records it keeps)."""
+    return missions_among(db, missions_kept(user))
+
+
 def missions_kept(user: User) -> frozenset[str] | None:
     """The missions whose records the user keeps (records incidents and assistance for):
     None for every mission (admins), an empty set for those who keep none."""
@@ -209,6 +238,13 @@ def missions_seen(user: User) -> frozenset[str] | None:
     except Exception:
         log.exception("access rule missions_seen failed; denying")
         return frozenset()
+
+
+@_denying
+def sees_unvalidated(user: User) -> bool:
+    """Whether the user sees incidents before their validation (drafts, submitted ones) and
+    so may look for them by status: mission officers and admins."""
+    return user.role in UN_STAFF
 
 
 @_denying
@@ -340,6 +376,32 @@ def may_comment(user: User, subject: Incident | JudicialCase) -> bool:
 
 
 @_denying
+def may_answer(user: User, request: Comment) -> bool:
+    """Who answers a request for clarification: the other side of the conversation (a
+    State's focal point answers the mission, the mission or an admin answers a State), in
+    a thread the user reads, about a subject the user may comment on."""
+    if request.kind != "clarification_request" or request.deleted_at is not None:
+        return False
+    asker = request.author
+    if user.role == "member_state":
+        other_side = asker.role in UN_STAFF
+        reads_thread = request.thread_state_code in (None, user.state_code)
+    else:
+        other_side = asker.role == "member_state"
+        reads_thread = user.role in UN_STAFF
+    if not (other_side and reads_thread):
+        return False
+    db = object_session(request)
+    if db is None:
+        return False
+    if request.incident_id is not None:
+        subject: Incident | JudicialCase | None = db.get(Incident, request.incident_id)
+    else:
+        subject = db.get(JudicialCase, request.case_id)
+    return subject is not None and may_comment(user, subject)
+
+
+@_denying
 def may_record_assistance(user: User) -> bool:
     return user.role in UN_STAFF
 
@@ -388,16 +450,6 @@ def sees_defendant_identity(user: User, case: JudicialCase) -> bool:
 
 
 @_denying
-def sees_identity(user: User, record: Victim | Defendant | JudicialCase) -> bool:
-    """Personal data of a victim, or of a case's defendants."""
-    if isinstance(record, Victim):
-        return sees_victim_identity(user, record)
-    if isinstance(record, Defendant):
-        return sees_defendant_identity(user, record.case)
-    return sees_defendant_identity(user, record)
-
-
-@_denying
 def may_export(user: User, record: Incident | JudicialCase | None = None) -> bool:
     """Every signed-in user exports what it sees (lists filtered by :func:`visible_incidents`;
     a dossier of a record it may open)."""
@@ -412,14 +464,6 @@ def may_export(user: User, record: Incident | JudicialCase | None = None) -> boo
 # officers, administrators) and the person themself see them. Everyone else sees a role and a
 # State or mission. Clarification threads belong to the State that opened them and the
 # mission; a focal point never reads another State's conversation.
-#
-# These imports stand here, not at the top, so that this section merges apart from the rest.
-
-from flask_babel import gettext as _  # noqa: E402
-
-from auth.models import AuditEvent  # noqa: E402
-from capdb.i18n import current_locale  # noqa: E402
-from capdb.vocabularies import ROLE  # noqa: E402
 
 
 @_denying
@@ -444,20 +488,6 @@ def person_label(user: User, other: User | None) -> str:
         case "mission":
             return str(_("Mission %(missions)s", missions=", ".join(sorted(other.mission_codes))))
     return ROLE.label(other.role, current_locale())
-
-
-@_denying
-def sees_audit_entry(user: User, entry: AuditEvent, *, keeps_record: bool) -> bool:
-    """Whether the user may see an audit entry about a record it may open.
-
-    Everyone sees their own entries; admins see all; mission officers see the entries of the
-    records they keep. Nobody else learns who else looked at or changed the record.
-    """
-    if entry.user_id is not None and entry.user_id == user.id:
-        return True
-    if user.role == "admin":
-        return True
-    return user.role == "mission" and keeps_record
 
 
 def incident_if_visible(db: Session, user: User, incident_id: int | None) -> Incident | None:

@@ -13,7 +13,7 @@ from typing import ParamSpec
 
 import sqlalchemy as sa
 
-from auth.models import User
+from auth.models import AuditEvent, User
 from capdb.reference import mission_hosts
 from incidents.models import (
     CapacityAssistance,
@@ -183,34 +183,30 @@ def visible_assistance(user: User | None) -> Condition:
     return sa.and_(CapacityAssistance.deleted_at.is_(None), rule)
 
 
+@_denying_condition
 def visible_comments(user: User | None) -> Condition:
     """The SQL condition a comment must meet for the user to read it, within a subject the
     user already sees.
 
-    A State's focal points read the threads their State opened (with what the mission
-    answers in them) and what the mission addresses to every reader; the United Nations side
-    (mission officers, administrators, HQ analysts, these read-only) reads every thread.
+    Clarification threads belong to the State that opened them and the mission: a State's
+    focal points read their State's threads (with what the mission answers in them) and
+    what the mission addresses to every reader; mission officers and administrators read
+    every thread. HQ analysts, who take part in no conversation, read none.
     """
-    try:
-        undeleted = Comment.deleted_at.is_(None)
-        if user is None or not user.is_authenticated:
-            return sa.false()
-        if user.role in ("admin", "mission", "analyst"):
-            return undeleted
-        if user.role == "member_state" and user.state_code:
-            return sa.and_(
-                undeleted,
-                sa.or_(
-                    Comment.thread_state_code.is_(None),
-                    Comment.thread_state_code == user.state_code,
-                ),
-            )
+    if user is None or not user.is_authenticated:
         return sa.false()
-    except Exception:
-        log.exception("comment rule failed; denying")
-        return sa.false()
+    undeleted = Comment.deleted_at.is_(None)
+    if user.role in ("admin", "mission"):
+        return undeleted
+    if user.role == "member_state" and user.state_code:
+        in_thread = sa.or_(
+            Comment.thread_state_code.is_(None), Comment.thread_state_code == user.state_code
+        )
+        return sa.and_(undeleted, in_thread)
+    return sa.false()
 
 
+@_denying_condition
 def hidden_incidents_known(user: User | None) -> Condition:
     """The incidents out of the user's sight whose existence the user may still be told of,
     as a count ("and 2 other incidents outside your access"): validated, undeleted ones.
@@ -220,3 +216,18 @@ def hidden_incidents_known(user: User | None) -> Condition:
         Incident.status == "validated",
         sa.not_(visible_incidents(user)),
     )
+
+
+@_denying_condition
+def visible_audit_entries(user: User | None, *, keeps_record: bool) -> Condition:
+    """The audit entries about a record the user may open that the user may read, as a SQL
+    condition over ``AuditEvent`` (the caller names the record).
+
+    Everyone reads their own entries; admins all; mission officers those of the records
+    they keep (``keeps_record``). Nobody else learns who else looked at or changed it.
+    """
+    if user is None or not user.is_authenticated:
+        return sa.false()
+    if user.role == "admin" or (user.role == "mission" and keeps_record):
+        return sa.true()
+    return AuditEvent.user_id == user.id

@@ -4,6 +4,10 @@ The suite runs against SQLite (``--db sqlite``, the default) or PostgreSQL
 (``--db postgresql``, at ``CAPDB_TEST_DATABASE_URL``). Each xdist worker gets its own
 SQLite file or PostgreSQL schema, migrated once with Alembic; every test then runs in a
 transaction that is rolled back, with the application's commits turned into savepoints.
+
+Some tests need Redis at ``REDIS`` (each uses a database number of its own). In CI
+(``CI=true``) a missing PostgreSQL or Redis stops the run as a failure; elsewhere the
+tests that need Redis fail (never skip) and the run's header says why.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 from alembic import command
 from flask import Flask
@@ -26,6 +31,8 @@ from capdb.config import Config, Environment
 from capdb.reference import load_reference
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS = "redis://127.0.0.1:6379"
+_REDIS_MISSING = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,16 +44,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("--db") != "postgresql" or hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
         return
+    check_redis(config)
+    if config.getoption("--db") == "postgresql":
+        check_postgresql()
+
+
+def check_redis(config: pytest.Config) -> None:
+    client = redis.Redis.from_url(REDIS, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"Redis is not reachable at {REDIS}: {error}"
+        if in_ci():
+            pytest.exit(message, returncode=1)
+        config.stash[_REDIS_MISSING] = f"{message} (the tests that need it will fail)"
+    finally:
+        client.close()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return config.stash.get(_REDIS_MISSING, None)
+
+
+def check_postgresql() -> None:
     url = os.environ.get("CAPDB_TEST_DATABASE_URL", DEFAULT_POSTGRES)
     probe = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         probe.connect().close()
     except sa.exc.OperationalError as error:
         message = f"PostgreSQL is not reachable at {make_url(url)!r}: {error.orig}"
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.exit(message, returncode=1)
         pytest.exit(f"SKIPPED the PostgreSQL run: {message}", returncode=0)
 
@@ -129,8 +163,16 @@ def connection(engine: Engine) -> Iterator[sa.Connection]:
 
 
 @pytest.fixture
-def app(connection: sa.Connection, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(config_for(database_url, tmp_path))
+def app_config(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Config:
+    """The settings of the ``app`` fixture: the tests', changed where a test names settings
+    (``@pytest.mark.parametrize("app_config", [{...}], indirect=True)``)."""
+    changes: dict[str, object] = getattr(request, "param", {})
+    return config_for(database_url, tmp_path).replace(**changes)
+
+
+@pytest.fixture
+def app(connection: sa.Connection, app_config: Config) -> Iterator[Flask]:
+    app = create_app(app_config)
     app.extensions["capdb.db"].sessionmaker.configure(
         bind=connection, join_transaction_mode="create_savepoint"
     )

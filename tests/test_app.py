@@ -37,7 +37,7 @@ def test_pages_carry_security_headers(client: FlaskClient, login_as: LoginAs) ->
 
 def test_static_assets_are_served_by_the_application(client: FlaskClient) -> None:
     page = client.get("/auth/login").get_data(as_text=True)
-    assert 'href="/static/css/capdb.css"' in page
+    assert 'href="/static/css/capdb.css?v=' in page
     with client.get("/static/css/capdb.css") as asset:
         assert asset.status_code == 200
         assert asset.mimetype == "text/css"

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from auth.audit import entry_hash, record, verify_chain
+from auth.audit import entry_hash, link_pending, record, verify_chain
 from auth.audit_views import PER_PAGE
 from auth.models import AuditEvent
 from tests.factories import LoginAs
@@ -33,11 +33,19 @@ def allow_tampering(db: Session) -> None:
 
 
 def three_entries(db: Session) -> list[AuditEvent]:
-    return [
+    """Three entries, linked into the chain as they would be after their commit."""
+    entries = [
         record(db, "login", actor="first@capdb.test"),
         record(db, "export", actor="second@capdb.test", detail={"format": "csv", "rows": 12}),
         record(db, "logout", actor="third@capdb.test"),
     ]
+    assert link_pending(db) == 3
+    return entries
+
+
+def hash_of(entry: AuditEvent) -> str:
+    assert entry.hash is not None, "the entry is not linked"
+    return entry.hash
 
 
 def tamper(db: Session, statement: sa.Executable) -> None:
@@ -48,10 +56,10 @@ def tamper(db: Session, statement: sa.Executable) -> None:
     db.expunge_all()
 
 
-def forged_after(predecessor: AuditEvent, entry_id: int, prev_hash: str) -> AuditEvent:
+def forged_after(predecessor: AuditEvent, position: int, prev_hash: str) -> AuditEvent:
     """An entry that claims to follow ``prev_hash``, with a hash that fits its content."""
     forged = AuditEvent(
-        id=entry_id,
+        position=position,
         occurred_at=predecessor.occurred_at,
         actor="forger@capdb.test",
         action="delete",
@@ -65,8 +73,16 @@ def forged_after(predecessor: AuditEvent, entry_id: int, prev_hash: str) -> Audi
 # The chain
 
 
-def test_record_chains_each_entry_to_the_one_before(db: Session) -> None:
+def test_record_writes_entries_outside_the_chain_until_they_are_linked(db: Session) -> None:
+    entry = record(db, "login", actor="first@capdb.test")
+    assert (entry.position, entry.prev_hash, entry.hash) == (None, None, None)
+    assert verify_chain(db) is None
+
+
+def test_linking_chains_each_entry_to_the_one_before(db: Session) -> None:
     first, second, third = three_entries(db)
+    assert first.position is not None
+    assert (second.position, third.position) == (first.position + 1, first.position + 2)
     assert second.prev_hash == first.hash
     assert third.prev_hash == second.hash
     assert len({first.hash, second.hash, third.hash}) == 3
@@ -106,7 +122,7 @@ def test_an_entry_rehashed_after_alteration_breaks_the_link_to_the_next(db: Sess
     first, second, third = three_entries(db)
     db.expunge(second)
     second.actor = "someone@else"
-    rehashed = entry_hash(first.hash, second)
+    rehashed = entry_hash(hash_of(first), second)
     tamper(
         db,
         events.update().where(events.c.id == second.id).values(actor="someone@else", hash=rehashed),
@@ -116,37 +132,57 @@ def test_an_entry_rehashed_after_alteration_breaks_the_link_to_the_next(db: Sess
     assert broken.event_id == third.id
 
 
-def test_an_inserted_entry_that_does_not_follow_its_predecessor_is_found(db: Session) -> None:
+def make_room_after(db: Session, entry: AuditEvent) -> None:
+    """Move the entries after ``entry`` one position on (in two steps: positions are
+    unique at every row), leaving a hole."""
+    later = events.c.position > entry.position
+    tamper(db, events.update().where(later).values(position=events.c.position + 1000))
+    db.execute(events.update().where(later).values(position=events.c.position - 999))
+
+
+def test_a_hole_in_the_positions_is_found(db: Session) -> None:
     first, second, _ = three_entries(db)
-    # Make room between the first and the second entry; ids are not part of the hash.
-    tamper(db, events.update().where(events.c.id >= second.id).values(id=events.c.id + 10))
-    assert verify_chain(db) is None
-    db.add(forged_after(first, second.id, prev_hash="f" * 64))
-    db.flush()
+    make_room_after(db, first)
     broken = verify_chain(db)
     assert broken is not None
     assert broken.event_id == second.id
+    assert "removed or inserted" in broken.reason
+
+
+def test_an_inserted_entry_that_does_not_follow_its_predecessor_is_found(db: Session) -> None:
+    first, _, _ = three_entries(db)
+    assert first.position is not None
+    make_room_after(db, first)
+    forged = forged_after(first, first.position + 1, prev_hash="f" * 64)
+    db.add(forged)
+    db.flush()
+    broken = verify_chain(db)
+    assert broken is not None
+    assert broken.event_id == forged.id
 
 
 def test_an_inserted_entry_that_links_to_its_predecessor_breaks_the_next_link(
     db: Session,
 ) -> None:
     first, second, _ = three_entries(db)
-    tamper(db, events.update().where(events.c.id >= second.id).values(id=events.c.id + 10))
-    db.add(forged_after(first, second.id, prev_hash=first.hash))
+    assert first.position is not None
+    make_room_after(db, first)
+    db.add(forged_after(first, first.position + 1, prev_hash=hash_of(first)))
     db.flush()
     broken = verify_chain(db)
     assert broken is not None
-    assert broken.event_id == second.id + 10
+    assert broken.event_id == second.id
 
 
 def test_an_appended_entry_with_a_wrong_previous_hash_is_found(db: Session) -> None:
     first, _, third = three_entries(db)
-    db.add(forged_after(third, third.id + 1, prev_hash=first.hash))
+    assert third.position is not None
+    forged = forged_after(third, third.position + 1, prev_hash=hash_of(first))
+    db.add(forged)
     db.flush()
     broken = verify_chain(db)
     assert broken is not None
-    assert broken.event_id == third.id + 1
+    assert broken.event_id == forged.id
 
 
 # The database itself

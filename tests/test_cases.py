@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
+from incidents.errors import NotAllowedError
 from incidents.justice import case_pages, cases, stages
 from incidents.justice.stages import EventFields
 from incidents.models import (
@@ -572,9 +573,9 @@ def test_the_service_refuses_events_from_those_who_may_not_report(
 ) -> None:
     case = new_case(db, incident, state="NER")
     fields = EventFields(stage="reported", occurred_on=date(2021, 4, 1))
-    with pytest.raises(cases.NotAllowedError):
+    with pytest.raises(NotAllowedError):
         stages.add_stage_event(db, make_user("analyst"), case, fields, on_day=date(2022, 1, 1))
-    with pytest.raises(cases.NotAllowedError):
+    with pytest.raises(NotAllowedError):
         stages.add_stage_event(
             db, make_user("member_state", state="MLI"), case, fields, on_day=date(2022, 1, 1)
         )

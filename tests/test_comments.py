@@ -110,15 +110,19 @@ def test_the_mission_asks_and_the_state_answers_on_a_case(
     assert entries[request.id].answer is not None
 
 
-def test_analysts_read_but_do_not_post(
+def test_analysts_read_no_thread_and_do_not_post(
     client: FlaskClient, db: Session, incident: Incident, login_as: LoginAs, make_user: UserFactory
 ) -> None:
+    """Threads belong to the State that opened them and the mission: HQ analysts see no
+    comment panel on the incident page, and the thread page refuses them."""
     db.add(Comment(incident_id=incident.id, author_id=make_user("admin").id, body="For the record"))
     db.flush()
     login_as("analyst")
-    page = client.get(thread_path(incident)).text
-    assert "For the record" in page
-    assert 'name="body"' not in page
+    detail = client.get(f"/incidents/{incident.id}")
+    assert detail.status_code == 200
+    assert 'id="comments"' not in detail.text
+    assert "For the record" not in detail.text
+    assert client.get(thread_path(incident)).status_code == 403
     response = say(client, thread_path(incident), "An analyst's view")
     assert response.status_code == 403
     assert len(comments_in(db)) == 1

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
+from incidents.errors import NotAllowedError
 from incidents.models import Incident
 from incidents.recording import duplicates
-from incidents.recording import service as recording
 from tests.factories import IncidentFactory, LoginAs, UserFactory
 from tests.test_recording import page_form, post, valid_incident
 
@@ -243,9 +243,9 @@ def test_only_those_who_may_edit_the_incident_link_it(
     db: Session, make_user: UserFactory, new: Incident, make_incident: IncidentFactory
 ) -> None:
     earlier = nearby(make_incident)
-    with pytest.raises(recording.NotAllowedError):
+    with pytest.raises(NotAllowedError):
         duplicates.link_duplicate(db, make_user("analyst"), new, earlier.id)
-    with pytest.raises(recording.NotAllowedError):
+    with pytest.raises(NotAllowedError):
         duplicates.link_duplicate(db, make_user("mission", missions=("MINUSCA",)), new, earlier.id)
     officer = make_user("mission", missions=("MINUSMA",))
     assert duplicates.link_duplicate(db, officer, new, earlier.id) is earlier

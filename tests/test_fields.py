@@ -1,5 +1,5 @@
 """The form, the API schemas, the import and the export agree with the fields declared in
-incidents.recording.fields, and a field added there appears in each of them."""
+incidents.fields, and a field added there appears in each of them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from marshmallow import validate
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from capdb.vocabularies import OUTCOME, SEX
-from incidents.recording.fields import (
+from incidents.fields import (
     INCIDENT_FIELDS,
     VICTIM_FIELDS,
     Field,

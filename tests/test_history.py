@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from capdb.db import Base, utcnow
 from incidents import history
+from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS
 from incidents.models import Record, RecordVersion, Victim
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
 
@@ -101,3 +102,20 @@ def test_every_record_type_declares_its_content_and_no_workflow_column() -> None
 
 def table_of(model: type) -> str:
     return str(model.__dict__.get("__tablename__") or model.__name__)
+
+
+def test_an_incident_and_a_victim_restore_the_content_their_fields_declare() -> None:
+    # The sets the history declared by hand before they were read from incidents.fields:
+    # a field added there is content unless it says otherwise, and the mission never is.
+    assert history.CONTENT["incidents"] == {
+        "occurred_on", "occurred_time", "date_precision", "country_code", "place",
+        "latitude", "longitude", "geo_precision", "means_of_attack", "attack_context",
+        "location_type", "perpetrator_type", "perpetrator_name", "narrative", "sources",
+    }  # fmt: skip
+    assert history.CONTENT["victims"] == {
+        "category", "nationality_code", "contributing_country_code", "unit", "sex",
+        "outcome", "date_of_death", "name", "identifier",
+    }  # fmt: skip
+    declared = {f.model_attribute for f in INCIDENT_FIELDS if f.recorded}
+    assert history.CONTENT["incidents"] == declared - {"mission_code"}
+    assert history.CONTENT["victims"] == {f.model_attribute for f in VICTIM_FIELDS}

@@ -808,8 +808,10 @@ def test_the_history_shows_the_author_of_the_change_that_made_an_edit_stale(
     draft.place = "Tessalit"
     draft.updated_at = utcnow()
     db.flush()
-    stale = recording.stale_edit(db, draft, 1)
+    stale = recording.stale_edit(db, draft, 1, user=officer)
     assert stale.editors == [officer.email]
+    # Editors are named as the policy lets the user know them; without a user, not at all.
+    assert recording.stale_edit(db, draft, 1).editors == []
     assert [c.name for c in stale.fields] == ["place"]
 
 

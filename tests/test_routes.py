@@ -29,6 +29,8 @@ PUBLIC_ENDPOINTS = {
     "auth.enroll",
     "i18n.switch_language",
     "vendor.asset",
+    "health.healthz",
+    "health.readyz",
 }
 
 

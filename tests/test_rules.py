@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from auth import tokens
 from auth.models import User
 from capdb.reference import Country, Mission
+from incidents.fields import NARRATIVE_MAX, SOURCES_MAX
 from incidents.recording import rules
 from incidents.transfer import importing
 from tests.api.conftest import ApiClient, errors_of, incident_body
@@ -320,8 +321,8 @@ def test_a_blank_country_is_the_host_for_the_form_the_api_and_the_import(
 def test_the_import_takes_the_forms_lengths(app: Flask, db: Session, login_as: LoginAs) -> None:
     officer = login_as("mission", missions=("MINUSMA",))
     row = ENGLISH_ROW | {
-        "Narrative": "n" * rules.NARRATIVE_MAX,
-        "Sources": "s" * (rules.SOURCES_MAX + 1),
+        "Narrative": "n" * NARRATIVE_MAX,
+        "Sources": "s" * (SOURCES_MAX + 1),
     }
     with app.test_request_context():
         result = importing.import_spreadsheet(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
+from incidents.errors import NotAllowedError
 from incidents.models import Incident
 from incidents.recording import service as recording
 from incidents.recording import workflow
@@ -287,10 +288,10 @@ def test_the_workflow_services_refuse_the_wrong_people(
     db: Session, author: User, draft: Incident, make_user: UserFactory
 ) -> None:
     outsider = make_user("mission", missions=("MINUSCA",))
-    with pytest.raises(recording.NotAllowedError):
+    with pytest.raises(NotAllowedError):
         workflow.submit(db, outsider, draft)
     workflow.submit(db, author, draft)
-    with pytest.raises(recording.NotAllowedError):
+    with pytest.raises(NotAllowedError):
         workflow.validate(db, author, draft)
     with pytest.raises(recording.InvalidTransitionError):
         workflow.submit(db, author, draft)

@@ -17,25 +17,19 @@ from sqlalchemy.orm import Session
 from auth.access import allowed_or_403 as allowed_or_403
 from auth.access import viewer as viewer
 from auth.models import User
-from capdb import db
+from capdb.db import session as session
 from incidents.models import CapacityAssistance, Incident, JudicialCase, Victim
 from incidents.policy import (
-    MAX_ID,
     assistance_or_404,
     case_or_404,
+    defendant_or_404,
     incident_or_404,
+    stage_event_or_404,
     victim_or_404,
 )
 
-# Ids beyond what the database holds name nothing: the route itself answers 404.
-ID = f"int(max={MAX_ID})"
-
 View = Callable[..., Any]
 Rule = Callable[[User, Any], bool]
-
-
-def session() -> Session:
-    return db.session()
 
 
 def _loading(
@@ -56,6 +50,34 @@ def _loading(
         return loaded
 
     return decorate
+
+
+def _case_record(
+    argument: str, name: str, load: Callable[[Session, User, JudicialCase, int], Any], allowed: Rule
+) -> Callable[[View], View]:
+    """Below :func:`with_case`: the view gets the case's record ``name`` instead of the id
+    ``argument``, 404 unless the viewer sees it and it is of that case, then 403 unless
+    ``allowed(user, record)``: the verb is asked of the record, never of its case."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def loaded(*args: Any, **kwargs: Any) -> Any:
+            user = viewer()
+            record = load(session(), user, kwargs["case"], kwargs.pop(argument))
+            allowed_or_403(allowed(user, record))
+            return view(*args, **{name: record}, **kwargs)
+
+        return loaded
+
+    return decorate
+
+
+def with_defendant(allowed: Rule = lambda _user, _record: True) -> Callable[[View], View]:
+    return _case_record("defendant_id", "defendant", defendant_or_404, allowed)
+
+
+def with_stage_event(allowed: Rule) -> Callable[[View], View]:
+    return _case_record("event_id", "event", stage_event_or_404, allowed)
 
 
 def _victim(db_session: Session, user: User, victim_id: int) -> Victim:

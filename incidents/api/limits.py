@@ -1,11 +1,12 @@
 """How often a client may call the API, counted in a store shared by all workers (Redis
-when one is configured, else each worker's memory).
+when one is configured, else each worker's memory: a deployment with several processes
+sets ``CAPDB_REDIS_URL``, or each process grants the whole budget).
 
 Two budgets, each request counted against exactly one:
 
-- a signed-in client (a valid API token, or the session cookie) has the application's
-  ``API_RATE_LIMIT`` setting (a Flask-Limiter string such as "300/minute", read on each
-  request), per token, or per user for the cookie;
+- a signed-in client (a valid API token, or the session cookie) has the
+  ``CAPDB_API_RATE_LIMIT`` budget (a Flask-Limiter string such as "300/minute"), per
+  token, or per user for the cookie;
 - every other request (no token, or a wrong, expired or revoked one) has the
   ``CAPDB_API_ANONYMOUS_RATE_LIMIT`` budget per client address, so that nobody can guess
   tokens or load the workers without one. Changing the token at each attempt does not
@@ -16,7 +17,7 @@ Only the API's blueprints are limited: pages, sign-in and assets are not.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_login import current_user
@@ -25,7 +26,6 @@ from flask_smorest import Blueprint
 from auth.sessions import token_hash
 from capdb.config import Config, current_config
 
-DEFAULT_RATE_LIMIT = "300/minute"
 SCOPE = "api"
 ANONYMOUS_SCOPE = "api-anonymous"
 KEY_PREFIX = "capdb"
@@ -54,8 +54,7 @@ def address_key() -> str:
 
 
 def rate_limit() -> str:
-    limit: str = current_app.config["API_RATE_LIMIT"]
-    return limit
+    return current_config().api_rate_limit
 
 
 def anonymous_rate_limit() -> str:
@@ -67,7 +66,6 @@ def too_many_requests() -> str:
 
 
 def init_app(app: Flask, config: Config, blueprints: tuple[Blueprint, ...]) -> Limiter:
-    app.config.setdefault("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
     limiter = Limiter(
         client_key,
         app=app,

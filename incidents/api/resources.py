@@ -14,10 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auth.models import User
-from incidents.comments import threads as comments
 from incidents.models import (
     CapacityAssistance,
-    Comment,
     Defendant,
     Incident,
     JudicialCase,
@@ -28,10 +26,10 @@ from incidents.models import (
 )
 from incidents.policy import (
     keeps_record_of,
-    person_label,
     sees_defendant_identity,
     sees_victim_identity,
     visible_cases,
+    visible_defendants,
     visible_incidents,
 )
 
@@ -85,19 +83,6 @@ def incident(user: User, record: Incident) -> Resource:
     if keeps_record_of(user, record):
         resource["return_reason"] = record.return_reason
     return resource
-
-
-def casualties(db: Session, incident_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Victims per outcome for each of the incidents, in one query."""
-    counts: dict[int, dict[str, int]] = {incident_id: {} for incident_id in incident_ids}
-    rows = db.execute(
-        sa.select(Victim.incident_id, Victim.outcome, sa.func.count())
-        .where(Victim.incident_id.in_(incident_ids), Victim.deleted_at.is_(None))
-        .group_by(Victim.incident_id, Victim.outcome)
-    )
-    for incident_id, outcome, count in rows:
-        counts[incident_id][outcome] = count
-    return counts
 
 
 def feature(record: Incident, counts: dict[str, int]) -> Resource:
@@ -164,7 +149,7 @@ def judicial_cases(db: Session, user: User, records: Sequence[JudicialCase]) -> 
     defendants: dict[int, list[Defendant]] = {c.id: [] for c in records}
     for record in db.scalars(
         sa.select(Defendant)
-        .where(Defendant.case_id.in_(list(defendants)), Defendant.deleted_at.is_(None))
+        .where(Defendant.case_id.in_(list(defendants)), visible_defendants(user))
         .order_by(Defendant.id)
     ):
         defendants[record.case_id].append(record)
@@ -207,19 +192,7 @@ def stage_event(record: StageEvent, *, reports: bool) -> Resource:
     return resource
 
 
-# Comments and assistance ---------------------------------------------------------------------
-
-
-def comment(record: Comment, user: User) -> Resource:
-    """A comment as the user reads it: its author by address only where the policy allows."""
-    return {
-        "id": record.id,
-        "kind": record.kind,
-        "body": record.body,
-        "author": person_label(user, record.author),
-        "side": comments.side_of(record.author),
-        "created_at": record.created_at,
-    }
+# Assistance ---------------------------------------------------------------------------
 
 
 def seen_case_ids(

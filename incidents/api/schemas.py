@@ -18,6 +18,7 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
 from capdb import db
+from capdb.db import MAX_ID
 from capdb.reference import Country
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
@@ -28,7 +29,6 @@ from capdb.vocabularies import (
     Vocabulary,
 )
 from incidents.filters import DEFAULT_PER_PAGE, MAX_PER_PAGE, country_codes, mission_codes
-from incidents.justice.cases import MAX_ID
 
 PERSONAL = "Personal data: present only when the access rule lets the viewer see it."
 MAX_GEOJSON_PER_PAGE = 5000

@@ -1,7 +1,8 @@
 """Comments and requests for clarification on incidents and cases, through the API.
 
-Whoever may open the incident or case reads its thread; Member State focal points and the
-United Nations side (mission officers, administrators) write in it, as on the pages.
+Member State focal points read their State's threads and the United Nations side (mission
+officers, administrators) every thread, and write in them, as on the pages; HQ analysts
+take part in no conversation and read none (``incidents.policy.visible_comments``).
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from auth.models import User
 from incidents import policy
-from incidents.api import resources
-from incidents.api.access import ID, allowed_or_403, session, viewer, with_case, with_incident
+from incidents.api.access import allowed_or_403, session, viewer, with_case, with_incident
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.comments import threads as comments
-from incidents.justice.cases import InputError, NotAllowedError
-from incidents.justice.schemas import CommentInput, CommentList, CommentSchema
-from incidents.models import Incident, JudicialCase
+from incidents.comments.schemas import CommentInput, CommentList, CommentSchema
+from incidents.errors import InputError, NotAllowedError
+from incidents.models import Comment, Incident, JudicialCase
+from incidents.policy import person_label
 
 blp = api_blueprint(
     "api_comments", __name__, "Comments and requests for clarification on incidents and cases."
@@ -28,12 +30,24 @@ blp = api_blueprint(
 Subject = Incident | JudicialCase
 
 
+def comment_resource(record: Comment, user: User) -> dict[str, Any]:
+    """A comment as the user reads it: its author by address only where the policy allows."""
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "body": record.body,
+        "author": person_label(user, record.author),
+        "side": comments.side_of(record.author),
+        "created_at": record.created_at,
+    }
+
+
 def thread(subject: Subject) -> dict[str, Any]:
     """The comments about the subject that the viewer reads: its State's thread only, for
     a focal point."""
     user = viewer()
     found = comments.comments_read_by(session(), user, subject)
-    return {"items": [resources.comment(c, user) for c in found]}
+    return {"items": [comment_resource(c, user) for c in found]}
 
 
 def post(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
@@ -53,10 +67,10 @@ def post(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
         abort(403, message=_("Only the other side answers a request for clarification."))
     except InputError as error:
         refused(error, renamed={"answer": "answers"})
-    return resources.comment(comment, user)
+    return comment_resource(comment, user)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/comments", methods=["GET"])
+@blp.route("/incidents/<int:incident_id>/comments", methods=["GET"])
 @with_incident()
 @blp.response(200, CommentList)
 def incident_comments(incident: Incident) -> dict[str, Any]:
@@ -64,7 +78,7 @@ def incident_comments(incident: Incident) -> dict[str, Any]:
     return thread(incident)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/comments", methods=["POST"])
+@blp.route("/incidents/<int:incident_id>/comments", methods=["POST"])
 @with_incident()
 @idempotent
 @blp.arguments(CommentInput)
@@ -74,7 +88,7 @@ def post_incident_comment(values: dict[str, Any], incident: Incident) -> dict[st
     return post(incident, values)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/comments", methods=["GET"])
+@blp.route("/cases/<int:case_id>/comments", methods=["GET"])
 @with_case()
 @blp.response(200, CommentList)
 def case_comments(case: JudicialCase) -> dict[str, Any]:
@@ -82,7 +96,7 @@ def case_comments(case: JudicialCase) -> dict[str, Any]:
     return thread(case)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/comments", methods=["POST"])
+@blp.route("/cases/<int:case_id>/comments", methods=["POST"])
 @with_case()
 @idempotent
 @blp.arguments(CommentInput)

@@ -1,10 +1,11 @@
 """Comments and requests for clarification between Member States and missions.
 
 Two sides talk: the Member State focal points, and the United Nations side (mission
-officers and administrators). Analysts read the threads but change nothing, as the access
-rule has it. Each State's focal points talk with the mission in their State's own thread,
-which no other State reads (``incidents.policy.visible_comments``); what the mission posts
-outside an answer is addressed to every reader. A request for clarification stays open
+officers and administrators); who may answer a request is ``incidents.policy.may_answer``.
+HQ analysts take part in no conversation and read none. Each State's focal points talk
+with the mission in their State's own thread, which no other State reads
+(``incidents.policy.visible_comments``); what the mission posts outside an answer is
+addressed to every reader. A request for clarification stays open
 until someone from the other side answers it in the same thread.
 
 The comments table has no column linking an answer to its request, so a request counts
@@ -27,10 +28,11 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import User
+from capdb.db import MAX_ID
 from capdb.i18n import current_locale
 from capdb.vocabularies import COMMENT_KIND
 from incidents import policy
-from incidents.justice.cases import MAX_ID, InputError, NotAllowedError
+from incidents.errors import InputError, NotAllowedError
 from incidents.models import Comment, Incident, JudicialCase
 from incidents.policy import person_label, visible_comments
 
@@ -43,7 +45,8 @@ Subject = Incident | JudicialCase
 
 
 def side_of(user: User) -> str | None:
-    """Which side of the conversation the user speaks for, if any."""
+    """Which side of the conversation the user speaks for, if any: how a thread is shown
+    and told apart, never who may do what (the policy's)."""
     if user.role == "member_state":
         return STATE_SIDE
     if user.role in ("mission", "admin"):
@@ -149,7 +152,7 @@ def answer_request(
         raise NotAllowedError
     if request.kind != "clarification_request":
         raise InputError({"answer": _("Only a request for clarification takes an answer.")})
-    if side_of(request.author) == side_of(user):
+    if not policy.may_answer(user, request):
         raise NotAllowedError
     thread = comments_read_by(db, user, subject)
     if request.id in _answers(user, thread):
@@ -212,7 +215,6 @@ def thread(db: Session, user: User, subject: Subject) -> list[Entry]:
     locale = current_locale()
     comments = comments_read_by(db, user, subject)
     answers = _answers(user, comments)
-    mine = side_of(user)
     return [
         Entry(
             id=c.id,
@@ -223,12 +225,7 @@ def thread(db: Session, user: User, subject: Subject) -> list[Entry]:
             body=c.body,
             created_at=c.created_at,
             answer=answers.get(c.id),
-            may_answer=(
-                c.kind == "clarification_request"
-                and c.id not in answers
-                and mine is not None
-                and mine != side_of(c.author)
-            ),
+            may_answer=c.id not in answers and policy.may_answer(user, c),
         )
         for c in comments
     ]
@@ -248,6 +245,8 @@ def _panel(db: Session, user: User, subject: Subject, post_url: str) -> dict[str
     return {
         "entries": entries,
         "open_requests": sum(1 for e in entries if e.is_request and e.answer is None),
+        # Those who may not comment (HQ analysts) read no thread either: no panel.
+        "shown": policy.may_comment(user, subject),
         "may_post": policy.may_comment(user, subject),
         "post_url": post_url,
         "answer_urls": {e.id: _answer_url(subject, e.id) for e in entries if e.may_answer},

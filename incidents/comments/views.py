@@ -11,36 +11,23 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from auth.access import allowed_or_403, viewer
-from capdb import db
+from capdb.db import session
 from capdb.i18n import current_locale
 from capdb.safe_redirect import safe_next
 from incidents import policy
 from incidents.comments import threads as comments
-from incidents.justice import case_pages
-from incidents.justice.cases import MAX_ID, InputError, NotAllowedError
-from incidents.justice.forms import AnswerForm, CommentForm
+from incidents.comments.forms import AnswerForm, CommentForm
+from incidents.errors import InputError, NotAllowedError
 from incidents.models import Incident, JudicialCase
 from incidents.policy import case_or_404, incident_or_404
 
 bp = Blueprint("comments", __name__, template_folder="../templates")
 
 INVALID = 422
-# Ids beyond what the database holds name nothing: the route itself answers 404.
-ID = f"int(max={MAX_ID})"
-
 Page = str | Response | tuple[str, int]
-
-
-def session() -> Session:
-    return db.session()
-
-
-def case_of(case_id: int) -> JudicialCase:
-    return case_or_404(session(), viewer(), case_id)
 
 
 def back_to(next_value: str | None, fallback: str) -> str:
@@ -60,7 +47,7 @@ def comments_page(
         title = _("Comments on incident %(reference)s", reference=subject.reference)
         back = url_for("incidents.detail", incident_id=subject.id)
     else:
-        title = _("Comments on %(case)s", case=case_pages.case_title(subject))
+        title = _("Comments on %(case)s", case=subject.title())
         back = url_for("cases.detail", case_id=subject.id)
     page = render_template(
         "incidents/case_comments.html", title=title, back=back, comment_panel=panel
@@ -105,10 +92,11 @@ def post_comment(subject: Incident | JudicialCase) -> Page:
 
 def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
     user = viewer()
-    allowed_or_403(policy.may_comment(user, subject))
+    # The comment first (404 unless the viewer reads it), then what the viewer may do.
     asked = comments.comment_or_none(session(), user, subject, comment_id)
     if asked is None:
         abort(404)
+    allowed_or_403(policy.may_comment(user, subject))
     form = AnswerForm()
     fallback = comments_url(subject)
     try:
@@ -129,33 +117,35 @@ def answer_comment(subject: Incident | JudicialCase, comment_id: int) -> Page:
     return redirect(back_to(form.next.data, fallback) + "#comments")
 
 
-@bp.get(f"/incidents/<{ID}:incident_id>/comments")
+@bp.get("/incidents/<int:incident_id>/comments")
 def incident_comments(incident_id: int) -> Page:
     incident = incident_or_404(session(), viewer(), incident_id)
+    allowed_or_403(policy.may_comment(viewer(), incident))
     return comments_page(incident, panel_of(incident))
 
 
-@bp.post(f"/incidents/<{ID}:incident_id>/comments")
+@bp.post("/incidents/<int:incident_id>/comments")
 def post_incident_comment(incident_id: int) -> Page:
     return post_comment(incident_or_404(session(), viewer(), incident_id))
 
 
-@bp.post(f"/incidents/<{ID}:incident_id>/comments/<{ID}:comment_id>/answer")
+@bp.post("/incidents/<int:incident_id>/comments/<int:comment_id>/answer")
 def answer_incident_comment(incident_id: int, comment_id: int) -> Page:
     return answer_comment(incident_or_404(session(), viewer(), incident_id), comment_id)
 
 
-@bp.get(f"/cases/<{ID}:case_id>/comments")
+@bp.get("/cases/<int:case_id>/comments")
 def case_comments(case_id: int) -> Page:
-    case = case_of(case_id)
+    case = case_or_404(session(), viewer(), case_id)
+    allowed_or_403(policy.may_comment(viewer(), case))
     return comments_page(case, panel_of(case))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/comments")
+@bp.post("/cases/<int:case_id>/comments")
 def post_case_comment(case_id: int) -> Page:
-    return post_comment(case_of(case_id))
+    return post_comment(case_or_404(session(), viewer(), case_id))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/comments/<{ID}:comment_id>/answer")
+@bp.post("/cases/<int:case_id>/comments/<int:comment_id>/answer")
 def answer_case_comment(case_id: int, comment_id: int) -> Page:
-    return answer_comment(case_of(case_id), comment_id)
+    return answer_comment(case_or_404(session(), viewer(), case_id), comment_id)

@@ -11,15 +11,22 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from auth.access import requires
 from capdb.clock import now
 from incidents import policy
 from incidents.api import resources
-from incidents.api.access import ID, newest_first, session, viewer, with_case
+from incidents.api.access import (
+    newest_first,
+    session,
+    viewer,
+    with_case,
+    with_defendant,
+    with_stage_event,
+)
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.justice import cases, stages
 from incidents.justice.schemas import (
     CaseInput,
@@ -70,7 +77,7 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     return {"items": resources.judicial_cases(db, user, items), "next_cursor": next_cursor}
 
 
-@blp.route(f"/cases/<{ID}:case_id>", methods=["GET"])
+@blp.route("/cases/<int:case_id>", methods=["GET"])
 @with_case()
 @blp.response(200, CaseSchema)
 def get_case(case: JudicialCase) -> dict[str, Any]:
@@ -79,7 +86,6 @@ def get_case(case: JudicialCase) -> dict[str, Any]:
 
 
 @blp.route("/cases", methods=["POST"])
-@requires(policy.may_record_incidents)
 @idempotent
 @blp.arguments(CaseInput)
 @blp.response(201, CaseSchema)
@@ -97,6 +103,8 @@ def open_case(values: dict[str, Any]) -> dict[str, Any]:
     if missing:
         message = _("No incident you can see has the id %(ids)s.", ids=", ".join(missing))
         abort(422, errors={"incidents": [message]})
+    if not all(policy.may_open_case(user, found[n]) for n in wanted):
+        abort(403, message=_("Only the incident's mission can open a case on it."))
     fields = cases.CaseFields(
         prosecuting_state_code=values["prosecuting_state_code"],
         jurisdiction=values["jurisdiction"],
@@ -105,9 +113,9 @@ def open_case(values: dict[str, Any]) -> dict[str, Any]:
     )
     try:
         case = cases.open_case(db, user, [found[n] for n in wanted], fields)
-    except cases.NotAllowedError:
+    except NotAllowedError:
         abort(403, message=_("Only the incident's mission can open a case on it."))
-    except cases.InputError as error:
+    except InputError as error:
         refused(error)
     return resources.judicial_case(db, user, case)
 
@@ -115,36 +123,32 @@ def open_case(values: dict[str, Any]) -> dict[str, Any]:
 # Defendants -----------------------------------------------------------------------------------
 
 
-def defendant_of(case: JudicialCase, defendant_id: int) -> Defendant:
-    defendant = cases.defendant_or_none(session(), case, defendant_id)
-    if defendant is None:
-        abort(404)
-    return defendant
-
-
 def defendant_resource(case: JudicialCase, defendant: Defendant) -> dict[str, Any]:
     return resources.defendant(defendant, shows_identity=sees_defendant_identity(viewer(), case))
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants", methods=["GET"])
+@blp.route("/cases/<int:case_id>/defendants", methods=["GET"])
 @with_case()
 @blp.response(200, DefendantList)
 def list_defendants(case: JudicialCase) -> dict[str, Any]:
     """The case's defendants; who they are only where the viewer may know."""
     return {
-        "items": [defendant_resource(case, d) for d in cases.active_defendants(session(), case)]
+        "items": [
+            defendant_resource(case, d) for d in cases.active_defendants(session(), viewer(), case)
+        ]
     }
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>", methods=["GET"])
+@blp.route("/cases/<int:case_id>/defendants/<int:defendant_id>", methods=["GET"])
 @with_case()
+@with_defendant()
 @blp.response(200, DefendantSchema)
-def get_defendant(case: JudicialCase, defendant_id: int) -> dict[str, Any]:
+def get_defendant(case: JudicialCase, defendant: Defendant) -> dict[str, Any]:
     """One defendant of the case."""
-    return defendant_resource(case, defendant_of(case, defendant_id))
+    return defendant_resource(case, defendant)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants", methods=["POST"])
+@blp.route("/cases/<int:case_id>/defendants", methods=["POST"])
 @with_case(policy.may_add_defendant)
 @idempotent
 @blp.arguments(DefendantInput)
@@ -153,28 +157,28 @@ def add_defendant(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
     """Add a defendant to a case the user keeps."""
     try:
         defendant = cases.add_defendant(session(), viewer(), case, cases.DefendantFields(**values))
-    except cases.InputError as error:
+    except InputError as error:
         refused(error)
     return defendant_resource(case, defendant)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>", methods=["PATCH"])
-@with_case(policy.may_edit_case)
+@blp.route("/cases/<int:case_id>/defendants/<int:defendant_id>", methods=["PATCH"])
+@with_case()
+@with_defendant(policy.may_edit_defendant)
 @blp.arguments(DefendantPatch(partial=DEFENDANT_FIELDS))
 @blp.response(200, DefendantSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
 def update_defendant(
-    values: dict[str, Any], case: JudicialCase, defendant_id: int
+    values: dict[str, Any], case: JudicialCase, defendant: Defendant
 ) -> dict[str, Any]:
     """Change some of a defendant's fields, on the version the change was made on."""
-    defendant = defendant_of(case, defendant_id)
     version = values.pop("version")
     merged = {name: getattr(defendant, name) for name in DEFENDANT_FIELDS} | values
     try:
         cases.update_defendant(
             session(), viewer(), defendant, cases.DefendantFields(**merged), version=version
         )
-    except cases.StaleEditError:
+    except StaleEditError:
         # A refused flush leaves the session unusable; the answer rolls back anyway.
         session().rollback()
         abort(
@@ -182,7 +186,7 @@ def update_defendant(
             message=_("The defendant changed since this version; nothing was saved."),
             current=DefendantSchema().dump(defendant_resource(case, defendant)),
         )
-    except cases.InputError as error:
+    except InputError as error:
         refused(error)
     return defendant_resource(case, defendant)
 
@@ -194,7 +198,7 @@ def event_resource(case: JudicialCase, event: StageEvent) -> dict[str, Any]:
     return resources.stage_event(event, reports=policy.may_report_progress(viewer(), case))
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events", methods=["GET"])
+@blp.route("/cases/<int:case_id>/events", methods=["GET"])
 @with_case()
 @blp.response(200, StageEventList)
 def list_stage_events(case: JudicialCase) -> dict[str, Any]:
@@ -204,7 +208,7 @@ def list_stage_events(case: JudicialCase) -> dict[str, Any]:
     return {"items": [event_resource(case, event) for event in events]}
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events", methods=["POST"])
+@blp.route("/cases/<int:case_id>/events", methods=["POST"])
 @with_case(policy.may_report_progress)
 @idempotent
 @blp.arguments(StageEventInput)
@@ -216,52 +220,51 @@ def add_stage_event(values: dict[str, Any], case: JudicialCase) -> dict[str, Any
         event = stages.add_stage_event(
             session(), viewer(), case, stages.EventFields(**values), on_day=cases.today()
         )
-    except cases.NotAllowedError:
+    except NotAllowedError:
         abort(403)
-    except cases.InputError as error:
+    except InputError as error:
         refused(error, renamed={"subject": "defendant"})
     return event_resource(case, event)
 
 
-def pending_event(case: JudicialCase, event_id: int) -> StageEvent:
-    event = stages.stage_event_or_none(session(), case, event_id)
-    if event is None:
-        abort(404)
-    return event
-
-
-def review_refused(error: cases.InputError) -> NoReturn:
+def review_refused(error: InputError) -> NoReturn:
     if "review" in error.problems:
         abort(409, message=error.problems["review"])
     refused(error)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate", methods=["POST"])
-@with_case(policy.may_edit_case)
+@blp.route("/cases/<int:case_id>/events/<int:event_id>/validate", methods=["POST"])
+@with_case()
+@with_stage_event(stages.goes_to_review)
 @idempotent
 @blp.response(200, StageEventSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
-def validate_stage_event(case: JudicialCase, event_id: int) -> dict[str, Any]:
+def validate_stage_event(case: JudicialCase, event: StageEvent) -> dict[str, Any]:
     """Accept a prosecuting State's pending update: it now counts for the stages."""
-    event = pending_event(case, event_id)
     try:
         stages.validate_update(session(), viewer(), event, at=now())
-    except cases.InputError as error:
+    except NotAllowedError:
+        abort(403)
+    except InputError as error:
         review_refused(error)
     return event_resource(case, event)
 
 
-@blp.route(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject", methods=["POST"])
-@with_case(policy.may_edit_case)
+@blp.route("/cases/<int:case_id>/events/<int:event_id>/reject", methods=["POST"])
+@with_case()
+@with_stage_event(stages.goes_to_review)
 @idempotent
 @blp.arguments(RejectInput)
 @blp.response(200, StageEventSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
-def reject_stage_event(values: dict[str, Any], case: JudicialCase, event_id: int) -> dict[str, Any]:
+def reject_stage_event(
+    values: dict[str, Any], case: JudicialCase, event: StageEvent
+) -> dict[str, Any]:
     """Refuse a prosecuting State's pending update, saying why."""
-    event = pending_event(case, event_id)
     try:
         stages.reject_update(session(), viewer(), event, values["reason"], at=now())
-    except cases.InputError as error:
+    except NotAllowedError:
+        abort(403)
+    except InputError as error:
         review_refused(error)
     return event_resource(case, event)

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import User
-from capdb.db import utcnow
+from capdb.db import MAX_ID, utcnow
 from capdb.i18n import current_locale
-from capdb.reference import Country
+from capdb.reference import Country, missions_among
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.filters import (
     FilterField,
     country_codes,
@@ -36,10 +37,8 @@ from incidents.filters import (
     read_fields,
     vocabulary_codes,
 )
-from incidents.justice.cases import MAX_ID, InputError, NotAllowedError, StaleEditError
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
 from incidents.policy import visible_assistance, visible_cases
-from incidents.recording.service import missions_among, missions_for
 
 MAX_PARTICIPANTS = 100_000
 MAX_DESCRIPTION = 5000
@@ -77,7 +76,7 @@ def _check(db: Session, user: User, fields: AssistanceFields) -> list[JudicialCa
     problems: dict[str, str] = {}
     if db.get(Country, fields.recipient_state_code) is None:
         problems["recipient_state"] = _("Choose a State from the list.")
-    if fields.mission_code not in {m.code for m in missions_for(db, user)}:
+    if fields.mission_code not in {m.code for m in policy.missions_for(db, user)}:
         problems["mission"] = _("Choose one of your missions.")
     if fields.kind not in ASSISTANCE_KIND:
         problems["kind"] = _("Choose a kind from the list.")

@@ -1,8 +1,8 @@
 """Capacity-building assistance to host States, through the API.
 
-Who sees and records what is incidents.justice.assistance's decision, as on the pages: admins and
-analysts see every record, mission officers their missions', Member States what their
-State received; mission officers and admins record it.
+Who sees and records what is the policy's decision (``incidents.policy``), as on the
+pages: admins and analysts see every record, mission officers their missions', Member
+States what their State received; mission officers and admins record it.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from auth.access import requires
 from auth.models import User
 from incidents import policy
 from incidents.api import resources
-from incidents.api.access import ID, newest_first, session, viewer, with_assistance
+from incidents.api.access import newest_first, session, viewer, with_assistance
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.justice import assistance
-from incidents.justice.cases import InputError, NotAllowedError, StaleEditError
 from incidents.justice.schemas import (
     AssistanceInput,
     AssistancePage,
@@ -65,7 +65,7 @@ def list_assistance(query: dict[str, Any]) -> dict[str, Any]:
     return {"items": resources.assistance_records(db, user, items), "next_cursor": next_cursor}
 
 
-@blp.route(f"/assistance/<{ID}:record_id>", methods=["GET"])
+@blp.route("/assistance/<int:record_id>", methods=["GET"])
 @with_assistance()
 @blp.response(200, AssistanceSchema)
 def get_assistance(record: CapacityAssistance) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def create_assistance(values: dict[str, Any]) -> dict[str, Any]:
     return resource(user, record)
 
 
-@blp.route(f"/assistance/<{ID}:record_id>", methods=["PATCH"])
+@blp.route("/assistance/<int:record_id>", methods=["PATCH"])
 @with_assistance(policy.may_edit_assistance)
 @blp.arguments(AssistancePatch(partial=PATCHABLE))
 @blp.response(200, AssistanceSchema)

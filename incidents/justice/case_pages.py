@@ -18,6 +18,7 @@ from capdb.vocabularies import JUDICIAL_STAGE, JURISDICTION, REVIEW_STATUS
 from incidents import policy
 from incidents.justice.cases import (
     active_defendants,
+    cases_of_incident,
     defendant_labels,
     today,
 )
@@ -33,21 +34,10 @@ from incidents.policy import (
     hidden_incidents_known,
     person_label,
     sees_defendant_identity,
-    visible_cases,
     visible_incidents,
 )
 
 # What the pages show ------------------------------------------------------------------------
-
-
-def case_title(case: JudicialCase) -> str:
-    if case.national_reference:
-        title = _(
-            "Case %(number)d (%(reference)s)", number=case.id, reference=case.national_reference
-        )
-    else:
-        title = _("Case %(number)d", number=case.id)
-    return str(title)
 
 
 def stage_label(code: str | None, locale: str) -> str:
@@ -57,20 +47,13 @@ def stage_label(code: str | None, locale: str) -> str:
 def case_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]:
     """What the incident page shows of the incident's cases, for this user."""
     locale = current_locale()
-    cases = list(
-        db.scalars(
-            sa.select(JudicialCase)
-            .join(case_incidents, case_incidents.c.case_id == JudicialCase.id)
-            .where(case_incidents.c.incident_id == incident.id, visible_cases(user))
-            .order_by(JudicialCase.id)
-        )
-    )
+    cases = cases_of_incident(db, user, incident)
     updated = last_updates(db, cases)
     on_day = today()
     rows = [
         {
             "id": case.id,
-            "title": case_title(case),
+            "title": case.title(),
             "prosecuting_state": case.prosecuting_state.name(locale),
             "stage": stage_label(case.current_stage, locale),
             "days_since_update": (on_day - updated[case.id]).days,
@@ -146,7 +129,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     )
     # Durations count from the incidents this user may open, and no other.
     first_seen = min((i.occurred_on for i in incidents), default=None)
-    defendants = active_defendants(db, case)
+    defendants = active_defendants(db, user, case)
     labels = defendant_labels(user, case, defendants)
     events = db.scalars(policy.visible_events(user, case)).all()
     rows = [_event_row(user, event, labels, first_seen, locale) for event in events]
@@ -168,7 +151,7 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
     keeps = policy.keeps_case(user, case)
     return Dossier(
         case=case,
-        title=case_title(case),
+        title=case.title(),
         incidents=incidents,
         unseen_incidents=unseen_incidents(db, user, case),
         prosecuting_state=case.prosecuting_state.name(locale),

@@ -1,4 +1,5 @@
-"""Judicial cases: who may do what with them, opening and editing them, their defendants.
+"""Judicial cases: opening and editing them, their defendants. Who may do what with them
+is the policy's (``incidents.policy``); these services refuse what it denies.
 
 Their stage events and derived stages are in :mod:`incidents.justice.stages`, what the
 pages show of them in :mod:`incidents.justice.case_pages`.
@@ -23,18 +24,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from auth import audit
 from auth.models import User
 from capdb.clock import now
-from capdb.db import utcnow
+from capdb.db import MAX_ID, utcnow
 from capdb.reference import Country
 from capdb.vocabularies import JURISDICTION
 from incidents import policy
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.models import (
     Defendant,
     Incident,
     JudicialCase,
+    case_incidents,
 )
-from incidents.policy import MAX_ID as MAX_ID
 from incidents.policy import (
     sees_defendant_identity,
+    visible_cases,
+    visible_defendants,
     visible_incidents,
 )
 
@@ -43,22 +47,6 @@ MAX_NOTE = 5000
 MAX_REASON = 2000
 MAX_CHARGES = 10000
 MAX_SENTENCE_MONTHS = 1200
-
-
-class InputError(ValueError):
-    """Input a service refuses, with one reason per form field."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{name}: {reason}" for name, reason in problems.items()))
-        self.problems = problems
-
-
-class StaleEditError(Exception):
-    """The record changed after the form editing it was opened."""
-
-
-class NotAllowedError(PermissionError):
-    """The user may see the record but not make this change."""
 
 
 def today() -> date:
@@ -72,6 +60,18 @@ def today() -> date:
 def _require(allowed: bool) -> None:
     if not allowed:
         raise NotAllowedError
+
+
+def cases_of_incident(db: Session, user: User, incident: Incident) -> list[JudicialCase]:
+    """The incident's cases that the user may open, oldest first."""
+    return list(
+        db.scalars(
+            sa.select(JudicialCase)
+            .join(case_incidents, case_incidents.c.case_id == JudicialCase.id)
+            .where(case_incidents.c.incident_id == incident.id, visible_cases(user))
+            .order_by(JudicialCase.id)
+        )
+    )
 
 
 # Opening and editing a case ----------------------------------------------------------------
@@ -320,11 +320,12 @@ def defendant_or_none(db: Session, case: JudicialCase, defendant_id: int) -> Def
     )
 
 
-def active_defendants(db: Session, case: JudicialCase) -> list[Defendant]:
+def active_defendants(db: Session, user: User, case: JudicialCase) -> list[Defendant]:
+    """The case's defendants the user sees (undeleted ones of a case in its scope)."""
     return list(
         db.scalars(
             sa.select(Defendant)
-            .where(Defendant.case_id == case.id, Defendant.deleted_at.is_(None))
+            .where(Defendant.case_id == case.id, visible_defendants(user))
             .order_by(Defendant.id)
         )
     )

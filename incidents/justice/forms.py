@@ -1,4 +1,4 @@
-"""Forms for judicial cases, their defendants and stages, comments, and assistance.
+"""Forms for judicial cases, their defendants and stages, and assistance.
 
 The forms carry what the user typed and check its shape; the rules that need the
 database (a State exists, an incident is visible, a date follows the incident) are the
@@ -9,33 +9,26 @@ nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import (
     DateField,
-    Field,
     HiddenField,
     IntegerField,
     SelectField,
-    StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
-    DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
+from capdb.forms import choice, long_text, text
 from capdb.reference import Country, Mission
-from capdb.vocabularies import ASSISTANCE_KIND, COMMENT_KIND, JUDICIAL_STAGE, JURISDICTION
-from incidents.comments.threads import MAX_BODY
+from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, JURISDICTION
+from incidents.errors import InputError
 from incidents.justice.assistance import MAX_DESCRIPTION, MAX_PARTICIPANTS, AssistanceFields
 from incidents.justice.cases import (
     MAX_CHARGES,
@@ -44,47 +37,8 @@ from incidents.justice.cases import (
     MAX_SENTENCE_MONTHS,
     CaseFields,
     DefendantFields,
-    InputError,
 )
 from incidents.justice.stages import EventFields
-
-# Tab, line feed and carriage return are text; other control characters are not, and
-# PostgreSQL refuses NUL outright.
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
-
-
-def printable(_form: FlaskForm, field: Field) -> None:
-    data = field.data
-    if isinstance(data, str) and any(
-        (ord(c) < 32 and c not in _ALLOWED_CONTROLS) or ord(c) == 127 for c in data
-    ):
-        raise ValidationError(_l("Control characters are not allowed."))
-
-
-def stripped(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def text(label: Any, max_length: int, *, required: bool = False) -> StringField:
-    first = DataRequired() if required else Optional()
-    return StringField(
-        label, validators=[first, Length(max=max_length), printable], filters=[stripped]
-    )
-
-
-def long_text(label: Any, max_length: int, *, required: bool = False) -> TextAreaField:
-    first = DataRequired() if required else Optional()
-    return TextAreaField(
-        label,
-        validators=[first, Length(max=max_length), printable],
-        filters=[stripped],
-        render_kw={"rows": 4, "maxlength": max_length},
-    )
-
-
-def choice(label: Any) -> SelectField:
-    # The services check the value again, against the vocabulary or the table.
-    return SelectField(label, validators=[InputRequired()])
 
 
 def country_choices(db: Session, locale: str) -> list[tuple[str, str]]:
@@ -195,20 +149,6 @@ class StageEventForm(ServiceForm):
 
 class RejectForm(ServiceForm):
     reason = long_text(_l("Why the update is rejected"), MAX_REASON)
-
-
-class CommentForm(ServiceForm):
-    kind = choice(_l("Kind"))
-    body = long_text(_l("Message"), MAX_BODY)
-    next = HiddenField()
-
-    def fill_choices(self, locale: str) -> None:
-        self.kind.choices = [(t.code, t.label(locale)) for t in COMMENT_KIND]
-
-
-class AnswerForm(ServiceForm):
-    answer = long_text(_l("Answer"), MAX_BODY)
-    next = HiddenField()
 
 
 class AssistanceForm(VersionedForm):

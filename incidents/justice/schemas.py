@@ -1,5 +1,5 @@
-"""What the API takes and gives for judicial cases, their defendants and stages, comments,
-and capacity-building assistance.
+"""What the API takes and gives for judicial cases, their defendants and stages, and
+capacity-building assistance.
 
 A defendant's ``alias`` and ``identifier`` are personal data: left out of a response,
 key and all, for viewers the access rule does not let see who the defendants are.
@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from capdb import db
-from capdb.vocabularies import ASSISTANCE_KIND, COMMENT_KIND, JUDICIAL_STAGE, JURISDICTION
+from capdb.db import MAX_ID
+from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, JURISDICTION
 from incidents.api.queries import filter_argument
 from incidents.api.schemas import (
     PERSONAL,
@@ -32,7 +33,6 @@ from incidents.api.schemas import (
     version_field,
     vocabulary_field,
 )
-from incidents.comments import threads as comments
 from incidents.filters import country_codes, mission_codes
 from incidents.justice import assistance, cases
 
@@ -93,7 +93,7 @@ class CasePage(Schema):
 
 class CaseQuery(Schema):
     incident = fields.Integer(
-        validate=validate.Range(min=1, max=cases.MAX_ID, error=_l("This is not a valid number.")),
+        validate=validate.Range(min=1, max=MAX_ID, error=_l("This is not a valid number.")),
         metadata={"description": "Only the cases of this incident."},
     )
     stage = vocabulary_field(JUDICIAL_STAGE)
@@ -178,48 +178,6 @@ class RejectInput(Schema):
             at_most(cases.MAX_REASON),
         ],
     )
-
-
-# Comments -------------------------------------------------------------------------------------
-
-
-class CommentInput(Schema):
-    kind = vocabulary_field(COMMENT_KIND, load_default="comment")
-    body = Text(
-        required=True,
-        validate=[
-            validate.Length(min=1, error=_l("Write something first.")),
-            at_most(comments.MAX_BODY),
-        ],
-    )
-    answers = record_id(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "The request for clarification this comment answers."},
-    )
-
-
-class CommentSchema(Schema):
-    id = fields.Integer(required=True)
-    kind = vocabulary_field(COMMENT_KIND, required=True)
-    body = fields.String(required=True)
-    author = fields.String(
-        required=True,
-        metadata={
-            "description": "The author's mail address where the reader may see it (mission "
-            "staff, admins, the author), otherwise a role and State such as 'Focal point, Chad'."
-        },
-    )
-    side = fields.String(
-        required=True,
-        allow_none=True,
-        validate=validate.OneOf([comments.STATE_SIDE, comments.UN_SIDE]),
-    )
-    created_at = fields.DateTime(required=True)
-
-
-class CommentList(Schema):
-    items = fields.List(fields.Nested(CommentSchema), required=True)
 
 
 # Capacity-building assistance -------------------------------------------------------------------

@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session
 
 from auth import audit
 from auth.models import User
+from capdb.db import MAX_ID
 from capdb.vocabularies import JUDICIAL_STAGE
 from incidents import policy
+from incidents.errors import InputError, NotAllowedError
 from incidents.justice.cases import (
-    MAX_ID,
     MAX_NOTE,
     MAX_REASON,
-    InputError,
-    NotAllowedError,
     _flush,
     _require,
     defendant_or_none,
@@ -188,6 +187,13 @@ def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at
     audit.record(
         db, "update", user=user, target=event, detail={"case": event.case_id, "review": "rejected"}
     )
+
+
+def goes_to_review(user: User, event: StageEvent) -> bool:
+    """Whether a review request goes on to :func:`validate_update` or :func:`reject_update`:
+    the policy allows it (``may_validate_update``), or the update is no longer pending,
+    which those functions answer with a reason (409) or a refusal (403)."""
+    return event.review_status != "pending" or policy.may_validate_update(user, event)
 
 
 def _check_review(user: User, event: StageEvent) -> None:

@@ -9,22 +9,23 @@ ones with 409, so that the request rolls back and nothing half-done is kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from auth.access import allowed_or_403, requires, viewer
-from capdb import db
+from auth.models import User
 from capdb.clock import now
+from capdb.db import MAX_ID, session
 from capdb.i18n import current_locale
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
 from incidents.comments import threads as comments
+from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.justice import assistance, case_pages, cases, stages
-from incidents.justice.cases import MAX_ID, InputError, StaleEditError
 from incidents.justice.forms import (
     AssistanceForm,
     CaseForm,
@@ -36,20 +37,13 @@ from incidents.justice.forms import (
 )
 from incidents.models import CapacityAssistance, Defendant, Incident, JudicialCase, StageEvent
 from incidents.policy import assistance_or_404, case_or_404, incident_or_404
-from incidents.recording import service as recording
 
 bp = Blueprint("cases", __name__, template_folder="../templates")
 
 INVALID = 422
 CONFLICT = 409
-# Ids beyond what the database holds name nothing: the route itself answers 404.
-ID = f"int(max={MAX_ID})"
 
 Page = str | Response | tuple[str, int]
-
-
-def session() -> Session:
-    return db.session()
 
 
 def flash_unplaced(form: ServiceForm, error: InputError) -> None:
@@ -137,7 +131,7 @@ def case_form_page(
     return page, INVALID if invalid else 200
 
 
-@bp.get(f"/cases/<{ID}:case_id>")
+@bp.get("/cases/<int:case_id>")
 def detail(case_id: int) -> str:
     return case_page(case_of(case_id))[0]
 
@@ -169,7 +163,7 @@ def fill_case_form(form: EditCaseForm, case: JudicialCase) -> None:
     form.version.data = str(case.version)
 
 
-@bp.route(f"/cases/<{ID}:case_id>/edit", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 def edit_case(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
@@ -210,10 +204,9 @@ def edit_case(case_id: int) -> Page:
 
 
 def defendant_of(case: JudicialCase, defendant_id: int) -> Defendant:
-    defendant = cases.defendant_or_none(session(), case, defendant_id)
-    if defendant is None:
-        abort(404)
-    return defendant
+    """The case's defendant, 404 unless the viewer sees it; what the viewer may do with it
+    is asked afterwards, of the defendant."""
+    return policy.defendant_or_404(session(), viewer(), case, defendant_id)
 
 
 def defendant_form_page(
@@ -225,7 +218,7 @@ def defendant_form_page(
     return page, status
 
 
-@bp.route(f"/cases/<{ID}:case_id>/defendants/new", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/defendants/new", methods=["GET", "POST"])
 def new_defendant(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
@@ -248,7 +241,7 @@ def fill_defendant_form(form: DefendantForm, defendant: Defendant) -> None:
     form.version.data = str(defendant.version)
 
 
-@bp.route(f"/cases/<{ID}:case_id>/defendants/<{ID}:defendant_id>/edit", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/defendants/<int:defendant_id>/edit", methods=["GET", "POST"])
 def edit_defendant(case_id: int, defendant_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
@@ -280,12 +273,12 @@ def edit_defendant(case_id: int, defendant_id: int) -> Page:
 # Stage events and their review -------------------------------------------------------------
 
 
-@bp.route(f"/cases/<{ID}:case_id>/events/new", methods=["GET", "POST"])
+@bp.route("/cases/<int:case_id>/events/new", methods=["GET", "POST"])
 def new_stage_event(case_id: int) -> Page:
     user = viewer()
     case = case_of(case_id)
     allowed_or_403(policy.may_report_progress(user, case))
-    defendants = cases.active_defendants(session(), case)
+    defendants = cases.active_defendants(session(), user, case)
     form = StageEventForm()
     form.fill_choices(case_pages.subject_choices(user, case, defendants), current_locale())
     form.stage.choices = [("", "—"), *form.stage.choices]
@@ -313,26 +306,24 @@ def new_stage_event(case_id: int) -> Page:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-def event_of(case: JudicialCase, event_id: int) -> StageEvent:
-    event = stages.stage_event_or_none(session(), case, event_id)
-    if event is None:
-        abort(404)
-    return event
-
-
-def keeper_case(case_id: int) -> JudicialCase:
-    """The case, for those who keep it: they review its updates and delete its events."""
+def event_allowed(
+    case_id: int, event_id: int, verb: Callable[[User, StageEvent], bool]
+) -> tuple[JudicialCase, StageEvent]:
+    """The case and its stage event, 404 unless the viewer sees both; then 403 unless the
+    ``verb`` allows it on the event (never on the case alone)."""
     case = case_of(case_id)
-    allowed_or_403(policy.keeps_case(viewer(), case))
-    return case
+    event = policy.stage_event_or_404(session(), viewer(), case, event_id)
+    allowed_or_403(verb(viewer(), event))
+    return case, event
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/validate")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/validate")
 def validate_stage_event(case_id: int, event_id: int) -> Response:
-    case = keeper_case(case_id)
-    event = event_of(case, event_id)
+    case, event = event_allowed(case_id, event_id, stages.goes_to_review)
     try:
         stages.validate_update(session(), viewer(), event, at=now())
+    except NotAllowedError:
+        abort(403)
     except InputError as error:
         for reason in error.problems.values():
             flash(reason, "error")
@@ -341,15 +332,16 @@ def validate_stage_event(case_id: int, event_id: int) -> Response:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/reject")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/reject")
 def reject_stage_event(case_id: int, event_id: int) -> Page:
-    case = keeper_case(case_id)
-    event = event_of(case, event_id)
+    case, event = event_allowed(case_id, event_id, stages.goes_to_review)
     form = RejectForm()
     if not form.validate():
         return case_page(case, reject_form=form, rejecting=event.id, status=INVALID)
     try:
         stages.reject_update(session(), viewer(), event, form.reason.data or "", at=now())
+    except NotAllowedError:
+        abort(403)
     except InputError as error:
         if "reason" not in error.problems:
             for reason in error.problems.values():
@@ -361,10 +353,9 @@ def reject_stage_event(case_id: int, event_id: int) -> Page:
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-@bp.post(f"/cases/<{ID}:case_id>/events/<{ID}:event_id>/delete")
+@bp.post("/cases/<int:case_id>/events/<int:event_id>/delete")
 def delete_stage_event(case_id: int, event_id: int) -> Response:
-    case = keeper_case(case_id)
-    event = event_of(case, event_id)
+    case, event = event_allowed(case_id, event_id, policy.may_delete)
     stages.delete_stage_event(session(), viewer(), event, at=now())
     flash(_("The stage event was deleted; its history keeps it."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
@@ -397,17 +388,14 @@ def kind_labeller() -> Any:
     return lambda code: ASSISTANCE_KIND.label(code, locale)
 
 
-@bp.get(f"/assistance/<{ID}:record_id>")
+@bp.get("/assistance/<int:record_id>")
 def assistance_detail(record_id: int) -> str:
     user = viewer()
     record = assistance_or_404(session(), user, record_id)
     return render_template(
         "incidents/assistance_detail.html",
         record=record,
-        linked=[
-            (case, case_pages.case_title(case))
-            for case in assistance.linked_cases(session(), user, record)
-        ],
+        linked=[(case, case.title()) for case in assistance.linked_cases(session(), user, record)],
         may_edit=policy.may_edit_assistance(user, record),
         kind_label=kind_labeller(),
     )
@@ -422,7 +410,7 @@ def assistance_form_page(
 
 def assistance_form(*, blank: bool = False) -> AssistanceForm:
     form = AssistanceForm(formdata=None) if blank else AssistanceForm()
-    missions = recording.missions_for(session(), viewer())
+    missions = policy.missions_for(session(), viewer())
     form.fill_choices(session(), missions, current_locale())
     form.recipient_state.choices = [("", "—"), *form.recipient_state.choices]
     return form
@@ -466,7 +454,7 @@ def fill_assistance_form(form: AssistanceForm, record: CapacityAssistance) -> No
     form.version.data = str(record.version)
 
 
-@bp.route(f"/assistance/<{ID}:record_id>/edit", methods=["GET", "POST"])
+@bp.route("/assistance/<int:record_id>/edit", methods=["GET", "POST"])
 def edit_assistance(record_id: int) -> Page:
     record = assistance_or_404(session(), viewer(), record_id)
     allowed_or_403(policy.may_edit_assistance(viewer(), record))

@@ -1,8 +1,9 @@
 """Incidents through the API: the filtered list and its map, recording, editing with a
 version check, soft deletion, and the verification workflow.
 
-The rules are the pages' own: the recording services decide who may record, edit and take
-each workflow step, and the input is checked as the incident form checks it.
+The rules are the pages' own: the policy (``incidents.policy``) decides who may record,
+edit and take each workflow step, the recording services refuse what it denies, and the
+input is checked as the incident form checks it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from capdb.clock import now
 from capdb.reference import Mission
 from incidents import policy
 from incidents.api import resources
-from incidents.api.access import ID, session, viewer, with_incident
+from incidents.api.access import session, viewer, with_incident
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort
 from incidents.api.idempotency import idempotent
@@ -30,6 +31,7 @@ from incidents.api.schemas import (
     ErrorSchema,
     FeatureCollectionSchema,
 )
+from incidents.errors import NotAllowedError
 from incidents.filters import CursorError, Page, page_of, scoped_incidents
 from incidents.models import Incident
 from incidents.recording import rules, workflow
@@ -87,7 +89,7 @@ def incidents_geojson(query: dict[str, Any]) -> Response:
     """The filtered incidents as GeoJSON points, without personal data, a page at a time."""
     db, user, filters = session(), viewer(), query["filters"]
     page = _page(db, scoped_incidents(user, filters), query)
-    counts = resources.casualties(db, [record.id for record in page.items])
+    counts = recording.casualties(db, [record.id for record in page.items])
     collection = {
         "type": "FeatureCollection",
         "features": [resources.feature(r, counts[r.id]) for r in page.items],
@@ -103,7 +105,7 @@ def incidents_geojson(query: dict[str, Any]) -> Response:
     return Response(body, mimetype="application/geo+json")
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>", methods=["GET"])
+@blp.route("/incidents/<int:incident_id>", methods=["GET"])
 @with_incident()
 @blp.response(200, IncidentSchema)
 def get_incident(incident: Incident) -> dict[str, Any]:
@@ -126,7 +128,7 @@ def create_incident(values: dict[str, Any]) -> dict[str, Any]:
     rows = [recording.VictimRow(None, None, victim_fields(v)) for v in values["victims"]]
     try:
         record = recording.create_incident(db, user, fields, rows)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, message=refused.message)
     except recording.RecordingError as refused:
         abort(409, message=refused.message)
@@ -136,7 +138,7 @@ def create_incident(values: dict[str, Any]) -> dict[str, Any]:
 def incident_fields(db: Session, user: User, values: dict[str, Any]) -> IncidentFields:
     """The values as the recording service takes them, once the user's mission is checked
     and the country defaulted to the mission's host, as the form does."""
-    missions = {m.code: m for m in recording.missions_for(db, user)}
+    missions = {m.code: m for m in policy.missions_for(db, user)}
     mission: Mission | None = missions.get(values["mission_code"])
     if mission is None:
         abort(422, errors={"mission": [_("You cannot record incidents for this mission.")]})
@@ -159,7 +161,7 @@ def current_values(incident: Incident) -> dict[str, Any]:
     return {name: getattr(incident, name) for name in INCIDENT_FIELDS}
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>", methods=["PATCH"])
+@blp.route("/incidents/<int:incident_id>", methods=["PATCH"])
 @with_incident(policy.may_edit)
 @blp.arguments(IncidentPatch(partial=PATCHABLE))
 @blp.response(200, IncidentSchema)
@@ -181,7 +183,7 @@ def update_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any
         )
     except recording.StaleEditError:
         stale(user, incident)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, message=refused.message)
     return resources.incident(user, incident)
 
@@ -194,7 +196,7 @@ def stale(user: User, incident: Incident) -> NoReturn:
     )
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>", methods=["DELETE"])
+@blp.route("/incidents/<int:incident_id>", methods=["DELETE"])
 @with_incident(policy.may_delete)
 @blp.response(204)
 def delete_incident(incident: Incident) -> Response:
@@ -214,7 +216,7 @@ def _take(incident: Incident, version: int, step: Any, *args: str) -> dict[str, 
         stale(user, incident)
     try:
         step(db, user, incident, *args)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, message=refused.message)
     except recording.InvalidTransitionError as refused:
         abort(
@@ -227,7 +229,7 @@ def _take(incident: Incident, version: int, step: Any, *args: str) -> dict[str, 
     return resources.incident(user, incident)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/submit", methods=["POST"])
+@blp.route("/incidents/<int:incident_id>/submit", methods=["POST"])
 @with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(WorkflowInput)
@@ -238,7 +240,7 @@ def submit_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any
     return _take(incident, values["version"], workflow.submit)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/validate", methods=["POST"])
+@blp.route("/incidents/<int:incident_id>/validate", methods=["POST"])
 @with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(WorkflowInput)
@@ -249,7 +251,7 @@ def validate_incident(values: dict[str, Any], incident: Incident) -> dict[str, A
     return _take(incident, values["version"], workflow.validate)
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/return", methods=["POST"])
+@blp.route("/incidents/<int:incident_id>/return", methods=["POST"])
 @with_incident(policy.keeps_record_of)
 @idempotent
 @blp.arguments(ReturnInput)

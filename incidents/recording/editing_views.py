@@ -28,6 +28,7 @@ from capdb.i18n import current_locale
 from capdb.reference import Country
 from capdb.vocabularies import PERSONNEL_CATEGORY, VERIFICATION_STATUS
 from incidents import policy
+from incidents.errors import NotAllowedError
 from incidents.models import Incident
 from incidents.policy import incident_or_404
 from incidents.recording import service as recording
@@ -63,7 +64,7 @@ def new() -> Page | Response:
         incident = recording.create_incident(
             session, user, form.incident_fields(), form.victim_rows()
         )
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, refused.message)
     except recording.RecordingError as refused:  # no free reference after several tries
         flash(refused.message, "error")
@@ -103,7 +104,7 @@ def edit(incident_id: int) -> Page | Response:
         current = {v.id: v.version for v in incident.victims if v.deleted_at is None}
         form.rebase(stale.current_version, current)
         return render_form(form, incident, stale=stale, status=409)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, refused.message)
     if not changed:
         flash(_("Nothing was changed."), "info")
@@ -113,7 +114,7 @@ def edit(incident_id: int) -> Page | Response:
 
 
 def incident_form(session: Session, user: User, incident: Incident | None) -> IncidentForm:
-    missions = recording.missions_for(session, user)
+    missions = policy.missions_for(session, user)
     options: dict[str, Any] = {}
     if request.method == "GET":
         options["data"] = IncidentForm.initial_data(incident, missions)
@@ -233,7 +234,7 @@ def workflow_step(incident_id: int, form_class: type[WorkflowForm], step: Step) 
         return back
     try:
         message = step(session, user, incident, form)
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, refused.message)
     except recording.InvalidTransitionError as refused:
         abort(409, refused.message)
@@ -269,7 +270,7 @@ def duplicates(incident_id: int) -> Page | Response:
         else:
             try:
                 original = link_duplicate(session, user, incident, form.duplicate_of.data)
-            except recording.NotAllowedError as refused:
+            except NotAllowedError as refused:
                 abort(403, refused.message)
             except recording.NotACandidateError as refused:
                 error = refused.message

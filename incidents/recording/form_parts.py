@@ -1,5 +1,5 @@
 """The parts the recording forms are made of: the widgets of a declared field
-(:mod:`incidents.recording.fields`), the cleaning of typed text, and the summary of a form's
+(:mod:`incidents.fields`), the cleaning of typed text, and the summary of a form's
 errors at the top of its page."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from wtforms.widgets import HiddenInput
 
 from capdb.i18n import current_locale
 from capdb.vocabularies import Vocabulary
+from incidents.fields import Field, Kind
 from incidents.recording import rules
-from incidents.recording.fields import Field, Kind
 
 # A point or a comma as the decimal mark: French keyboards type "18,44".
 DEGREES = re.compile(r"[+-]?(\d{1,3}([.,]\d{0,12})?|[.,]\d{1,12})")

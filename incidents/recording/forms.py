@@ -36,9 +36,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import VERIFICATION_STATUS
+from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Field, Kind, recorded
 from incidents.models import Incident
 from incidents.recording import rules
-from incidents.recording.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Field, Kind, recorded
 from incidents.recording.form_parts import (
     ErrorSummary,
     add_fields,

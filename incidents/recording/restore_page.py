@@ -16,8 +16,8 @@ from capdb.i18n import current_locale
 from capdb.reference import Country
 from capdb.vocabularies import VOCABULARIES
 from incidents import history
+from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS
 from incidents.models import Record
-from incidents.recording.fields import INCIDENT_FIELDS, VICTIM_FIELDS
 
 # The labels of the fields as the incident form names them (one declaration, one translation).
 LABELS: dict[str, Any] = {

@@ -24,13 +24,8 @@ from capdb.vocabularies import PERSONNEL_CATEGORY, UNIFORMED_CATEGORIES
 
 Problems = dict[str, list[str]]
 
-# The longest texts and the most victims an incident takes, whichever way it is recorded.
-PLACE_MAX = 200
-PERPETRATOR_NAME_MAX = 200
-NARRATIVE_MAX = 20_000
-SOURCES_MAX = 5_000
-UNIT_MAX = 120
-NAME_MAX = 200
+# The most victims an incident takes, whichever way it is recorded (the longest texts are
+# declared with the fields, in incidents.fields).
 MAX_VICTIMS = 200
 # UN peacekeeping began with UNTSO in 1948; an earlier date is a typing error.
 EARLIEST_DATE = date(1948, 1, 1)

@@ -1,6 +1,6 @@
 """What the API takes and gives for incidents and victims.
 
-The fields are those declared in :mod:`incidents.recording.fields`: their API names,
+The fields are those declared in :mod:`incidents.fields`: their API names,
 ``attribute`` mapping them onto the model's (``mission`` -> ``mission_code``), vocabularies,
 lengths and defaults come from there; what only the API says (documentation, the ranges
 it documents) is here. Rules between fields and with the reference data are those of
@@ -36,9 +36,9 @@ from incidents.api.schemas import (
     version_field,
     vocabulary_field,
 )
+from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Field, Kind, recorded
 from incidents.filters import country_codes, mission_codes
 from incidents.recording import rules
-from incidents.recording.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Field, Kind, recorded
 from incidents.recording.service import RETURN_REASON_MAX
 
 # The ranges are checked with the rules between fields; here they are documented.

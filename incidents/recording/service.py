@@ -23,8 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from auth import audit
 from auth.models import User
 from capdb.clock import now
-from capdb.reference import Mission
 from incidents import history, policy
+from incidents.errors import NotAllowedError
 from incidents.models import Incident, RecordVersion, Victim
 from incidents.policy import incident_if_visible
 from incidents.signals import incidents_saved
@@ -41,10 +41,6 @@ class RecordingError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class NotAllowedError(RecordingError):
-    """The user may not do this to this incident (403)."""
 
 
 class InvalidTransitionError(RecordingError):
@@ -108,18 +104,17 @@ class VictimRow:
 # Missions and permissions
 
 
-def missions_for(db: Session, user: User) -> list[Mission]:
-    """The missions the user may record incidents and assistance for: an admin's are all
-    of them, a mission officer's its own (whose records it keeps)."""
-    return missions_among(db, policy.missions_kept(user))
-
-
-def missions_among(db: Session, codes: frozenset[str] | None) -> list[Mission]:
-    """The missions of these codes (every mission for None), by code."""
-    statement = sa.select(Mission).order_by(Mission.code)
-    if codes is not None:
-        statement = statement.where(Mission.code.in_(sorted(codes)))
-    return list(db.scalars(statement))
+def casualties(db: Session, incident_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Victims per outcome for each of the incidents (a page of a list), in one query."""
+    counts: dict[int, dict[str, int]] = {incident_id: {} for incident_id in incident_ids}
+    rows = db.execute(
+        sa.select(Victim.incident_id, Victim.outcome, sa.func.count())
+        .where(Victim.incident_id.in_(incident_ids), Victim.deleted_at.is_(None))
+        .group_by(Victim.incident_id, Victim.outcome)
+    )
+    for incident_id, outcome, count in rows:
+        counts[incident_id][outcome] = count
+    return counts
 
 
 def ensure_editable(user: User, incident: Incident) -> None:
@@ -147,7 +142,7 @@ def create_incident(
     db: Session, user: User, fields: IncidentFields, rows: Sequence[VictimRow]
 ) -> Incident:
     """A new draft incident with its victims, under the next free reference."""
-    if fields.mission_code not in {m.code for m in missions_for(db, user)}:
+    if fields.mission_code not in {m.code for m in policy.missions_for(db, user)}:
         raise NotAllowedError(_("You cannot record incidents for this mission."))
     incident = Incident(
         **asdict(fields), status="draft", created_by_id=user.id, updated_by_id=user.id
@@ -271,7 +266,7 @@ def update_incident(
     then, whether that is seen before writing or by the optimistic lock while writing.
     """
     ensure_editable(user, incident)
-    if fields.mission_code not in {m.code for m in missions_for(db, user)}:
+    if fields.mission_code not in {m.code for m in policy.missions_for(db, user)}:
         raise NotAllowedError(_("You cannot record incidents for this mission."))
     current = {v.id: v for v in incident.victims if v.deleted_at is None}
     stale_rows = [
@@ -372,7 +367,7 @@ def stale_edit(
     return StaleEditError(
         fields=fields,
         victims=victims,
-        editors=_emails(db, later),
+        editors=_editors(db, user, later),
         current_version=incident.version,
     )
 
@@ -397,8 +392,11 @@ def _victims_changed_since(incident: Incident, since: datetime) -> list[ChangedV
     return changed
 
 
-def _emails(db: Session, versions: Iterable[RecordVersion]) -> list[str]:
+def _editors(db: Session, user: User | None, versions: Iterable[RecordVersion]) -> list[str]:
+    """Who made the versions, named as the policy lets this user know them (an address
+    for the United Nations staff, a role and State otherwise; nobody without a user)."""
     ids = {v.replaced_by_id for v in versions if v.replaced_by_id is not None}
-    if not ids:
+    if not ids or user is None:
         return []
-    return sorted(db.scalars(sa.select(User.email).where(User.id.in_(ids))))
+    editors = db.scalars(sa.select(User).where(User.id.in_(ids)))
+    return sorted({policy.person_label(user, editor) for editor in editors})

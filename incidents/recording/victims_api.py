@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from auth.models import User
 from incidents import policy
 from incidents.api import resources
-from incidents.api.access import ID, session, viewer, with_incident, with_victim
+from incidents.api.access import session, viewer, with_incident, with_victim
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
+from incidents.errors import NotAllowedError
 from incidents.models import Incident, Victim
 from incidents.recording import service as recording
 from incidents.recording.api import VICTIM_FIELDS, current_values, incident_fields, victim_fields
@@ -35,7 +36,7 @@ blp = api_blueprint("api_victims", __name__, "Victims of incidents; names only w
 PATCHABLE = tuple(name for name in VictimPatch().fields if name != "version")
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/victims", methods=["GET"])
+@blp.route("/incidents/<int:incident_id>/victims", methods=["GET"])
 @with_incident()
 @blp.response(200, VictimList)
 def list_victims(incident: Incident) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def list_victims(incident: Incident) -> dict[str, Any]:
     return {"items": [resources.victim(user, v) for v in incident.victims if v.deleted_at is None]}
 
 
-@blp.route(f"/incidents/<{ID}:incident_id>/victims", methods=["POST"])
+@blp.route("/incidents/<int:incident_id>/victims", methods=["POST"])
 @with_incident(policy.may_edit)
 @idempotent
 @blp.arguments(VictimInput)
@@ -75,7 +76,7 @@ def _edit(incident: Incident, row: recording.VictimRow) -> recording.EditSummary
         return recording.update_incident(
             db, user, incident, fields, [row], loaded_version=incident.version
         )
-    except recording.NotAllowedError as refused:
+    except NotAllowedError as refused:
         abort(403, message=refused.message)
     except recording.StaleEditError:
         abort(
@@ -93,7 +94,7 @@ def _current(user: User, incident: Incident, victim_id: int | None) -> dict[str,
     return dict(IncidentSchema().dump(resources.incident(user, incident)))
 
 
-@blp.route(f"/victims/<{ID}:victim_id>", methods=["GET"])
+@blp.route("/victims/<int:victim_id>", methods=["GET"])
 @with_victim()
 @blp.response(200, VictimSchema)
 def get_victim(victim: Victim) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def get_victim(victim: Victim) -> dict[str, Any]:
     return resources.victim(viewer(), victim)
 
 
-@blp.route(f"/victims/<{ID}:victim_id>", methods=["PATCH"])
+@blp.route("/victims/<int:victim_id>", methods=["PATCH"])
 @with_victim(policy.may_edit_victim)
 @blp.arguments(VictimPatch(partial=PATCHABLE))
 @blp.response(200, VictimSchema)
@@ -116,7 +117,7 @@ def update_victim(values: dict[str, Any], victim: Victim) -> dict[str, Any]:
     return resources.victim(viewer(), victim)
 
 
-@blp.route(f"/victims/<{ID}:victim_id>", methods=["DELETE"])
+@blp.route("/victims/<int:victim_id>", methods=["DELETE"])
 @with_victim(policy.may_delete)
 @blp.response(204)
 def delete_victim(victim: Victim) -> Response:

@@ -14,6 +14,7 @@ from auth.access import allowed_or_403, requires, viewer
 from auth.models import User
 from capdb import db
 from capdb.clock import now
+from capdb.db import MAX_ID
 from capdb.i18n import current_locale
 from capdb.vocabularies import VOCABULARIES
 from incidents import history, policy, restoring
@@ -24,6 +25,7 @@ from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
 from incidents.recording.restore_page import difference_rows, problem_rows
+from incidents.recording.service import casualties
 
 Page = tuple[str, int]
 
@@ -50,24 +52,13 @@ def index() -> tuple[str, int]:
         "errors": errors,
         "sort": asked.sort,
         "page": page,
-        "casualties": casualties(session, page.items) if page else {},
+        "casualties": (
+            casualties(session, [incident.id for incident in page.items]) if page else {}
+        ),
         "choices": filter_choices(session, viewer()),
+        "may_record": policy.may_record_incidents(viewer()),
     }
     return render_template("incidents/index.html", **context), 400 if errors else 200
-
-
-def casualties(session: sa.orm.Session, incidents: list[Incident]) -> dict[int, dict[str, int]]:
-    """Victims per outcome for each incident of a page, in one query."""
-    ids = [incident.id for incident in incidents]
-    rows = session.execute(
-        sa.select(Victim.incident_id, Victim.outcome, sa.func.count())
-        .where(Victim.incident_id.in_(ids), Victim.deleted_at.is_(None))
-        .group_by(Victim.incident_id, Victim.outcome)
-    )
-    counts: dict[int, dict[str, int]] = {incident_id: {} for incident_id in ids}
-    for incident_id, outcome, count in rows:
-        counts[incident_id][outcome] = count
-    return counts
 
 
 @bp.get("/<int:incident_id>")
@@ -84,6 +75,8 @@ def detail(incident_id: int) -> str:
         case_panel=case_panel(session, user, incident),
         comment_panel=comment_panel(session, user, incident),
         may_see_history=policy.may_see_history(user, incident),
+        may_delete=policy.may_delete(user, incident),
+        recorded_by=policy.person_label(user, incident.created_by),
     )
 
 
@@ -110,7 +103,7 @@ def record_history(incident_id: int) -> str:
         incident=incident,
         changes=changes,
         victims=victims,
-        editors=emails(session, {c.replaced.replaced_by_id for c in everyone}),
+        editors=editors(session, {c.replaced.replaced_by_id for c in everyone}),
         restores=restoring.restores_of(session, [incident, *(v for v, _c in victims)]),
         # A deleted victim's versions are history only: nobody restores them.
         restorable={
@@ -121,9 +114,11 @@ def record_history(incident_id: int) -> str:
     )
 
 
-def emails(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]:
+def editors(session: sa.orm.Session, user_ids: set[int | None]) -> dict[int, str]:
+    """Who made each change, named as the policy lets the viewer know them."""
     ids = [user_id for user_id in user_ids if user_id is not None]
-    return dict(session.execute(sa.select(User.id, User.email).where(User.id.in_(ids))).all())
+    found = session.scalars(sa.select(User).where(User.id.in_(ids)))
+    return {editor.id: policy.person_label(viewer(), editor) for editor in found}
 
 
 @bp.get("/<int:incident_id>/history/<int:version>/restore")
@@ -155,7 +150,7 @@ def victim_to_restore(incident_id: int, victim_id: int) -> tuple[Incident, Victi
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
     victim = None
-    if 0 < victim_id <= policy.MAX_ID:
+    if 0 < victim_id <= MAX_ID:
         victim = session.scalar(
             sa.select(Victim).where(
                 Victim.id == victim_id,

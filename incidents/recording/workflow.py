@@ -13,12 +13,12 @@ from auth import audit
 from auth.models import User
 from capdb.clock import now
 from incidents import policy
+from incidents.errors import NotAllowedError
 from incidents.models import Incident
 from incidents.policy import incident_if_visible
 from incidents.recording.service import (
     RETURN_REASON_MAX,
     InvalidTransitionError,
-    NotAllowedError,
     RecordingError,
 )
 
@@ -120,6 +120,10 @@ class WorkflowPanel:
     keeps_record: bool
     return_reason: str | None
     duplicate_of: Incident | None
+    # Who submitted and who validated it, named as the policy lets this user know them;
+    # empty for those who do not keep the record.
+    submitted_by: str = ""
+    validated_by: str = ""
 
 
 def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel:
@@ -134,4 +138,6 @@ def workflow_panel(db: Session, user: User, incident: Incident) -> WorkflowPanel
             incident.return_reason if keeps_record and incident.status == "draft" else None
         ),
         duplicate_of=duplicate_of,
+        submitted_by=policy.person_label(user, incident.submitted_by) if keeps_record else "",
+        validated_by=policy.person_label(user, incident.validated_by) if keeps_record else "",
     )

@@ -12,8 +12,8 @@ from typing import Any, cast
 from flask_babel import gettext as _
 
 from capdb.vocabularies import Vocabulary
-from incidents.recording.fields import Field as DeclaredField
-from incidents.recording.fields import Kind
+from incidents.fields import Field as DeclaredField
+from incidents.fields import Kind
 from incidents.transfer.columns import fold, vocabulary_lookup
 from incidents.transfer.spreadsheets import Cell, as_text, blank
 

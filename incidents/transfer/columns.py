@@ -1,6 +1,6 @@
 """The columns of an import's spreadsheet, found by their header in English or in French or
 by their key; their headers, vocabularies and lengths are those declared for the incident's
-and the victim's fields (:mod:`incidents.recording.fields`)."""
+and the victim's fields (:mod:`incidents.fields`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from capdb.vocabularies import Vocabulary
-from incidents.recording.fields import INCIDENT_FIELDS, imported
-from incidents.recording.fields import VICTIM_FIELDS as VICTIM_DECLARED
-from incidents.recording.fields import Field as DeclaredField
+from incidents.fields import INCIDENT_FIELDS, imported
+from incidents.fields import VICTIM_FIELDS as VICTIM_DECLARED
+from incidents.fields import Field as DeclaredField
 
 TEMPLATE_VICTIMS = 10
 MAX_VICTIM_COLUMNS = 30

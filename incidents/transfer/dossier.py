@@ -4,7 +4,7 @@ A dossier shows its viewer what the pages show them, and nothing more: the incid
 cases come through the access rule, victims' and defendants' identities only where
 ``incidents.policy`` allows, pending stage updates only to those they concern. The audit
 history of the record is shown in full to those who keep the record (its mission and
-admins); other viewers see only their own entries (``incidents.policy.sees_audit_entry``),
+admins); other viewers see only their own entries (``incidents.policy.visible_audit_entries``),
 without the details, which may name officers and carry internal reasons. Other users
 are named by address only where the policy allows, by role and State otherwise.
 
@@ -29,14 +29,14 @@ from capdb.pdf import html_to_pdf
 from capdb.vocabularies import AUDIT_ACTION, OUTCOME, PERSONNEL_CATEGORY, SEX
 from incidents.comments import threads as comments
 from incidents.justice import case_pages
-from incidents.models import Incident, JudicialCase, Victim, case_incidents
+from incidents.justice.cases import cases_of_incident
+from incidents.models import Incident, JudicialCase, Victim
 from incidents.policy import (
     keeps_case,
     keeps_record_of,
     person_label,
-    sees_audit_entry,
     sees_victim_identity,
-    visible_cases,
+    visible_audit_entries,
 )
 
 MAX_AUDIT_ENTRIES = 500
@@ -123,10 +123,11 @@ def audit_history(
     events = db.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.target_type == target_type, AuditEvent.target_id == str(target_id))
+        .where(visible_audit_entries(user, keeps_record=full))
         .order_by(AuditEvent.id.desc())
         .limit(MAX_AUDIT_ENTRIES)
     ).all()
-    shown = [e for e in reversed(events) if sees_audit_entry(user, e, keeps_record=full)]
+    shown = list(reversed(events))
     actors = _actors(db, {e.user_id for e in shown if e.user_id is not None})
     return [
         AuditLine(
@@ -154,12 +155,7 @@ def _detail(detail: dict[str, object]) -> str:
 
 
 def _case_dossiers(db: Session, user: User, incident: Incident) -> list[case_pages.Dossier]:
-    linked = db.scalars(
-        sa.select(JudicialCase)
-        .join(case_incidents, case_incidents.c.case_id == JudicialCase.id)
-        .where(case_incidents.c.incident_id == incident.id, visible_cases(user))
-        .order_by(JudicialCase.id)
-    ).all()
+    linked = cases_of_incident(db, user, incident)
     on_day = now().date()
     return [case_pages.dossier(db, user, case, on_day=on_day) for case in linked]
 

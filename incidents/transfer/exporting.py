@@ -36,9 +36,9 @@ from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.reference import Country
 from capdb.vocabularies import OUTCOME, Vocabulary
+from incidents.fields import INCIDENT_FIELDS, Field, Kind, exported
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
-from incidents.recording.fields import INCIDENT_FIELDS, Field, Kind, exported
 from incidents.transfer.columns import Column
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
@@ -144,8 +144,7 @@ def record(db: Session, request: ExportRequest, export_format: str, rows: int) -
     audit.record(
         db,
         "export",
-        user=user if user.id is not None else None,
-        actor=None if user.id is not None else user.email,
+        user=user,
         target_type="incidents",
         detail={
             "format": export_format,

@@ -14,7 +14,7 @@ and the source reference are the natural key of an imported incident: a row whos
 already in the database was imported before, and is reported and skipped, so importing
 a file twice adds nothing twice.
 
-The columns are those of the fields declared in :mod:`incidents.recording.fields`
+The columns are those of the fields declared in :mod:`incidents.fields`
 (:mod:`incidents.transfer.columns`); the file is read by :mod:`incidents.transfer.spreadsheets`,
 its cells by :mod:`incidents.transfer.cells`, and the template made by
 :mod:`incidents.transfer.template`.
@@ -41,10 +41,11 @@ from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import VERIFICATION_STATUS
+from incidents import policy
+from incidents.fields import INCIDENT_FIELDS, Kind, named
 from incidents.models import Incident, Victim
 from incidents.recording import rules
-from incidents.recording.fields import INCIDENT_FIELDS, Kind, named
-from incidents.recording.service import IncidentFields, VictimFields, missions_for, next_reference
+from incidents.recording.service import IncidentFields, VictimFields, next_reference
 from incidents.signals import incidents_saved
 from incidents.transfer.cells import (
     Cells,
@@ -202,7 +203,7 @@ def _reference(db: Session, user: User) -> _Reference:
     missions = {m.code: m for m in db.scalars(sa.select(Mission))}
     return _Reference(
         missions=missions,
-        allowed_missions=frozenset(m.code for m in missions_for(db, user)),
+        allowed_missions=frozenset(m.code for m in policy.missions_for(db, user)),
         countries=_country_lookup(db.scalars(sa.select(Country)).all()),
         latest=rules.latest_date(),
     )
@@ -376,8 +377,7 @@ def write(
             audit.record(
                 db,
                 "import",
-                user=user if user.id is not None else None,
-                actor=None if user.id is not None else user.email,
+                user=user,
                 target_type="incidents",
                 detail={
                     "file": plan.filename,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from capdb.reference import Country, Mission
 from capdb.vocabularies import Vocabulary
-from incidents.recording.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Kind, imported
+from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Kind, imported
 from incidents.transfer.cells import column_letter
 from incidents.transfer.columns import (
     IMPORTABLE_STATUSES,

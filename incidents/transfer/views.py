@@ -36,13 +36,11 @@ from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents import policy
 from incidents.filters import SORTED, from_request, invalid_filter, takes_filter
-from incidents.justice.cases import MAX_ID
 from incidents.policy import case_or_404, incident_or_404
 from incidents.transfer import dossier, exporting, importing
 
 bp = Blueprint("transfer", __name__, template_folder="../templates")
 
-ID = f"int(max={MAX_ID})"
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
 TEMPLATE_FORMATS = ("xlsx", "csv")
 KEEP_UPLOADS_SECONDS = 24 * 3600
@@ -206,7 +204,7 @@ def export(export_format: str) -> BaseResponse:
 # Dossiers -----------------------------------------------------------------------------------
 
 
-@bp.get(f"/incidents/<{ID}:incident_id>/dossier.pdf")
+@bp.get("/incidents/<int:incident_id>/dossier.pdf")
 def incident_dossier(incident_id: int) -> Response:
     session, user = db.session(), viewer()
     incident = incident_or_404(session, user, incident_id)
@@ -216,7 +214,7 @@ def incident_dossier(incident_id: int) -> Response:
     return attachment(pdf, "application/pdf", f"dossier-{incident.reference}.pdf")
 
 
-@bp.get(f"/cases/<{ID}:case_id>/dossier.pdf")
+@bp.get("/cases/<int:case_id>/dossier.pdf")
 def case_dossier(case_id: int) -> Response:
     session, user = db.session(), viewer()
     case = case_or_404(session, user, case_id)

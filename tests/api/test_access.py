@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from auth import tokens
 from capdb.clock import now
 from tests.api.conftest import API, ApiAs, World, errors_of, incident_body, json_of
+from tests.api.test_cases import case_body
 from tests.factories import LoginAs, UserFactory
 
 
@@ -128,11 +128,13 @@ def test_pages_keep_their_html_errors(client: FlaskClient, login_as: LoginAs) ->
     [("analyst", {}), ("member_state", {"state": "MLI"})],
 )
 def test_roles_that_may_not_record_get_403(
-    api_as: ApiAs, role: str, bindings: dict[str, str]
+    api_as: ApiAs, world: World, role: str, bindings: dict[str, str]
 ) -> None:
     api = api_as(role, **bindings)
-    for path in ("/incidents", "/cases", "/assistance"):
-        response = api.post(path, json={})
+    # Opening a case is asked of each incident named (may_open_case), which both see.
+    opening = case_body(world)
+    for path, body in (("/incidents", {}), ("/cases", opening), ("/assistance", {})):
+        response = api.post(path, json=body)
         assert response.status_code == 403, path
         assert response.json is not None
         assert response.json["error"]
@@ -152,8 +154,8 @@ def test_field_errors_are_our_translatable_messages(api_as: ApiAs) -> None:
     assert errors["status"] == ["Unknown field."]
 
 
-def test_the_rate_limit_is_per_token_and_answers_429_in_json(app: Flask, api_as: ApiAs) -> None:
-    app.config["API_RATE_LIMIT"] = "3/minute"
+@pytest.mark.parametrize("app_config", [{"api_rate_limit": "3/minute"}], indirect=True)
+def test_the_rate_limit_is_per_token_and_answers_429_in_json(api_as: ApiAs) -> None:
     first, second = api_as("analyst"), api_as("analyst")
     for _ in range(3):
         assert first.get("/vocabularies").status_code == 200

@@ -70,10 +70,10 @@ def test_two_hundred_anonymous_requests_meet_429(client: FlaskClient) -> None:
     assert ask(client, 0, address=OTHER_ADDRESS) == 401  # another address has its own budget
 
 
+@pytest.mark.parametrize("app_config", [{"api_rate_limit": "3/minute"}], indirect=True)
 def test_signed_in_clients_are_counted_per_token_not_per_address(
-    app: Flask, client: FlaskClient, db: Session, make_user: UserFactory
+    client: FlaskClient, db: Session, make_user: UserFactory
 ) -> None:
-    app.config["API_RATE_LIMIT"] = "3/minute"
     first, second = (
         tokens.create(db, make_user("analyst"))[1],
         tokens.create(db, make_user("analyst"))[1],
@@ -118,6 +118,29 @@ def test_the_budget_is_a_setting(tmp_path: Path, database_url: str) -> None:
     for wrong in ("", "lots", "-1/minute", "100/fortnight"):
         with pytest.raises(ConfigError, match="CAPDB_API_ANONYMOUS_RATE_LIMIT"):
             Config.from_env({"CAPDB_API_ANONYMOUS_RATE_LIMIT": wrong})
+
+
+def test_the_per_token_budget_is_a_setting(tmp_path: Path, database_url: str) -> None:
+    assert config_for(database_url, tmp_path).api_rate_limit == "300/minute"
+    assert Config.from_env({"CAPDB_API_RATE_LIMIT": "5/minute"}).api_rate_limit == "5/minute"
+    for wrong in ("", "lots", "-1/minute", "100/fortnight"):
+        with pytest.raises(ConfigError, match="CAPDB_API_RATE_LIMIT"):
+            Config.from_env({"CAPDB_API_RATE_LIMIT": wrong})
+
+
+def test_a_configured_per_token_budget_is_the_one_applied(
+    connection: sa.Connection,
+    database_url: str,
+    tmp_path: Path,
+    db: Session,
+    make_user: UserFactory,
+) -> None:
+    value = tokens.create(db, make_user("analyst"))[1]
+    db.flush()
+    config = config_for(database_url, tmp_path).replace(api_rate_limit="2/minute")
+    with app_on(connection, config) as app:
+        client = app.test_client()
+        assert [with_token(client, value).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_a_configured_budget_is_the_one_applied(
@@ -200,14 +223,15 @@ def test_in_redis_signed_in_clients_are_counted_per_token(
     db: Session,
     make_user: UserFactory,
 ) -> None:
-    config = config_for(database_url, tmp_path).replace(redis_url=f"{REDIS}/{REDIS_DB_PER_TOKEN}")
+    config = config_for(database_url, tmp_path).replace(
+        redis_url=f"{REDIS}/{REDIS_DB_PER_TOKEN}", api_rate_limit="3/minute"
+    )
     first, second = (
         tokens.create(db, make_user("analyst"))[1],
         tokens.create(db, make_user("analyst"))[1],
     )
     db.flush()
     with app_on(connection, config) as one, app_on(connection, config) as two:
-        one.config["API_RATE_LIMIT"] = two.config["API_RATE_LIMIT"] = "3/minute"
         workers = [one.test_client(), two.test_client()]
         assert [with_token(workers[n % 2], first).status_code for n in range(4)] == [200] * 3 + [
             429

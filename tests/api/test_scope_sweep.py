@@ -171,3 +171,38 @@ def test_lists_maps_and_figures_leave_out_of_scope_records_out(
     exported = api.get("/incidents/export.csv?mission=MONUSCO")
     assert exported.status_code == 200
     assert world.congo.reference not in exported.get_data(as_text=True)
+
+
+# Routes naming a record of a parent record (a victim of an incident, a defendant or stage
+# event of a case, a comment on either): the parent may be in the viewer's sight while the
+# child named is another record's, out of scope. That answers 404 too, before any question
+# of what the viewer may do (403 would tell the child exists).
+CHILD_ARGUMENTS = {"victim_id", "defendant_id", "event_id", "comment_id"}
+CHILD_SWEEPERS = [("analyst", {}), ("member_state", {"state": "MLI"})]
+
+
+def child_rules(app: Flask) -> list[Rule]:
+    return [rule for rule in record_rules(app) if CHILD_ARGUMENTS & set(rule.arguments)]
+
+
+@pytest.mark.parametrize(("role", "bindings"), CHILD_SWEEPERS)
+def test_a_child_out_of_scope_under_a_parent_in_sight_is_404(
+    app: Flask,
+    client: FlaskClient,
+    api_as: ApiAs,
+    login_as: LoginAs,
+    world: World,
+    role: str,
+    bindings: dict[str, Any],
+) -> None:
+    named = out_of_scope_ids(world) | {"incident_id": world.mali.id, "case_id": world.mali_case.id}
+    rules = child_rules(app)
+    api = api_as(role, **bindings)
+    assert api.get(f"/cases/{world.mali_case.id}").status_code == 200
+    answers = sweep_api(app, api, [r for r in rules if r.rule.startswith(API)], named)
+    assert len(answers) >= 6
+    assert [a[:3] for a in answers if a[2] != 404] == []
+    login_as(role, **bindings)
+    pages = sweep_pages(app, client, [r for r in rules if not r.rule.startswith(API)], named)
+    assert len(pages) >= 6
+    assert [a for a in pages if a[2:] != (404, 404)] == []

@@ -35,7 +35,14 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     Vocabulary,
 )
-from incidents.recording import rules
+
+# The longest texts an incident and its victims take, whichever way they are recorded.
+PLACE_MAX = 200
+PERPETRATOR_NAME_MAX = 200
+NARRATIVE_MAX = 20_000
+SOURCES_MAX = 5_000
+UNIT_MAX = 120
+NAME_MAX = 200
 
 
 class Kind(StrEnum):
@@ -75,6 +82,9 @@ class Field:
     imported: bool | None = None  # in the import; None: when recorded
     exported: bool = True  # in the export (never personal data)
     served: bool = True  # in the API's responses
+    # Brought back by a restore (incidents.history.CONTENT); None: when recorded. The
+    # mission is recorded but is who the record belongs to, never restored content.
+    restored: bool | None = None
 
     @property
     def model_attribute(self) -> str:
@@ -83,6 +93,10 @@ class Field:
     @property
     def in_import(self) -> bool:
         return self.recorded if self.imported is None else self.imported
+
+    @property
+    def in_restore(self) -> bool:
+        return self.recorded if self.restored is None else self.restored
 
     def header(self, locale: str) -> str:
         return self.fr if locale.startswith("fr") else self.en
@@ -102,6 +116,7 @@ INCIDENT_FIELDS: tuple[Field, ...] = (
     Field(
         "mission", Kind.MISSION, _l("Mission"), "Mission", "Mission", attribute="mission_code",
         required=True, note="The mission's acronym; one the user records incidents for.",
+        restored=False,
     ),
     Field(
         "occurred_on", Kind.DATE, _l("Date"), "Date", "Date", required=True,
@@ -122,7 +137,7 @@ INCIDENT_FIELDS: tuple[Field, ...] = (
         note="ISO alpha-3; the mission's first host country if left out.",
     ),
     Field(
-        "place", Kind.TEXT, _l("Place"), "Place", "Lieu", max_length=rules.PLACE_MAX,
+        "place", Kind.TEXT, _l("Place"), "Place", "Lieu", max_length=PLACE_MAX,
         required=True, missing=_l("Name the place."),
     ),
     Field("latitude", Kind.DEGREES, _l("Latitude"), "Latitude", "Latitude", nullable=True),
@@ -160,7 +175,7 @@ INCIDENT_FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "perpetrator_name", Kind.TEXT, _l("Perpetrator's name (optional)"),
-        "Perpetrator name", "Nom de l'auteur", max_length=rules.PERPETRATOR_NAME_MAX,
+        "Perpetrator name", "Nom de l'auteur", max_length=PERPETRATOR_NAME_MAX,
         nullable=True,
     ),
     # Set by the workflow; an import may create drafts or submitted incidents.
@@ -170,11 +185,11 @@ INCIDENT_FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "narrative", Kind.LONG_TEXT, _l("Narrative"), "Narrative", "Récit",
-        max_length=rules.NARRATIVE_MAX, default="",
+        max_length=NARRATIVE_MAX, default="",
     ),
     Field(
         "sources", Kind.LONG_TEXT, _l("Sources"), "Sources", "Sources",
-        max_length=rules.SOURCES_MAX, default="",
+        max_length=SOURCES_MAX, default="",
     ),
 )  # fmt: skip
 
@@ -199,7 +214,7 @@ VICTIM_FIELDS: tuple[Field, ...] = (
         note="For uniformed personnel only: who contributed their unit.",
     ),
     Field(
-        "unit", Kind.TEXT, _l("Unit"), "unit", "unité", max_length=rules.UNIT_MAX,
+        "unit", Kind.TEXT, _l("Unit"), "unit", "unité", max_length=UNIT_MAX,
         nullable=True, exported=False,
     ),
     Field(
@@ -215,12 +230,12 @@ VICTIM_FIELDS: tuple[Field, ...] = (
         nullable=True, exported=False, note="Only for a victim who was killed.",
     ),
     Field(
-        "name", Kind.TEXT, _l("Name (optional)"), "name", "nom", max_length=rules.NAME_MAX,
+        "name", Kind.TEXT, _l("Name (optional)"), "name", "nom", max_length=NAME_MAX,
         nullable=True, personal=True, exported=False,
     ),
     Field(
         "identifier", Kind.TEXT, _l("Identifier"), "identifier", "identifiant",
-        nullable=True, personal=True, recorded=False, exported=False,
+        nullable=True, personal=True, recorded=False, exported=False, restored=True,
     ),
 )  # fmt: skip
 
@@ -236,6 +251,11 @@ def imported(declared: tuple[Field, ...]) -> tuple[Field, ...]:
 
 def exported(declared: tuple[Field, ...]) -> tuple[Field, ...]:
     return tuple(f for f in declared if f.exported)
+
+
+def restored(declared: tuple[Field, ...]) -> frozenset[str]:
+    """The model attributes a restore brings back: the record's content."""
+    return frozenset(f.model_attribute for f in declared if f.in_restore)
 
 
 def named(declared: tuple[Field, ...], name: str) -> Field:
