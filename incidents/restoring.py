@@ -13,9 +13,8 @@ never their values, which the audit trail, never erased, must not keep.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,11 +23,9 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.models import AuditEvent, User
 from capdb.clock import now
-from capdb.reference import Mission
 from incidents import history
 from incidents.justice.stages import recompute_stages
 from incidents.models import Incident, Record, StageEvent, Victim
-from incidents.recording import rules
 from incidents.signals import incidents_saved
 
 # An incident in these statuses goes back to draft when its content changes, as an edit
@@ -48,22 +45,31 @@ class Restored:
         return bool(self.fields)
 
 
-class RestoreRefusedError(Exception):
-    """The content a restore would bring back breaks the recording rules: nothing changed."""
+Problems = dict[str, list[str]]
+# What the rules of the record's content refuse in the values a restore would give it.
+ContentCheck = Callable[[Session, Record, list[history.FieldRestore]], Problems]
 
-    def __init__(self, problems: rules.Problems) -> None:
+
+class RestoreRefusedError(Exception):
+    """The content a restore would bring back breaks the rules: nothing changed."""
+
+    def __init__(self, problems: Problems) -> None:
         super().__init__(problems)
         self.problems = problems
 
 
-def restore_version(db: Session, user: User, record: Record, version: int) -> Restored:
+def restore_version(
+    db: Session, user: User, record: Record, version: int, *, check: ContentCheck
+) -> Restored:
     """Restore ``version`` of the record's content for ``user``; flushes and audits.
 
-    Raises LookupError when the record has no such version, and RestoreRefusedError (changing
-    nothing) when the rules refuse the content it would have. The caller checks that the
-    user may restore the record.
+    Raises LookupError when the record has no such version, and RestoreRefusedError
+    (changing nothing) when ``check`` (the rules of the record's feature, e.g.
+    :func:`incidents.recording.restore_checks.restore_problems`, which this shared module
+    cannot import without a cycle) refuses the content it would have. The caller checks
+    that the user may restore the record.
     """
-    problems = restore_problems(db, record, history.restore_preview(db, record, version))
+    problems = check(db, record, history.restore_preview(db, record, version))
     if problems:
         raise RestoreRefusedError(problems)
     replaced = record.version
@@ -80,58 +86,6 @@ def restore_version(db: Session, user: User, record: Record, version: int) -> Re
         detail=_audit_detail(record, version, replaced, fields, sent_back),
     )
     return Restored(fields, sent_back)
-
-
-def restore_problems(
-    db: Session, record: Record, differences: list[history.FieldRestore]
-) -> rules.Problems:
-    """What the recording rules refuse in the content the record would have once these
-    differences are restored, keyed by field as the form names them.
-
-    A version was valid when it was saved, but what it is checked against may have moved
-    since: the incident's date (for a victim), its victims (for an incident), the mission.
-    """
-    if not differences:
-        return {}
-    after = _values(record) | {d.name: d.restored for d in differences}
-    if isinstance(record, Victim):
-        return rules.victim_problems(after, incident_date=record.incident.occurred_on)
-    if not isinstance(record, Incident):
-        return {}
-    problems = rules.incident_problems(after, mission=db.get(Mission, record.mission_code))
-    for name, reasons in _victims_problems(record, after["occurred_on"]).items():
-        _add(problems, name, reasons)
-    return problems
-
-
-def _victims_problems(incident: Incident, restored_date: date | None) -> rules.Problems:
-    """What the incident's date, once restored, makes wrong in its victims: only what that
-    date changes (a victim's own problems are its edits' to show)."""
-    problems: rules.Problems = {}
-    if restored_date == incident.occurred_on:
-        return problems
-    for victim in incident.victims:
-        if victim.deleted_at is not None:
-            continue
-        values = _values(victim)
-        present = rules.victim_problems(values, incident_date=incident.occurred_on)
-        restored = rules.victim_problems(values, incident_date=restored_date)
-        for name, reasons in restored.items():
-            _add(problems, name, [r for r in reasons if r not in present.get(name, [])])
-    return problems
-
-
-def _add(problems: rules.Problems, name: str, reasons: list[str]) -> None:
-    """Note the reasons not noted yet (several victims may have the same)."""
-    for reason in reasons:
-        if reason not in problems.setdefault(name, []):
-            problems[name].append(reason)
-    if not problems[name]:
-        del problems[name]
-
-
-def _values(record: Record) -> dict[str, Any]:
-    return {a.key: getattr(record, a.key) for a in sa.inspect(record).mapper.column_attrs}
 
 
 def _through_validation_again(

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
-from incidents.errors import NotAllowedError
+from incidents.errors import InputError, NotAllowedError
 from incidents.justice import case_pages, cases, stages
 from incidents.justice.stages import EventFields
 from incidents.models import (
@@ -226,7 +226,7 @@ def test_references_with_control_characters_are_refused_on_the_field(
 def test_parse_references_refuses_what_is_not_printable() -> None:
     assert cases.parse_references("abc-1, ABC-1;def-2") == ["ABC-1", "DEF-2"]
     for typed in ("ABC\x00", "x\x01", "a\u200bb", "\ud800"):
-        with pytest.raises(cases.InputError) as refused:
+        with pytest.raises(InputError) as refused:
             cases.parse_references(f"OK-1 {typed}")
         assert set(refused.value.problems) == {"other_incidents"}
 

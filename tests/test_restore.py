@@ -25,11 +25,17 @@ from incidents.models import (
     StageEvent,
 )
 from incidents.recording import workflow
+from incidents.recording.restore_checks import restore_problems
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 # Kept by the optimistic lock and the clock, whatever a restore does.
 MOVING = {"version", "updated_at"}
+
+
+def restore_version(db: Session, user: User, record: Record, version: int) -> restoring.Restored:
+    """A restore as the pages make it: checked by the recording rules."""
+    return restoring.restore_version(db, user, record, version, check=restore_problems)
 
 
 def values(record: object, *names: str) -> tuple[object, ...]:
@@ -183,7 +189,7 @@ def test_restoring_content_sends_a_validated_incident_back_to_draft(
     officer, validator = make_user("mission"), make_user("mission")
     incident = _validated_incident(db, make_incident, validator)
 
-    restored = restoring.restore_version(db, officer, incident, 1)
+    restored = restore_version(db, officer, incident, 1)
 
     assert restored.sent_back == ("incidents", "validated", "draft")
     assert (incident.narrative, incident.status) == ("First account.", "draft")
@@ -204,7 +210,7 @@ def test_restoring_a_victim_sends_its_submitted_incident_back_to_draft(
     db.flush()
     version = incident.version
 
-    restored = restoring.restore_version(db, make_user("admin"), victim, 1)
+    restored = restore_version(db, make_user("admin"), victim, 1)
 
     assert victim.outcome == "killed"
     assert restored.sent_back == ("incidents", "submitted", "draft")
@@ -218,7 +224,7 @@ def test_restoring_a_draft_keeps_it_a_draft_and_its_return_reason(
     incident = make_incident(status="draft", place="Aguelhok")
     incident.place, incident.return_reason = "Tessalit", "Check the place."
     db.flush()
-    restored = restoring.restore_version(db, make_user("admin"), incident, 1)
+    restored = restore_version(db, make_user("admin"), incident, 1)
     assert restored.sent_back is None
     assert (incident.place, incident.status) == ("Aguelhok", "draft")
     assert incident.return_reason == "Check the place."
@@ -240,7 +246,7 @@ def test_a_restored_stage_event_is_pending_and_stops_counting(
     stages.recompute_stages(db, case)
     assert case.current_stage == "reported"
 
-    restored = restoring.restore_version(db, keeper, event, 1)
+    restored = restore_version(db, keeper, event, 1)
 
     assert restored.sent_back == ("stage_events", "validated", "pending")
     assert (event.note, event.review_status) == ("First.", "pending")
@@ -257,7 +263,7 @@ def test_a_restore_of_the_same_content_changes_and_audits_nothing(
     workflow.return_to_draft(db, make_user("admin"), incident, "Check it.")
     version = incident.version
 
-    restored = restoring.restore_version(db, make_user("admin"), incident, 1)
+    restored = restore_version(db, make_user("admin"), incident, 1)
 
     assert not restored
     assert (incident.status, incident.version) == ("draft", version)
@@ -270,7 +276,7 @@ def test_the_audit_entry_names_both_versions_and_the_fields(
     officer = make_user("mission")
     incident = _validated_incident(db, make_incident, make_user("mission"))
 
-    restoring.restore_version(db, officer, incident, 1)
+    restore_version(db, officer, incident, 1)
 
     entry = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "restore")).one()
     assert (entry.user_id, entry.target_type, entry.target_id) == (
@@ -294,7 +300,7 @@ def test_the_audit_names_but_never_keeps_personal_data(
     victim = make_victim(name="Adoum Mahamat")
     victim.name = "Adoum M."
     db.flush()
-    restoring.restore_version(db, make_user("admin"), victim, 1)
+    restore_version(db, make_user("admin"), victim, 1)
     entry = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "restore")).one()
     assert entry.detail["fields"] == ["name"]
     assert "Adoum" not in str(entry.detail)
@@ -315,7 +321,7 @@ def test_the_audit_of_a_restore_keeps_no_value_of_any_record(world: World, build
         setattr(record, name, value)
     db.flush()
 
-    restoring.restore_version(db, world[3], record, 1)
+    restore_version(db, world[3], record, 1)
 
     entry = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "restore")).one()
     assert entry.detail.keys() <= AUDITED
@@ -337,8 +343,8 @@ def test_the_audit_never_keeps_a_defendants_alias_nor_a_perpetrators_name(
     defendant.alias = "A. Zeid"
     db.flush()
     officer = make_user("admin")
-    restoring.restore_version(db, officer, incident, 1)
-    restoring.restore_version(db, officer, defendant, 1)
+    restore_version(db, officer, incident, 1)
+    restore_version(db, officer, defendant, 1)
     trail = str(db.scalars(sa.select(AuditEvent.detail)).all())
     for value in ("Iyad", "Unknown armed group", "Abou Zeid", "A. Zeid"):
         assert value not in trail
@@ -353,7 +359,7 @@ def test_a_restore_the_rules_refuse_changes_nothing(
     db.flush()
 
     with pytest.raises(restoring.RestoreRefusedError) as refused:
-        restoring.restore_version(db, make_user("admin"), incident, 1)
+        restore_version(db, make_user("admin"), incident, 1)
 
     assert set(refused.value.problems) == {"occurred_on"}
     assert "The mission began on" in refused.value.problems["occurred_on"][0]
@@ -376,10 +382,10 @@ def test_an_incident_restore_is_checked_against_its_victims(
     incident.occurred_on = date(2021, 3, 14)
     db.flush()
 
-    problems = restoring.restore_problems(db, incident, history.restore_preview(db, incident, 2))
+    problems = restore_problems(db, incident, history.restore_preview(db, incident, 2))
 
     assert set(problems) == {"date_of_death"}
-    assert restoring.restore_problems(db, incident, history.restore_preview(db, incident, 1)) == {}
+    assert restore_problems(db, incident, history.restore_preview(db, incident, 1)) == {}
 
 
 def test_a_victim_restore_is_checked_against_its_incident(
@@ -391,7 +397,7 @@ def test_a_victim_restore_is_checked_against_its_incident(
     db.flush()
 
     with pytest.raises(restoring.RestoreRefusedError) as refused:
-        restoring.restore_version(db, make_user("admin"), victim, 1)
+        restore_version(db, make_user("admin"), victim, 1)
 
     assert set(refused.value.problems) == {"date_of_death"}
     db.refresh(victim)

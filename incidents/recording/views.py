@@ -24,6 +24,7 @@ from incidents.filters import PAGED, from_request, page_of, scoped_incidents, ta
 from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
+from incidents.recording.restore_checks import restore_problems
 from incidents.recording.restore_page import difference_rows, problem_rows
 from incidents.recording.service import casualties
 
@@ -172,7 +173,7 @@ def restore_confirmation(incident: Incident, record: Incident | Victim, version:
         differences = history.restore_preview(session, record, version)
     except LookupError:
         abort(404)
-    problems = restoring.restore_problems(session, record, differences)
+    problems = restore_problems(session, record, differences)
     page = render_template(
         "incidents/restore.html",
         incident=incident,
@@ -195,7 +196,9 @@ def restore_confirmed(
         flash(_("The record changed since you opened its history; nothing was restored."), "error")
         return redirect(back)
     try:
-        restored = restoring.restore_version(session, viewer(), record, version)
+        restored = restoring.restore_version(
+            session, viewer(), record, version, check=restore_problems
+        )
     except LookupError:
         abort(404)
     except restoring.RestoreRefusedError:
