@@ -130,8 +130,9 @@ def test_sqlite_takes_the_write_lock_up_front_unless_a_request_only_reads(
 
 
 def test_a_sqlite_writer_queues_behind_the_one_holding_the_lock(tmp_path: Path) -> None:
-    """For work that writes, the lock is taken at BEGIN, even by a transaction that has only
-    read so far; the next writer waits for it (the busy timeout) and then commits on the current rows."""
+    """For work that writes, the lock is taken at BEGIN, even by a transaction that has
+    only read so far; the next writer waits for it (the busy timeout) and then commits on
+    the current rows."""
     path = tmp_path / "queue.sqlite"
     engine = capdb_db.make_engine(f"sqlite:///{path}")
     try:
