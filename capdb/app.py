@@ -26,6 +26,7 @@ from capdb import (
     static_versions,
     vendor,
 )
+from capdb.backup import cli as backup_cli
 from capdb.config import Config
 
 
@@ -49,6 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
     health.add_readiness_check(app, "jobs", jobs.queue_ready)
     register_features(app)
     cli.init_app(app)
+    backup_cli.init_app(app)
     if config.trusted_proxies:
         app.wsgi_app = proxies.TrustedProxies(  # type: ignore[method-assign]
             app.wsgi_app, proxies.parse_proxies(config.trusted_proxies)
@@ -115,6 +117,7 @@ def register_features(app: Flask) -> None:
     register_api(app)
     register_commands(app)
     register_jobs(app)
+    register_backup_checks(app)
     # The incident form's point picker draws the map's country borders.
     app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.
@@ -198,6 +201,23 @@ def register_api(app: Flask) -> None:
             maps_api_bp,
         ),
     )
+
+
+def register_backup_checks(app: Flask) -> None:
+    """The audit trail's head goes into every backup's manifest; a restore ends with
+    ``audit verify``."""
+    from auth.audit import check_chain
+    from capdb.backup.service import register
+
+    def audit_head(session: Any) -> dict[str, object] | None:
+        newest = check_chain(session).newest
+        return None if newest is None else {"position": newest.position, "hash": newest.hash}
+
+    def audit_verify(session: Any) -> str | None:
+        broken = check_chain(session).broken
+        return None if broken is None else f"the audit trail is broken at {broken}"
+
+    register(app, facts={"audit_head": audit_head}, checks={"audit verify": audit_verify})
 
 
 def register_commands(app: Flask) -> None:
