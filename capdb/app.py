@@ -161,12 +161,22 @@ def register_jobs(app: Flask) -> None:
     Periodic work of other features is added here with :func:`capdb.jobs.register_periodic`
     and a :func:`capdb.jobs.crontab` schedule.
     """
+    from auth.audit_anchor import link_and_anchor
+    from capdb.backup.periodic import periodic_backup
     from incidents.jobs import running
     from incidents.transfer.jobs import case_dossier_job, export_job, import_job
     from maps.boundaries_job import boundaries_job
     from maps.report_job import report_job
 
     running.register(app)
+    # Hourly: link audit entries a crash left unlinked and anchor the chain's head; nightly:
+    # a backup to CAPDB_BACKUP_DIR, keeping CAPDB_BACKUP_KEEP.
+    jobs.register_periodic(
+        app, link_and_anchor, name="capdb.audit_anchor", schedule=jobs.crontab(minute="7")
+    )
+    jobs.register_periodic(
+        app, periodic_backup, name="capdb.backup", schedule=jobs.crontab(hour="2", minute="37")
+    )
     running.register_kinds(
         app,
         {

@@ -22,6 +22,7 @@ from flask.cli import AppGroup
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 
+from capdb import db
 from capdb.config import Config
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ def _in_app_context(app: Flask, function: Callable[..., Any]) -> Callable[..., A
     """
 
     def run(*args: Any, **kwargs: Any) -> Any:
-        with app.app_context():
+        # Jobs write: on SQLite their transactions take the write lock up front.
+        with app.app_context(), db.writes():
             try:
                 result = function(*args, **kwargs)
             except BaseException:
