@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import NotFound
@@ -24,7 +25,7 @@ from incidents import policy
 from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters
 from incidents.jobs.running import JobError, JobWork, ResultFile
 from incidents.transfer import dossier, exporting, importing
-from incidents.transfer.uploads import upload_path
+from incidents.transfer.uploads import forget_upload, upload_path
 
 
 def problems_csv(problems: Iterable[importing.Problem]) -> bytes:
@@ -86,6 +87,9 @@ def import_job(work: JobWork) -> None:
                 "nothing was imported. Check the file again."
             )
         ) from None
+    # The upload has served once the incidents are committed; until then a failed commit
+    # leaves it for another try.
+    sa.event.listen(work.db, "after_commit", lambda _db: forget_upload(path), once=True)
     message = ngettext(
         "%(num)d incident was imported.", "%(num)d incidents were imported.", len(created)
     )

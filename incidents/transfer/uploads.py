@@ -17,3 +17,9 @@ def uploads_folder() -> Path:
 
 def upload_path(user: User, token: str) -> Path:
     return uploads_folder() / f"{user.id}-{token}"
+
+
+def forget_upload(path: Path) -> None:
+    """Delete a kept upload and the file naming it."""
+    path.unlink(missing_ok=True)
+    path.with_suffix(".name").unlink(missing_ok=True)
