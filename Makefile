@@ -8,6 +8,7 @@ TRANSLATIONS := capdb/translations/fr/LC_MESSAGES/messages.mo
 DEMO_INCIDENTS ?= 2000
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
+PG_DUMP := /usr/bin/pg_dump
 ASSETS := node_modules/.installed
 PYTEST_WORKERS ?= 2
 
@@ -18,6 +19,9 @@ run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	$(FLASK) demo seed --incidents $(DEMO_INCIDENTS) --if-empty
 	$(FLASK) boundaries load-default --if-empty
 	$(FLASK) demo logins
+	@echo "The web server and one job worker run together; Ctrl-C stops both."
+	@$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) lint test-sqlite test-postgres
@@ -33,7 +37,7 @@ lint: $(INSTALLED)
 test-sqlite: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(NGINX)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite --ignore=tests/browser
 
-test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM) $(NGINX)
+test-postgres: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(CHROMIUM) $(NGINX) $(PG_DUMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --db postgresql
 
 # Debian's Chromium, driven by Playwright; Playwright never downloads a browser here.
@@ -45,6 +49,12 @@ $(CHROMIUM):
 $(NGINX):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
+
+# pg_dump, pg_restore and psql for backup and restore; Debian's client must be at least
+# as new as the server (bookworm's is 15, like its server).
+$(PG_DUMP):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client
 
 install: $(INSTALLED)
 

@@ -51,7 +51,7 @@ accesslog = None
 errorlog = "-"
 loglevel = _config.log_level.lower()
 capture_output = False
-# gunicornc's control socket is not used; systemd manages the server.
+# gunicorn's control socket is not used; systemd manages the server.
 control_socket_disable = True
 proc_name = "capdb-web"
 logconfig_dict = {

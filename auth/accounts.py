@@ -107,7 +107,8 @@ def create_user(
         active=True,
     )
     _insert(db, user)
-    detail = bindings.summary() | {"email": email, "totp": "set" if secret else "pending"}
+    # The trail is never erased: it names the account by its id (the target), not its address.
+    detail = bindings.summary() | {"totp": "set" if secret else "pending"}
     audit.record(db, "create", user=by, target=user, detail=detail)
     return user
 
@@ -172,7 +173,7 @@ def revoke_all_tokens(db: Session, user: User, *, by: User | None, reason: str) 
     """Revoke every live API token of the user, each audited by id (never its value)."""
     revoked = tokens.revoke_all(db, user)
     for token in revoked:
-        detail = {"revoked": True, "user": user.email, "reason": reason}
+        detail = {"revoked": True, "user": user.id, "reason": reason}
         audit.record(db, "update", user=by, target=token, detail=detail)
     return len(revoked)
 
@@ -210,7 +211,7 @@ def issue_token(
     if not user.active:
         raise AccountError({"email": _("This account is disabled.")})
     token, value = tokens.create(db, user, days=days)
-    detail = {"user": user.email, "expires_at": _iso(token.expires_at)}
+    detail = {"user": user.id, "expires_at": _iso(token.expires_at)}
     audit.record(db, "create", user=by, target=token, detail=detail)
     return token, value
 

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from auth.audit import GENESIS, Anchor, chain_head
+from auth.audit import GENESIS, Anchor, chain_head, link_all_pending
+from capdb import db
+from capdb.config import current_config
 from capdb.db import utcnow
 
 FORMAT = "capdb-audit-anchor/1"
@@ -113,3 +115,14 @@ def read_anchor(path: Path) -> Anchor:
 
 def _is_hex(text: str) -> bool:
     return all(character in "0123456789abcdef" for character in text)
+
+
+def link_and_anchor() -> int:
+    """The worker's periodic audit job: link what commits left unlinked, then, where
+    CAPDB_AUDIT_ANCHOR_DIR is set, write an anchor there. How many entries were linked."""
+    linked = link_all_pending(db.database().sessionmaker)
+    directory = current_config().audit_anchor_dir
+    if directory:
+        with db.database().sessionmaker() as session:
+            write_anchor(Path(directory), take_anchor(session))
+    return linked

@@ -19,12 +19,14 @@ from capdb import (
     errors,
     health,
     i18n,
+    jobs,
     logs,
     proxies,
     security,
     static_versions,
     vendor,
 )
+from capdb.backup import cli as backup_cli
 from capdb.config import Config
 
 
@@ -36,6 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     configure_settings(app, config)
     logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
+    jobs.init_app(app, config)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -44,8 +47,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(vendor.bp)
     app.jinja_env.globals["vendor_url"] = vendor.url
     health.init_app(app, migrations=str(cli.MIGRATIONS), redis_url=config.redis_url)
+    health.add_readiness_check(app, "jobs", jobs.queue_ready)
     register_features(app)
     cli.init_app(app)
+    backup_cli.init_app(app)
     if config.trusted_proxies:
         app.wsgi_app = proxies.TrustedProxies(  # type: ignore[method-assign]
             app.wsgi_app, proxies.parse_proxies(config.trusted_proxies)
@@ -111,6 +116,8 @@ def register_features(app: Flask) -> None:
     register_pages(app)
     register_api(app)
     register_commands(app)
+    register_jobs(app)
+    register_backup_checks(app)
     # The incident form's point picker draws the map's country borders.
     app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.
@@ -127,6 +134,7 @@ def register_pages(app: Flask) -> None:
     from auth.audit_views import bp as audit_bp
     from auth.views import bp as auth_bp
     from incidents.comments.views import bp as comments_bp
+    from incidents.jobs.views import bp as jobs_bp
     from incidents.justice.views import bp as cases_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
@@ -144,6 +152,41 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
+    app.register_blueprint(jobs_bp)
+
+
+def register_jobs(app: Flask) -> None:
+    """The job worker's task, each kind of job, and the periodic jobs.
+
+    Periodic work of other features is added here with :func:`capdb.jobs.register_periodic`
+    and a :func:`capdb.jobs.crontab` schedule.
+    """
+    from auth.audit_anchor import link_and_anchor
+    from capdb.backup.periodic import periodic_backup
+    from incidents.jobs import running
+    from incidents.transfer.jobs import case_dossier_job, export_job, import_job
+    from maps.boundaries_job import boundaries_job
+    from maps.report_job import report_job
+
+    running.register(app)
+    # Hourly: link audit entries a crash left unlinked and anchor the chain's head; nightly:
+    # a backup to CAPDB_BACKUP_DIR, keeping CAPDB_BACKUP_KEEP.
+    jobs.register_periodic(
+        app, link_and_anchor, name="capdb.audit_anchor", schedule=jobs.crontab(minute="7")
+    )
+    jobs.register_periodic(
+        app, periodic_backup, name="capdb.backup", schedule=jobs.crontab(hour="2", minute="37")
+    )
+    running.register_kinds(
+        app,
+        {
+            "import": import_job,
+            "export": export_job,
+            "report": report_job,
+            "case_dossier": case_dossier_job,
+            "boundaries": boundaries_job,
+        },
+    )
 
 
 def register_api(app: Flask) -> None:
@@ -168,6 +211,23 @@ def register_api(app: Flask) -> None:
             maps_api_bp,
         ),
     )
+
+
+def register_backup_checks(app: Flask) -> None:
+    """The audit trail's head goes into every backup's manifest; a restore ends with
+    ``audit verify``."""
+    from auth.audit import check_chain
+    from capdb.backup.service import register
+
+    def audit_head(session: Any) -> dict[str, object] | None:
+        newest = check_chain(session).newest
+        return None if newest is None else {"position": newest.position, "hash": newest.hash}
+
+    def audit_verify(session: Any) -> str | None:
+        broken = check_chain(session).broken
+        return None if broken is None else f"the audit trail is broken at {broken}"
+
+    register(app, facts={"audit_head": audit_head}, checks={"audit verify": audit_verify})
 
 
 def register_commands(app: Flask) -> None:

@@ -63,6 +63,17 @@ class Config:
     # Read by gunicorn.conf.py: 0 means twice the processors plus one.
     web_workers: int = 0
     bind: str = "127.0.0.1:8000"
+    # Where the periodic backups go (the instance folder's backups/ by default), and how
+    # many of the newest are kept.
+    backup_dir: str = ""
+    backup_keep: int = 7
+    # Above these sizes an import or an export runs as a background job; its result file
+    # is kept this many days.
+    job_import_rows: int = 1_000
+    job_export_rows: int = 10_000
+    job_result_days: int = 7
+    # A case dossier of more incidents is made by the job worker.
+    job_dossier_incidents: int = 20
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:
@@ -72,6 +83,8 @@ class Config:
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
         _check_rate_limit("CAPDB_API_RATE_LIMIT", self.api_rate_limit)
         _check_serving(self)
+        if self.backup_keep < 1:
+            raise ConfigError("CAPDB_BACKUP_KEEP must be at least 1")
         if self.is_production:
             if not self.database_url:
                 raise ConfigError("CAPDB_DATABASE_URL is required in production")
@@ -88,6 +101,10 @@ class Config:
     def resolved_database_url(self) -> str:
         """The database to use: the configured one, or the embedded SQLite file."""
         return self.database_url or f"sqlite:///{self.instance_path / 'capdb.sqlite'}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.instance_path / "backups"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the instance folder.

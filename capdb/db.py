@@ -8,6 +8,9 @@ below the views only ever flushes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -122,19 +125,33 @@ def _make_sqlite_durable(engine: Engine) -> None:
 
 
 def sqlite_begin() -> str:
-    """``BEGIN IMMEDIATE`` for a transaction that may write, plain ``BEGIN`` for reading.
+    """``BEGIN IMMEDIATE`` for a transaction that will write, plain ``BEGIN`` otherwise.
 
     SQLite has one writer at a time. A deferred transaction that reads and then writes
     cannot wait for the lock: if another writer committed meanwhile its snapshot is stale
     and SQLite fails at once with "database is locked", whatever the busy timeout. Taking
     the write lock when the transaction begins makes concurrent writers queue for it
-    (up to the busy timeout) and then read the current rows. Requests that only read keep
-    deferred transactions, so that in WAL mode they run beside the writer; commands and
-    jobs (no request) may write and take the lock up front.
+    (up to the busy timeout) and then read the current rows. Requests that only read, and
+    commands that have not said they write (:func:`writes`), keep deferred transactions,
+    so that in WAL mode they run beside the writer instead of waiting for it.
     """
-    if has_request_context() and request.method in READING_METHODS:
-        return "BEGIN"
-    return "BEGIN IMMEDIATE"
+    if writing_request() or _WRITES.get():
+        return "BEGIN IMMEDIATE"
+    return "BEGIN"
+
+
+# Set by work outside a request (a job, a command) whose transactions write.
+_WRITES: ContextVar[bool] = ContextVar("capdb_writes", default=False)
+
+
+@contextmanager
+def writes() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock up front (see :func:`sqlite_begin`)."""
+    token = _WRITES.set(True)
+    try:
+        yield
+    finally:
+        _WRITES.reset(token)
 
 
 def writing_request() -> bool:

@@ -57,15 +57,7 @@ class IncidentFilters:
         ``args`` may be a multi-dict (a request's query): a filter given twice is refused,
         rather than one of its values silently chosen.
         """
-        values: dict[str, Any] = {}
-        errors: dict[str, str] = {}
-        for field in FILTER_FIELDS:
-            try:
-                raw = _one_value(args, field.name)
-                if raw:
-                    values[field.name] = field.parse(db, raw)
-            except ValueError as error:
-                errors[field.name] = str(error)
+        values, errors = read_fields(db, args, FILTER_FIELDS)
         if (
             "date_from" in values
             and "date_to" in values
@@ -148,21 +140,21 @@ def _date(_db: Session, raw: str) -> date:
         raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
 
 
-def _mission(db: Session, raw: str) -> str:
+def parse_mission(db: Session, raw: str) -> str:
     code = raw.upper()
     if db.get(Mission, code) is None:
         raise ValueError(_("Unknown mission."))
     return code
 
 
-def _state(db: Session, raw: str) -> str:
+def parse_state(db: Session, raw: str) -> str:
     code = raw.upper()
     if len(code) != 3 or db.get(Country, code) is None:
         raise ValueError(_("Unknown country code."))
     return code
 
 
-def _vocabulary(vocabulary: Any) -> Any:
+def parse_vocabulary(vocabulary: Any) -> Any:
     def parse(_db: Session, raw: str) -> str:
         if raw not in vocabulary:
             raise ValueError(_("Unknown value."))
@@ -187,7 +179,7 @@ def country_codes(db: Session) -> list[str]:
     return list(db.scalars(sa.select(Country.code).order_by(Country.code)))
 
 
-def _codes(vocabulary: Vocabulary) -> Callable[[Session], list[str]]:
+def vocabulary_codes(vocabulary: Vocabulary) -> Callable[[Session], list[str]]:
     return lambda _db: list(vocabulary.codes)
 
 
@@ -208,23 +200,52 @@ class FilterField:
 
 
 FILTER_FIELDS: tuple[FilterField, ...] = (
-    FilterField("mission", _mission, "A mission's acronym.", mission_codes),
-    FilterField("state", _state, "ISO alpha-3 of a State the incidents concern.", country_codes),
+    FilterField("mission", parse_mission, "A mission's acronym.", mission_codes),
+    FilterField(
+        "state", parse_state, "ISO alpha-3 of a State the incidents concern.", country_codes
+    ),
     FilterField("date_from", _date, "Incidents on or after this date.", format="date"),
     FilterField("date_to", _date, "Incidents on or before this date.", format="date"),
-    FilterField("means_of_attack", _vocabulary(MEANS_OF_ATTACK), "How.", _codes(MEANS_OF_ATTACK)),
-    FilterField("outcome", _vocabulary(OUTCOME), "A victim's outcome.", _codes(OUTCOME)),
     FilterField(
-        "stage", _vocabulary(JUDICIAL_STAGE), "A case's current stage.", _codes(JUDICIAL_STAGE)
+        "means_of_attack",
+        parse_vocabulary(MEANS_OF_ATTACK),
+        "How.",
+        vocabulary_codes(MEANS_OF_ATTACK),
+    ),
+    FilterField(
+        "outcome", parse_vocabulary(OUTCOME), "A victim's outcome.", vocabulary_codes(OUTCOME)
+    ),
+    FilterField(
+        "stage",
+        parse_vocabulary(JUDICIAL_STAGE),
+        "A case's current stage.",
+        vocabulary_codes(JUDICIAL_STAGE),
     ),
     FilterField(
         "status",
-        _vocabulary(VERIFICATION_STATUS),
+        parse_vocabulary(VERIFICATION_STATUS),
         "The verification status.",
-        _codes(VERIFICATION_STATUS),
+        vocabulary_codes(VERIFICATION_STATUS),
     ),
     FilterField("q", _text, "Text to look for.", max_length=Q_MAX_LENGTH),
 )
+
+
+def read_fields(
+    db: Session, args: Mapping[str, str], fields: tuple[FilterField, ...]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values of ``fields`` given in ``args`` (each read by its field), and a reason for
+    each value refused: the one reading of a filter, whichever list it narrows."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in fields:
+        try:
+            raw = _one_value(args, field.name)
+            if raw:
+                values[field.name] = field.parse(db, raw)
+        except ValueError as error:
+            errors[field.name] = str(error)
+    return values, errors
 
 
 def _one_value(args: Mapping[str, str], name: str) -> str:

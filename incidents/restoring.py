@@ -6,15 +6,15 @@ content (or one of its victims') changes goes back to draft and through validati
 since an edit is only ever made on a draft; a stage event waits, pending, until the
 mission validates it again. Cases, defendants, assistance and comments carry no
 validation: a restore changes their content and nothing else, as their edits do.
-Every restore that changes something is audited with the version it brought back and the
-version it replaced (both kept in the history).
+Every restore that changes something is audited with the version it brought back, the
+version it replaced (both kept in the history) and the names of the fields it changed:
+never their values, which the audit trail, never erased, must not keep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +31,6 @@ from incidents.signals import incidents_saved
 # An incident in these statuses goes back to draft when its content changes, as an edit
 # (made on drafts only) would need it to.
 UNDER_VALIDATION = frozenset({"submitted", "validated"})
-# Personal data: the audit trail names these fields but never keeps their values.
-PERSONAL = {"victims": frozenset({"name", "identifier"}), "defendants": frozenset({"identifier"})}
 
 
 @dataclass(frozen=True)
@@ -47,12 +45,33 @@ class Restored:
         return bool(self.fields)
 
 
-def restore_version(db: Session, user: User, record: Record, version: int) -> Restored:
+Problems = dict[str, list[str]]
+# What the rules of the record's content refuse in the values a restore would give it.
+ContentCheck = Callable[[Session, Record, list[history.FieldRestore]], Problems]
+
+
+class RestoreRefusedError(Exception):
+    """The content a restore would bring back breaks the rules: nothing changed."""
+
+    def __init__(self, problems: Problems) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def restore_version(
+    db: Session, user: User, record: Record, version: int, *, check: ContentCheck
+) -> Restored:
     """Restore ``version`` of the record's content for ``user``; flushes and audits.
 
-    Raises LookupError when the record has no such version. The caller checks that the
-    user may restore the record.
+    Raises LookupError when the record has no such version, and RestoreRefusedError
+    (changing nothing) when ``check`` (the rules of the record's feature, e.g.
+    :func:`incidents.recording.restore_checks.restore_problems`, which this shared module
+    cannot import without a cycle) refuses the content it would have. The caller checks
+    that the user may restore the record.
     """
+    problems = check(db, record, history.restore_preview(db, record, version))
+    if problems:
+        raise RestoreRefusedError(problems)
     replaced = record.version
     fields = history.restore(db, record, version, flush=False)
     if not fields:
@@ -119,14 +138,13 @@ def _audit_detail(
     fields: list[history.FieldRestore],
     sent_back: tuple[str, str, str] | None,
 ) -> dict[str, Any]:
-    personal = PERSONAL.get(history.record_type(record), frozenset())
+    """The fields and the versions, never the values: the trail can never be erased, and
+    the values (personal data among them) are in the record's versions, which can."""
     detail: dict[str, Any] = {
         "restored_version": version,
         "replaced_version": replaced,
         "new_version": record.version,
         "fields": [f.name for f in fields],
-        "before": {f.name: _plain(f.current) for f in fields if f.name not in personal},
-        "after": {f.name: _plain(f.restored) for f in fields if f.name not in personal},
     }
     if sent_back is not None:
         kind, before, after = sent_back
@@ -151,7 +169,3 @@ def restores_of(db: Session, records: Iterable[Record]) -> dict[tuple[str, int, 
         for kind, target_id, detail in entries
         if "replaced_version" in detail
     }
-
-
-def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, date | time) else value

@@ -20,6 +20,7 @@ from incidents.models import (
     Comment,
     Defendant,
     Incident,
+    Job,
     JudicialCase,
     StageEvent,
     Victim,
@@ -231,3 +232,17 @@ def visible_audit_entries(user: User | None, *, keeps_record: bool) -> Condition
     if user.role == "admin" or (user.role == "mission" and keeps_record):
         return sa.true()
     return AuditEvent.user_id == user.id
+
+
+def visible_jobs(user: User | None) -> Condition:
+    """A background job is seen by its owner, and by administrators; by nobody else."""
+    if user is None or not user.is_authenticated:
+        return sa.false()
+    if user.role == "admin":
+        return sa.true()
+    return Job.owner_id == user.id
+
+
+def may_view_job(user: User, job: Job) -> bool:
+    """The same rule for a job in hand (the policy module is full; the rule lives here)."""
+    return user.is_authenticated and (user.role == "admin" or job.owner_id == user.id)

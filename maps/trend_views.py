@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from auth import audit
 from auth.access import viewer
@@ -14,6 +15,7 @@ from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents.filter_choices import filter_choices
 from incidents.filters import IncidentFilters, from_request, invalid_filter, takes_filter
+from incidents.jobs import running
 from maps import report, stats
 from maps.charts import NAMES, Figures, figure_csv, summary_items
 from maps.stats import Period
@@ -81,13 +83,19 @@ def figure_download(name: str) -> Response:
     return attachment(figure_csv(figure).encode(), "text/csv", f"capdb-{name}.csv")
 
 
-@bp.get("/report.pdf")
+@bp.route("/report.pdf", methods=["GET", "POST"])
 @takes_filter()
-def report_pdf() -> Response:
+def report_pdf() -> BaseResponse:
+    """The report, made while the user waits (GET) or by the job worker (POST, the page's
+    button): WeasyPrint takes seconds on a large scope."""
     session = db.session()
     filters, period, errors = parse_query(session)
     if errors:
         return invalid_filter(errors)
+    if request.method == "POST":
+        params = {"filters": filters.as_args(), "period": period.value, "locale": current_locale()}
+        job = running.enqueue(session, viewer(), "report", params)
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
     today = now().date()
     pdf = report.build(
         session,

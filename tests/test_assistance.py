@@ -203,6 +203,27 @@ def test_the_list_filters_per_recipient_state_and_refuses_nonsense(
         assert client.get(path).status_code == 404
 
 
+REFUSED_FILTERS = [
+    ("state=A%00B", "state"),
+    ("mission=X%00", "mission"),
+    ("kind=training%00", "kind"),
+    ("state=MLI&state=TCD", "state"),
+    ("mission=MINUSMA&mission=MONUSCO", "mission"),
+    ("kind=training&kind=technical", "kind"),
+]
+
+
+@pytest.mark.parametrize(("query", "field"), REFUSED_FILTERS)
+def test_the_list_refuses_nul_characters_and_repeated_values_naming_the_field(
+    client: FlaskClient, db: Session, login_as: LoginAs, query: str, field: str
+) -> None:
+    new_assistance(db)
+    login_as("analyst")
+    response = client.get(f"/assistance/?{query}")
+    assert response.status_code == 400, query
+    assert f'id="filter-{field}-error"' in response.text
+
+
 def test_editing_is_for_the_mission_and_refuses_stale_versions(
     client: FlaskClient, db: Session, login_as: LoginAs
 ) -> None:

@@ -24,10 +24,12 @@ from auth.audit import (
     link_pending,
     record,
 )
+from auth.audit_anchor import link_and_anchor
 from auth.models import AuditEvent
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.db import utcnow
+from capdb.jobs import queue
 from tests.conftest import config_for
 from tests.factories import LoginAs
 from tests.test_audit import events, tamper, three_entries
@@ -176,6 +178,31 @@ def test_audit_anchor_writes_the_head_to_a_file_of_its_own(
     assert f"position {third.position}" in result.output
     assert cli.invoke(args=["audit", "anchor"]).exit_code == 0
     assert len(list(anchor_dir.iterdir())) == 2
+
+
+def test_the_periodic_job_links_and_anchors(app: Flask, db: Session, anchor_dir: Path) -> None:
+    first, second = record(db, "login", actor="a@capdb.test"), record(db, "login", actor="b@")
+    with app.app_context():
+        assert link_and_anchor() == 2
+    db.expire_all()
+    [written] = anchor_dir.iterdir()
+    content = json.loads(written.read_text())
+    assert (content["position"], content["hash"]) == (second.position, second.hash)
+    assert first.position is not None
+
+
+@pytest.mark.parametrize(
+    ("task", "due", "not_due"),
+    [
+        ("capdb.audit_anchor", datetime(2026, 12, 7, 13, 7), datetime(2026, 12, 7, 13, 8)),
+        ("capdb.backup", datetime(2026, 12, 7, 2, 37), datetime(2026, 12, 7, 3, 37)),
+    ],
+)
+def test_the_worker_runs_the_audit_and_backup_jobs_on_their_schedule(
+    app: Flask, task: str, due: datetime, not_due: datetime
+) -> None:
+    assert task in [periodic.name for periodic in queue(app).read_periodic(due)]
+    assert task not in [periodic.name for periodic in queue(app).read_periodic(not_due)]
 
 
 def test_audit_anchor_prints_the_head_without_a_folder(db: Session, cli: FlaskCliRunner) -> None:

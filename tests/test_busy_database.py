@@ -121,12 +121,18 @@ def test_sqlite_takes_the_write_lock_up_front_unless_a_request_only_reads(
 ) -> None:
     with app.test_request_context("/", method=method):
         assert capdb_db.sqlite_begin() == begin
-    assert capdb_db.sqlite_begin() == "BEGIN IMMEDIATE"  # commands and jobs may write
+    # Outside a request (a command, a job) the lock is taken up front only for work that
+    # says it writes: a read-only command runs beside the writers.
+    assert capdb_db.sqlite_begin() == "BEGIN"
+    with capdb_db.writes():
+        assert capdb_db.sqlite_begin() == "BEGIN IMMEDIATE"
+    assert capdb_db.sqlite_begin() == "BEGIN"
 
 
 def test_a_sqlite_writer_queues_behind_the_one_holding_the_lock(tmp_path: Path) -> None:
-    """The lock is taken at BEGIN, even by a transaction that has only read so far; the
-    next writer waits for it (the busy timeout) and then commits on the current rows."""
+    """For work that writes, the lock is taken at BEGIN, even by a transaction that has
+    only read so far; the next writer waits for it (the busy timeout) and then commits on
+    the current rows."""
     path = tmp_path / "queue.sqlite"
     engine = capdb_db.make_engine(f"sqlite:///{path}")
     try:
@@ -134,7 +140,8 @@ def test_a_sqlite_writer_queues_behind_the_one_holding_the_lock(tmp_path: Path) 
             connection.exec_driver_sql("CREATE TABLE counter (n INTEGER)")
             connection.exec_driver_sql("INSERT INTO counter VALUES (0)")
         holder = engine.connect()
-        holder.begin()
+        with capdb_db.writes():
+            holder.begin()
         assert holder.exec_driver_sql("SELECT n FROM counter").scalar() == 0
         raw = sqlite3.connect(path, timeout=0, isolation_level=None)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
@@ -143,7 +150,7 @@ def test_a_sqlite_writer_queues_behind_the_one_holding_the_lock(tmp_path: Path) 
         seen: list[int] = []
 
         def next_writer() -> None:
-            with engine.begin() as connection:
+            with capdb_db.writes(), engine.begin() as connection:
                 seen.append(connection.exec_driver_sql("SELECT n FROM counter").scalar_one())
                 connection.exec_driver_sql("UPDATE counter SET n = n + 1")
 

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 from auth.models import AuditEvent, User
 from capdb.db import utcnow
-from incidents.errors import NotAllowedError
+from incidents.errors import InputError, NotAllowedError
 from incidents.justice import case_pages, cases, stages
 from incidents.justice.stages import EventFields
 from incidents.models import (
@@ -198,6 +198,37 @@ def test_every_invalid_field_is_named_and_nothing_is_saved(
     assert "No incident you can see has the reference MINUSMA-1999-0001." in page
     assert count(db, JudicialCase) == 0
     assert count(db, case_incidents) == 0
+
+
+@pytest.mark.parametrize("typed", ["ABC\x00", "MINUSMA-2021-0001 X\x00Y", "A\x7fB"])
+def test_references_with_control_characters_are_refused_on_the_field(
+    client: FlaskClient, db: Session, incident: Incident, officer: User, typed: str
+) -> None:
+    case = new_case(db, incident, charges="first")
+    opened = post_form(client, open_form(incident), valid_case(other_incidents=typed))
+    form_page = client.get(f"/cases/{case.id}/edit").text
+    edited = client.post(
+        f"/cases/{case.id}/edit",
+        data={
+            **valid_case(charges="mine", other_incidents=typed),
+            "version": "1",
+            "csrf_token": csrf_token(form_page),
+        },
+    )
+    for response in (opened, edited):
+        assert response.status_code == 422
+        assert 'id="other_incidents-error"' in response.text
+    assert count(db, JudicialCase) == 1
+    db.refresh(case)
+    assert (case.charges, case.version) == ("first", 1)
+
+
+def test_parse_references_refuses_what_is_not_printable() -> None:
+    assert cases.parse_references("abc-1, ABC-1;def-2") == ["ABC-1", "DEF-2"]
+    for typed in ("ABC\x00", "x\x01", "a\u200bb", "\ud800"):
+        with pytest.raises(InputError) as refused:
+            cases.parse_references(f"OK-1 {typed}")
+        assert set(refused.value.problems) == {"other_incidents"}
 
 
 def test_an_incident_of_another_mission_cannot_be_linked(

@@ -36,7 +36,7 @@ def validated(
     db.add(
         Victim(
             incident=incident, category="contingent_military", nationality_code="TCD",
-            outcome="killed", date_of_death=date(2021, 3, 14),
+            contributing_country_code="TCD", outcome="killed", date_of_death=date(2021, 3, 14),
         )
     )  # fmt: skip
     db.flush()
@@ -182,6 +182,92 @@ def test_restoring_a_victim_sends_the_validated_incident_back_to_draft(
         "draft",
         None,
     )
+
+
+def test_a_deleted_victims_versions_are_not_offered_nor_restored(
+    client: FlaskClient,
+    login_as: LoginAs,
+    db: Session,
+    make_incident: IncidentFactory,
+    officers: tuple[User, User],
+) -> None:
+    author, validator = officers
+    incident = validated(db, make_incident, author, validator)
+    kept = incident.victims[0]
+    removed = Victim(
+        incident=incident, category="national_civilian", nationality_code="MLI", outcome="injured"
+    )
+    db.add(removed)
+    db.flush()
+    kept.unit = removed.unit = "Tessalit battalion"
+    db.flush()
+    removed.deleted_at = removed.created_at
+    db.flush()
+    login_as("admin")
+
+    page = client.get(f"/incidents/{incident.id}/history").text
+    assert f"/victims/{kept.id}/history/1/restore" in page
+    assert f"/victims/{removed.id}/history/" not in page
+    path = f"/incidents/{incident.id}/victims/{removed.id}/history/1/restore"
+    assert client.get(path).status_code == 404
+    token = csrf_token(page)
+    posted = client.post(path, data={"csrf_token": token, "current_version": "3"})
+    assert posted.status_code == 404
+    db.refresh(removed)
+    db.refresh(incident)
+    assert (removed.unit, removed.deleted_at is not None) == ("Tessalit battalion", True)
+    assert incident.status == "validated"
+    assert db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "restore")) is None
+
+
+def test_a_victim_is_restored_only_through_its_own_incident(
+    client: FlaskClient,
+    login_as: LoginAs,
+    db: Session,
+    make_incident: IncidentFactory,
+    officers: tuple[User, User],
+) -> None:
+    author, validator = officers
+    incident = validated(db, make_incident, author, validator)
+    other = make_incident()
+    victim = incident.victims[0]
+    victim.unit = "Tessalit battalion"
+    db.flush()
+    login_as("admin")
+    path = f"/incidents/{other.id}/victims/{victim.id}/history/1/restore"
+    assert client.get(path).status_code == 404
+
+
+def test_a_restore_the_rules_refuse_shows_why_and_changes_nothing(
+    client: FlaskClient,
+    login_as: LoginAs,
+    db: Session,
+    make_incident: IncidentFactory,
+    officers: tuple[User, User],
+) -> None:
+    author, validator = officers
+    incident = validated(db, make_incident, author, validator)
+    victim = incident.victims[0]
+    victim.outcome, victim.date_of_death = "injured", None
+    incident.occurred_on = date(2021, 3, 20)
+    db.flush()
+    login_as("admin")
+    path = f"/incidents/{incident.id}/victims/{victim.id}/history/1/restore"
+
+    confirmation = client.get(path)
+    assert confirmation.status_code == 422
+    assert "The date of death cannot be before the incident." in confirmation.text
+    assert 'name="current_version"' not in confirmation.text
+    token = csrf_token(client.get(f"/incidents/{incident.id}/history").text)
+    posted = client.post(path, data={"csrf_token": token, "current_version": str(victim.version)})
+    assert posted.status_code == 422
+    assert "The date of death cannot be before the incident." in posted.text
+
+    db.refresh(victim)
+    db.refresh(incident)
+    assert (victim.outcome, victim.date_of_death) == ("injured", None)
+    assert incident.status == "validated"
+    assert db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "restore")) is None
 
 
 def test_the_confirmation_shows_the_differences_and_changes_nothing(

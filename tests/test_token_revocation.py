@@ -145,7 +145,7 @@ def test_each_revocation_is_audited_without_the_token(
     ).all()
     for token_id in ids[:2]:
         [detail] = revocations(db, token_id)
-        assert detail == {"revoked": True, "user": user.email, "reason": "password changed"}
+        assert detail == {"revoked": True, "user": user.id, "reason": "password changed"}
     assert revocations(db, already.id) == []  # revoked before: not revoked again
     assert tokens.user_for(db, other) is not None  # another user's token is untouched
     trail = audit_text(db)
@@ -157,3 +157,30 @@ def test_each_revocation_is_audited_without_the_token(
         sa.select(AuditEvent.actor).where(AuditEvent.target_type == "api_tokens")
     ).all()
     assert actors[-2:] == [admin.email, admin.email]
+
+
+def test_no_account_operation_writes_an_address_into_the_details_of_the_trail(
+    db: Session, make_user: UserFactory
+) -> None:
+    """The trail can never be erased: its details hold ids, never personal data. (Who
+    acted, ``actor``, is the one place it names a person.)"""
+    admin = make_user("admin", email="the.admin@capdb.test")
+    created = accounts.create_user(
+        db,
+        email="Created.Person@capdb.test",
+        role="mission",
+        missions=["MINUSMA"],
+        state=None,
+        password=NEW_PASSWORD,
+        by=admin,
+    )
+    accounts.issue_token(db, created, by=admin)
+    accounts.set_password(db, created, NEW_PASSWORD + " again", by=admin)
+    accounts.issue_token(db, created, by=admin)
+    accounts.set_active(db, created, False, by=admin)
+    accounts.revoke_all_tokens(db, created, by=admin, reason="test")
+    details = db.scalars(sa.select(AuditEvent.detail)).all()
+    assert len(details) >= 5
+    text = " ".join(str(detail) for detail in details).casefold()
+    for address in ("created.person@capdb.test", "the.admin@capdb.test", "capdb.test"):
+        assert address not in text

@@ -33,6 +33,7 @@ from incidents.filters import (
     PAGED,
     SORTED,
     SORTS,
+    FilterField,
     Paging,
     parse_request,
 )
@@ -40,7 +41,12 @@ from incidents.filters import (
 
 def _filter_argument(name: str) -> fields.String:
     """A query argument of the filter, documented as :mod:`incidents.filters` declares it."""
-    declared = FILTER_FIELDS_BY_NAME[name]
+    return filter_argument(FILTER_FIELDS_BY_NAME[name])
+
+
+def filter_argument(declared: FilterField) -> fields.String:
+    """A query argument documented as its :class:`incidents.filters.FilterField` declares it;
+    the field only documents: reading the value is the filter parser's."""
     metadata: dict[str, Any] = {"description": declared.description}
     if declared.format:
         metadata["format"] = declared.format

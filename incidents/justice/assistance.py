@@ -9,6 +9,7 @@ their missions, admins for any.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -22,10 +23,20 @@ from auth import audit
 from auth.models import User
 from capdb.db import MAX_ID, utcnow
 from capdb.i18n import current_locale
-from capdb.reference import Country, Mission, missions_among
+from capdb.reference import Country, missions_among
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
 from incidents.errors import InputError, NotAllowedError, StaleEditError
+from incidents.filters import (
+    FilterField,
+    country_codes,
+    mission_codes,
+    parse_mission,
+    parse_state,
+    parse_vocabulary,
+    read_fields,
+    vocabulary_codes,
+)
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
 from incidents.policy import visible_assistance, visible_cases
 
@@ -200,22 +211,25 @@ class AssistanceFilter:
         return conditions
 
 
-def parse_filter(db: Session, args: Any) -> tuple[AssistanceFilter, dict[str, str]]:
-    """The list's filter from the query string, and a reason for each value refused."""
-    errors: dict[str, str] = {}
-    state = (args.get("state") or "").strip().upper() or None
-    mission = (args.get("mission") or "").strip().upper() or None
-    kind = (args.get("kind") or "").strip() or None
-    if state and (len(state) != 3 or db.get(Country, state) is None):
-        errors["state"] = _("Unknown State.")
-        state = None
-    if mission and (len(mission) > 16 or db.get(Mission, mission) is None):
-        errors["mission"] = _("Unknown mission.")
-        mission = None
-    if kind and kind not in ASSISTANCE_KIND:
-        errors["kind"] = _("Unknown kind of assistance.")
-        kind = None
-    return AssistanceFilter(state=state, mission=mission, kind=kind), errors
+# Read as the incident filter is, from the same pieces: a value given twice, holding a NUL
+# character or not among those allowed is refused, with the field named.
+FILTER_FIELDS: tuple[FilterField, ...] = (
+    FilterField("state", parse_state, "ISO alpha-3 of the recipient State.", country_codes),
+    FilterField("mission", parse_mission, "A mission's acronym.", mission_codes),
+    FilterField(
+        "kind",
+        parse_vocabulary(ASSISTANCE_KIND),
+        "The kind of assistance.",
+        vocabulary_codes(ASSISTANCE_KIND),
+    ),
+)
+
+
+def parse_filter(db: Session, args: Mapping[str, str]) -> tuple[AssistanceFilter, dict[str, str]]:
+    """The list's filter from the query string (pages and API alike), and a reason for each
+    value refused."""
+    values, errors = read_fields(db, args, FILTER_FIELDS)
+    return AssistanceFilter(**values), errors
 
 
 @dataclass(frozen=True)

@@ -85,12 +85,19 @@ class CaseFields:
     charges: str = ""
 
 
-def parse_references(text: str | None) -> list[str]:
-    """Incident references typed in a box, separated by commas, semicolons or spaces."""
+def parse_references(text: str | None, *, field_name: str = "other_incidents") -> list[str]:
+    """Incident references typed in a box, separated by commas, semicolons or spaces.
+
+    A reference holding a character that is not printable is refused: none names an
+    incident, and some (NUL) no database query can carry.
+    """
     seen: dict[str, None] = {}
     for reference in re.split(r"[\s,;]+", text or ""):
-        if reference:
-            seen[reference.upper()] = None
+        if not reference:
+            continue
+        if not reference.isprintable():
+            raise InputError({field_name: _("Control characters are not allowed.")})
+        seen[reference.upper()] = None
     return list(seen)
 
 

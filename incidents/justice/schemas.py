@@ -7,14 +7,21 @@ key and all, for viewers the access rule does not let see who the defendants are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
+from capdb import db
 from capdb.db import MAX_ID
 from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, JURISDICTION
+from incidents.api.queries import filter_argument
 from incidents.api.schemas import (
     PERSONAL,
     Code,
+    Problems,
     Schema,
     Text,
     at_most,
@@ -223,14 +230,38 @@ class AssistanceSchema(Schema):
     version = fields.Integer(required=True)
 
 
+FILTER_BY_NAME = {field.name: field for field in assistance.FILTER_FIELDS}
+
+
 class AssistanceQuery(Schema):
-    state = listing(
-        Text(metadata={"description": "ISO alpha-3 of the recipient State."}), country_codes
-    )
-    mission = listing(Text(), mission_codes)
-    kind = Text(metadata={"enum": list(ASSISTANCE_KIND.codes)})
+    """The assistance list's filter and pages. The filter's fields document the query;
+    reading it is :func:`incidents.justice.assistance.parse_filter`'s, as on the page, so that
+    a value the page refuses the API refuses too (a value given twice included)."""
+
+    state = filter_argument(FILTER_BY_NAME["state"])
+    mission = filter_argument(FILTER_BY_NAME["mission"])
+    kind = filter_argument(FILTER_BY_NAME["kind"])
     per_page = per_page_field()
     cursor = id_cursor_field()
+
+    def load(  # type: ignore[override]
+        self,
+        data: Mapping[str, Any],
+        *,
+        unknown: Literal["exclude", "include", "raise"] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        chosen, errors = assistance.parse_filter(db.session(), data)
+        problems: Problems = {name: [reason] for name, reason in errors.items()}
+        others = {key: data[key] for key in data if key not in FILTER_BY_NAME}
+        rest: dict[str, Any] = {}
+        try:
+            rest = super().load(others, unknown=unknown, **kwargs)
+        except ma.ValidationError as error:
+            problems |= error.messages if isinstance(error.messages, dict) else {}
+        if problems:
+            raise ma.ValidationError(problems)
+        return {**rest, "filter": chosen}
 
 
 class AssistancePage(Schema):

@@ -102,10 +102,9 @@ def new_case() -> Page:
         form.prosecuting_state.data = incident.country_code
         return case_form_page(form, incident, False)
     valid = form.validate_on_submit()
-    references = cases.parse_references(form.other_incidents.data)
-    references = [r for r in references if r != incident.reference.upper()]
     try:
         # Resolved even when other fields are invalid, so that every reason shows at once.
+        references = [r for r in typed_references(form) if r != incident.reference.upper()]
         others = cases.incidents_by_reference(session(), user, references)
         if not valid:
             return case_form_page(form, incident, True)
@@ -115,6 +114,14 @@ def new_case() -> Page:
         return case_form_page(form, incident, True)
     flash(_("The case was opened."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def typed_references(form: CaseForm) -> list[str]:
+    """The references typed in the form; none when the field was refused already (its
+    text may be anything, NUL characters included, which no query may be given)."""
+    if form.other_incidents.errors:
+        return []
+    return cases.parse_references(form.other_incidents.data)
 
 
 def case_form_page(
@@ -168,9 +175,7 @@ def edit_case(case_id: int) -> Page:
         return case_form_page(form, None, False, case=case)
     valid = form.validate_on_submit()
     try:
-        more = cases.incidents_by_reference(
-            session(), user, cases.parse_references(form.other_incidents.data)
-        )
+        more = cases.incidents_by_reference(session(), user, typed_references(form))
         if not valid:
             return case_form_page(form, None, True, case=case)
         cases.update_case(

@@ -1,8 +1,10 @@
 """What the page confirming a restore shows: each field a restore changes, by its label, with
-its value now and its value after the restore, in the reader's language."""
+its value now and its value after the restore, in the reader's language; and why the rules
+refuse the restore, if they do."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
@@ -21,6 +23,21 @@ from incidents.models import Record
 LABELS: dict[str, Any] = {
     field.model_attribute: field.label for field in (*INCIDENT_FIELDS, *VICTIM_FIELDS)
 }
+
+
+# The form's labels by the name the rules give their problems (the form field's).
+LABELS_BY_NAME: dict[str, Any] = {
+    field.name: field.label for field in (*INCIDENT_FIELDS, *VICTIM_FIELDS)
+}
+
+
+def problem_rows(problems: Mapping[str, list[str]]) -> list[tuple[str, str]]:
+    """Why the rules refuse a restore: each field's label and reason."""
+    return [
+        (str(LABELS_BY_NAME.get(name, name)), reason)
+        for name, reasons in problems.items()
+        for reason in reasons
+    ]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from auth.access import allowed_or_403, requires, viewer
 from auth.models import User
 from capdb import db
 from capdb.clock import now
+from capdb.db import MAX_ID
 from capdb.i18n import current_locale
 from capdb.vocabularies import VOCABULARIES
 from incidents import history, policy, restoring
@@ -23,7 +24,8 @@ from incidents.filters import PAGED, from_request, page_of, scoped_incidents, ta
 from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
-from incidents.recording.restore_page import difference_rows
+from incidents.recording.restore_checks import restore_problems
+from incidents.recording.restore_page import difference_rows, problem_rows
 from incidents.recording.service import casualties
 
 Page = tuple[str, int]
@@ -104,6 +106,12 @@ def record_history(incident_id: int) -> str:
         victims=victims,
         editors=editors(session, {c.replaced.replaced_by_id for c in everyone}),
         restores=restoring.restores_of(session, [incident, *(v for v, _c in victims)]),
+        # A deleted victim's versions are history only: nobody restores them.
+        restorable={
+            victim.id
+            for victim, _c in victims
+            if victim.deleted_at is None and policy.may_restore(viewer(), victim)
+        },
     )
 
 
@@ -122,68 +130,79 @@ def confirm_restore(incident_id: int, version: int) -> Page:
 
 
 @bp.post("/<int:incident_id>/history/<int:version>/restore")
-def restore_version(incident_id: int, version: int) -> Response:
+def restore_version(incident_id: int, version: int) -> Response | Page:
     incident = incident_allowed(incident_id, policy.may_restore)
     return restore_confirmed(incident, incident, version)
 
 
 @bp.get("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
 def confirm_victim_restore(incident_id: int, victim_id: int, version: int) -> Page:
-    incident, victim = victim_allowed(incident_id, victim_id)
-    return restore_confirmation(incident, victim, version)
+    return restore_confirmation(*victim_to_restore(incident_id, victim_id), version)
 
 
 @bp.post("/<int:incident_id>/victims/<int:victim_id>/history/<int:version>/restore")
-def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response:
-    incident, victim = victim_allowed(incident_id, victim_id)
-    return restore_confirmed(incident, victim, version)
+def restore_victim_version(incident_id: int, victim_id: int, version: int) -> Response | Page:
+    return restore_confirmed(*victim_to_restore(incident_id, victim_id), version)
 
 
-def victim_allowed(incident_id: int, victim_id: int) -> tuple[Incident, Victim]:
-    """The incident and its victim, 404 unless the viewer sees the incident and the victim
-    is one of it (a removed one included: its history is the incident's); only then 403
-    unless the viewer may restore the incident's record."""
-    incident = incident_or_404(db.session(), viewer(), incident_id)
-    victim = victim_of_or_404(incident, victim_id)
-    allowed_or_403(policy.may_restore(viewer(), incident))
+def victim_to_restore(incident_id: int, victim_id: int) -> tuple[Incident, Victim]:
+    """The incident and its undeleted victim (404 when either is not there for the user),
+    if the policy lets the user restore the victim itself (403 else)."""
+    session, user = db.session(), viewer()
+    incident = incident_or_404(session, user, incident_id)
+    victim = None
+    if 0 < victim_id <= MAX_ID:
+        victim = session.scalar(
+            sa.select(Victim).where(
+                Victim.id == victim_id,
+                Victim.incident_id == incident.id,
+                Victim.deleted_at.is_(None),
+            )
+        )
+    if victim is None:
+        abort(404)
+    allowed_or_403(policy.may_restore(user, victim))
     return incident, victim
 
 
-def victim_of_or_404(incident: Incident, victim_id: int) -> Victim:
-    victim = next((v for v in incident.victims if v.id == victim_id), None)
-    if victim is None:
-        abort(404)
-    return victim
-
-
 def restore_confirmation(incident: Incident, record: Incident | Victim, version: int) -> Page:
+    """The differences to confirm; or, when the rules refuse what the record would become,
+    why (422), and nothing to confirm."""
     session = db.session()
     try:
         differences = history.restore_preview(session, record, version)
     except LookupError:
         abort(404)
+    problems = restore_problems(session, record, differences)
     page = render_template(
         "incidents/restore.html",
         incident=incident,
         record=record,
         version=version,
         rows=difference_rows(session, record, differences),
+        problems=problem_rows(problems),
         sends_back=bool(differences) and incident.status in restoring.UNDER_VALIDATION,
         action=request.path,
     )
-    return page, 200
+    return page, 422 if problems else 200
 
 
-def restore_confirmed(incident: Incident, record: Incident | Victim, version: int) -> Response:
+def restore_confirmed(
+    incident: Incident, record: Incident | Victim, version: int
+) -> Response | Page:
     session = db.session()
     back = url_for("incidents.record_history", incident_id=incident.id)
     if request.form.get("current_version") != str(record.version):
         flash(_("The record changed since you opened its history; nothing was restored."), "error")
         return redirect(back)
     try:
-        restored = restoring.restore_version(session, viewer(), record, version)
+        restored = restoring.restore_version(
+            session, viewer(), record, version, check=restore_problems
+        )
     except LookupError:
         abort(404)
+    except restoring.RestoreRefusedError:
+        return restore_confirmation(incident, record, version)
     if not restored:
         flash(
             _("Version %(version)d holds the same content: nothing changed.", version=version),

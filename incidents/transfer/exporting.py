@@ -338,13 +338,23 @@ def response(db: Session, request: ExportRequest, export_format: str) -> Respons
     media_type = MEDIA_TYPES[export_format]
     if export_format in ("csv", "geojson"):
         chunks = csv_chunks if export_format == "csv" else geojson_chunks
-        return attachment(stream_with_context(chunks(db, request)), media_type, filename)
+        pieces = _closing(db, chunks(db, request))
+        return attachment(stream_with_context(pieces), media_type, filename)
     written = _xlsx_file(db, request) if export_format == "xlsx" else _gpkg_file(db, request)
     sent = attachment(_file_chunks(written), media_type, filename)
     sent.content_length = os.fstat(written.fileno()).st_size
     # Closed here too, should the body never be read (a HEAD request, a client gone).
     sent.call_on_close(written.close)
     return sent
+
+
+def _closing(db: Session, pieces: Iterator[str]) -> Iterator[str]:
+    """The pieces, then the session closed: the request's teardown closed it before the
+    body was sent, and reading the rows opened it again, with a connection of the pool."""
+    try:
+        yield from pieces
+    finally:
+        db.close()
 
 
 def _file_chunks(handle: IO[bytes]) -> Iterator[bytes]:

@@ -21,8 +21,10 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    redirect,
     render_template,
     request,
+    url_for,
 )
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
@@ -36,8 +38,10 @@ from capdb.downloads import attachment
 from capdb.i18n import current_locale
 from incidents import policy
 from incidents.filters import SORTED, from_request, invalid_filter, takes_filter
+from incidents.jobs import running
 from incidents.policy import case_or_404, incident_or_404
 from incidents.transfer import dossier, exporting, importing
+from incidents.transfer.uploads import upload_path, uploads_folder
 
 bp = Blueprint("transfer", __name__, template_folder="../templates")
 
@@ -72,8 +76,30 @@ def import_upload() -> Page:
         return upload_refused(_("Choose the spreadsheet to import."))
     if not filename.lower().endswith(UPLOAD_SUFFIXES):
         return upload_refused(_("Upload an .xlsx or a .csv file."))
-    token = keep_upload(viewer(), upload.read(), filename)
+    data = upload.read()
+    token = keep_upload(viewer(), data, filename)
+    if len(data) and counted_rows(data, filename) > current_config().job_import_rows:
+        return import_as_job(token, filename)
     return run_import(token, write=False)
+
+
+def counted_rows(data: bytes, filename: str) -> int:
+    """The rows of the file; an unreadable one counts none, and its page says why."""
+    try:
+        return len(importing.read_spreadsheet(data, filename).rows)
+    except importing.UnreadableFileError:
+        return 0
+
+
+def import_as_job(token: str, filename: str) -> BaseResponse:
+    """A large file is checked and written by the job worker, all or nothing."""
+    job = running.enqueue(
+        db.session(),
+        viewer(),
+        "import",
+        {"token": token, "filename": filename, "locale": current_locale()},
+    )
+    return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
 
 def upload_refused(reason: str) -> tuple[str, int]:
@@ -152,16 +178,6 @@ def import_template(file_format: str) -> Response:
     return attachment(data, exporting.MEDIA_TYPES["xlsx"], f"capdb-import-{locale}.xlsx")
 
 
-def uploads_folder() -> Path:
-    folder = current_config().instance_path / "imports"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
-def upload_path(user: User, token: str) -> Path:
-    return uploads_folder() / f"{user.id}-{token}"
-
-
 def keep_upload(user: User, data: bytes, filename: str) -> str:
     """Keep the uploaded file for the second step; forget those older than a day."""
     cutoff = time.time() - KEEP_UPLOADS_SECONDS
@@ -189,15 +205,31 @@ def kept_upload(user: User, token: str) -> tuple[bytes, str]:
 # Exports ------------------------------------------------------------------------------------
 
 
-@bp.get(f"/incidents/export.<any({', '.join(exporting.FORMATS)}):export_format>")
+@bp.route(
+    f"/incidents/export.<any({', '.join(exporting.FORMATS)}):export_format>",
+    methods=["GET", "POST"],
+)
 @takes_filter(SORTED)
-def export(export_format: str) -> BaseResponse:
+def export(export_format: str) -> Page:
+    """The export as a download; a large one is offered, then made, as a job (POST)."""
     session, user = db.session(), viewer()
     allowed_or_403(policy.may_export(user))
     asked, errors = from_request(session)
     if errors:
         return invalid_filter(errors)
     wanted = exporting.ExportRequest(user, asked.filters, asked.sort, current_locale())
+    if request.method == "POST":
+        params = {
+            "format": export_format,
+            "filters": asked.filters.as_args(),
+            "sort": asked.sort,
+            "locale": current_locale(),
+        }
+        job = running.enqueue(session, user, "export", params)
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
+    rows = exporting.count(session, wanted)
+    if rows > current_config().job_export_rows:
+        return render_template("incidents/export_job.html", rows=rows, export_format=export_format)
     return exporting.response(session, wanted, export_format)
 
 
@@ -214,11 +246,19 @@ def incident_dossier(incident_id: int) -> Response:
     return attachment(pdf, "application/pdf", f"dossier-{incident.reference}.pdf")
 
 
-@bp.get("/cases/<int:case_id>/dossier.pdf")
-def case_dossier(case_id: int) -> Response:
+@bp.route("/cases/<int:case_id>/dossier.pdf", methods=["GET", "POST"])
+def case_dossier(case_id: int) -> Page:
+    """The dossier; that of a case of many incidents is offered, then made, as a job."""
     session, user = db.session(), viewer()
     case = case_or_404(session, user, case_id)
     allowed_or_403(policy.may_export(user, case))
+    if request.method == "POST":
+        job = running.enqueue(
+            session, user, "case_dossier", {"case": case.id, "locale": current_locale()}
+        )
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
+    if len(case.incidents) > current_config().job_dossier_incidents:
+        return render_template("incidents/dossier_job.html", case=case)
     pdf = dossier.case_pdf(session, user, case)
     audit.record(session, "export", user=user, target=case, detail={"format": "pdf"})
     return attachment(pdf, "application/pdf", f"dossier-case-{case.id}.pdf")

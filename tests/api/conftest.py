@@ -20,6 +20,7 @@ from incidents.models import (
     Comment,
     Defendant,
     Incident,
+    Job,
     JudicialCase,
     StageEvent,
     Victim,
@@ -120,6 +121,8 @@ class World:
     congo_event: StageEvent
     congo_comment: Comment
     congo_assistance: CapacityAssistance
+    # A background job of another user (an administrator's): only its owner sees it.
+    others_job: Job
 
 
 @pytest.fixture
@@ -186,6 +189,9 @@ def world(db: Session, make_incident: IncidentFactory, make_user: UserFactory) -
     )
     db.add_all([event, congo_event, congo_comment, congo_assistance])
     db.flush()
+    others_job = Job(owner_id=author.id, kind="export", status="done", params={})
+    db.add(others_job)
+    db.flush()
     return World(
         mali=mali,
         soldier=soldier,
@@ -200,6 +206,7 @@ def world(db: Session, make_incident: IncidentFactory, make_user: UserFactory) -
         congo_event=congo_event,
         congo_comment=congo_comment,
         congo_assistance=congo_assistance,
+        others_job=others_job,
     )
 
 

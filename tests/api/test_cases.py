@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import ApiAs, ApiClient, World, errors_of, json_of
+from tests.test_assistance import REFUSED_FILTERS
 
 
 def ids(api: ApiClient, path: str) -> set[int]:
@@ -387,3 +388,12 @@ def test_assistance_links_only_cases_one_sees_for_ones_missions(
     assert set(response.json["errors"]) == {"mission", "cases"}
     assert api_as("admin").get("/assistance?state=XXX").status_code == 400
     assert ids(api_as("admin"), "/assistance?kind=technical") == set()
+
+
+@pytest.mark.parametrize(("query", "field"), REFUSED_FILTERS)
+def test_the_assistance_list_refuses_what_the_page_refuses(
+    api_as: ApiAs, world: World, query: str, field: str
+) -> None:
+    response = api_as("admin").get(f"/assistance?{query}")
+    assert response.status_code == 400, query
+    assert set(errors_of(response)) == {field}
