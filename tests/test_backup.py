@@ -29,10 +29,10 @@ from capdb.app import create_app
 from capdb.backup.periodic import periodic_backup
 from capdb.cli import alembic_config
 from capdb.config import Config, ConfigError
-from capdb.reference import load_reference
 from tests import factories
 from tests.conftest import DEFAULT_POSTGRES, config_for
 from tests.factories import TEST_TOTP_SECRET
+from tests.live import migrated_app
 from tests.test_login import sign_in, signed_in
 
 EMAIL = "focal.point@capdb.test"
@@ -79,12 +79,8 @@ def make_site(
         else:
             url = make_database_url(purpose)
         instance = tmp_path / f"instance-{purpose}"
-        site = Site(create_app(config_for(url, instance)), instance)
-        if migrated:
-            with site.app.app_context():
-                command.upgrade(alembic_config(), "head")
-            with site.app.extensions["capdb.db"].sessionmaker.begin() as session:
-                load_reference(session)
+        config = config_for(url, instance)
+        site = Site(migrated_app(config) if migrated else create_app(config), instance)
         sites.append(site)
         return site
 

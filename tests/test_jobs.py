@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -32,13 +31,13 @@ from auth import sessions
 from auth.models import User, UserSession
 from capdb import db as database
 from capdb.app import create_app
-from capdb.cli import alembic_config
-from capdb.reference import Mission, load_reference
+from capdb.reference import Mission
 from incidents.jobs import running
 from incidents.models import Incident, Job, JudicialCase
 from tests import factories
 from tests.conftest import config_for
 from tests.factories import TEST_TOTP_SECRET, incident_values
+from tests.live import migrated_app
 from tests.test_i18n import csrf_token
 from tests.test_import import ENGLISH_ROW
 
@@ -69,11 +68,7 @@ def site(
     config = config_for(url, instance).replace(
         job_import_rows=LIMIT, job_export_rows=LIMIT, job_dossier_incidents=1
     )
-    app = create_app(config)
-    with app.app_context():
-        command.upgrade(alembic_config(), "head")
-    with app.extensions["capdb.db"].sessionmaker.begin() as session:
-        load_reference(session)
+    app = migrated_app(config)
     environment = {
         **os.environ,
         "CAPDB_ENV": "test",
