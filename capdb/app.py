@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from capdb import (
+    cache,
     cli,
     db,
     errors,
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     jobs.init_app(app, config)
+    cache.init_app(app, config)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -74,6 +74,8 @@ class Config:
     job_result_days: int = 7
     # A case dossier of more incidents is made by the job worker.
     job_dossier_incidents: int = 20
+    # A job still running this long after it started lost its worker: it is failed.
+    job_stale_minutes: int = 360
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:

@@ -14,7 +14,6 @@ import io
 import re
 import threading
 import xml.etree.ElementTree as ET
-from functools import lru_cache
 from typing import Any
 
 import matplotlib
@@ -22,6 +21,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from capdb import cache
 from maps.tables import Chart, Table, cell_text
 
 matplotlib.use("Agg")
@@ -42,13 +42,30 @@ RC: dict[Any, Any] = {
     "axes.spines.right": False,
 }
 WIDTH_INCHES = 8.0
+# Changed whenever the drawing code changes, so that no chart drawn before is served.
+DRAWING_VERSION = 1
 # rcParams are process-wide: one drawing at a time.
 _drawing = threading.Lock()
 
 
-@lru_cache(maxsize=256)
 def render(figure: Table) -> str:
-    """The figure's chart as clean SVG markup; the same figure gives the same markup."""
+    """The figure's chart as clean SVG markup; the same figure gives the same markup.
+
+    Drawn once for every process of the deployment (see :mod:`capdb.cache`): the key is
+    everything the drawing is made from, so a changed figure is a new key.
+    """
+    return cache.remembered(chart_key(figure), lambda: _render(figure))
+
+
+def chart_key(figure: Table) -> str:
+    """Everything the drawing is made from, digested."""
+    return cache.digest(
+        "chart", DRAWING_VERSION, matplotlib.__version__, figure.name, figure.title,
+        figure.headers, figure.rows, figure.chart,
+    )  # fmt: skip
+
+
+def _render(figure: Table) -> str:
     with _drawing, matplotlib.rc_context(RC):
         drawing = _draw(figure)
         buffer = io.StringIO()

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ from werkzeug.test import TestResponse
 from auth import sessions
 from auth.models import User, UserSession
 from capdb import db as database
+from capdb import jobs
 from capdb.app import create_app
+from capdb.db import utcnow
 from capdb.reference import Mission
 from incidents.jobs import running
 from incidents.models import Incident, Job, JudicialCase
@@ -337,3 +340,35 @@ def test_the_dossier_of_a_large_case_is_made_by_the_worker(site: Site) -> None:
     pdf = download(analyst, f"/jobs/{job_id}/result")
     assert pdf.data.startswith(b"%PDF")
     assert f"dossier-case-{case_id}.pdf" in pdf.headers["Content-Disposition"]
+
+
+def test_lost_jobs_are_failed_or_sent_again_and_a_job_sent_twice_runs_once(site: Site) -> None:
+    analyst, analyst_id = sign_in(site, "analyst")
+    add_validated_incidents(site, 1, "Aguelhok")
+    export = {"format": "csv", "filters": {"q": "Aguelhok"}, "sort": ""}
+    long_ago = utcnow() - timedelta(hours=7)
+    with site.session() as session, session.begin():
+        # A worker killed in the middle of a job, and a message lost from the queue.
+        killed = Job(owner_id=analyst_id, kind="export", status="running", params=export)
+        killed.started_at = long_ago
+        forgotten = Job(owner_id=analyst_id, kind="export", status="queued", params=export)
+        forgotten.created_at = long_ago
+        session.add_all([killed, forgotten])
+    with site.app.app_context():
+        assert running.recover_lost_jobs() == (1, 1)
+        database.session().commit()  # the new message is sent once this commits
+    assert finished(analyst, killed.id)["status"] == "failed"
+    assert "worker was stopped" in analyst.get(f"/jobs/{killed.id}").text
+    assert finished(analyst, forgotten.id)["status"] == "done"
+    with site.session() as session:
+        first_end = session.get_one(Job, forgotten.id).finished_at
+
+    with site.app.app_context():
+        jobs.send(running.TASK, forgotten.id)  # once more: the worker must not run it again
+        assert running.recover_lost_jobs() == (0, 0)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while f"job {forgotten.id} is not waiting to run" not in site.log.read_text():
+        assert time.monotonic() < deadline, "the second message was not read"
+        time.sleep(0.1)
+    with site.session() as session:
+        assert session.get_one(Job, forgotten.id).finished_at == first_end

@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 TASK = "capdb.job"
 RESULTS_FOLDER = "job-results"
 PROGRESS_EVERY_SECONDS = 0.5
+# A queued job is looked for on the queue only after this long: its message may be on its way.
+QUEUED_GRACE = timedelta(minutes=5)
 
 
 class JobError(Exception):
@@ -108,13 +111,15 @@ def enqueue(db: Session, user: User, kind: str, params: dict[str, Any]) -> Job:
     job = Job(owner_id=user.id, kind=kind, status="queued", params=params)
     db.add(job)
     db.flush()
-    job_id = job.id
+    _send_after_commit(db, job.id)
+    return job
 
+
+def _send_after_commit(db: Session, job_id: int) -> None:
     def tell_the_worker(_session: Session) -> None:
         jobs.send(TASK, job_id)
 
     sa.event.listen(db, "after_commit", tell_the_worker, once=True)
-    return job
 
 
 def live_progress(job: Job) -> tuple[int, int, str]:
@@ -133,12 +138,17 @@ def live_progress(job: Job) -> tuple[int, int, str]:
 def run_job(job_id: int) -> None:
     """Run a queued job to its end; never raises, so the worker carries on."""
     db = database.session()
+    # Claimed in one statement: a message sent twice (see recover_lost_jobs) runs it once.
+    claimed = db.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", started_at=now())
+    )
+    db.commit()  # the owner sees at once that it started
     job = db.get(Job, job_id)
-    if job is None or job.status != "queued":
+    if job is None or not claimed.rowcount:  # type: ignore[attr-defined]
         log.warning("job %s is not waiting to run; skipped", job_id)
         return
-    job.status, job.started_at = "running", now()
-    db.commit()  # the owner sees at once that it started
     work = JobWork(db, job, job.owner)
     try:
         with force_locale(job.params.get("locale") or current_config().default_locale):
@@ -195,8 +205,6 @@ def _fail(work: JobWork, message: str, report: ResultFile | None) -> None:
 
 def forget_old_results() -> int:
     """Delete the result files of jobs finished more than the configured days ago."""
-    from datetime import timedelta
-
     db = database.session()
     cutoff = now() - timedelta(days=current_config().job_result_days)
     old = db.scalars(
@@ -209,12 +217,54 @@ def forget_old_results() -> int:
     return len(old)
 
 
+# Jobs that a stopped worker or a lost message left behind -----------------------------------
+
+
+def recover_lost_jobs() -> tuple[int, int]:
+    """Fail the jobs whose worker stopped mid-way; send again those whose message was lost.
+
+    A job still "running" long after it started lost its worker (killed, or its host
+    stopped): its transaction ended with its connection, so it changed nothing, and its
+    owner is told so. A job still "queued" a while after it was asked for, with no message
+    for it on the queue (a queue emptied or replaced), gets a new message; run_job claims a
+    job in one statement, so a message sent twice runs it once. Answers (failed, resent).
+    """
+    db = database.session()
+    moment = now()
+    lost = db.scalars(
+        sa.select(Job).where(
+            Job.status == "running",
+            Job.started_at < moment - timedelta(minutes=current_config().job_stale_minutes),
+        )
+    ).all()
+    for job in lost:
+        with force_locale(job.params.get("locale") or current_config().default_locale):
+            job.error = _(
+                "The job stopped before its end (its worker was stopped) and changed"
+                " nothing. Try again."
+            )
+        job.status, job.finished_at = "failed", moment
+    waiting = {task.args[0] for task in jobs.queue().pending() if task.name == TASK and task.args}
+    forgotten = db.scalars(
+        sa.select(Job.id).where(Job.status == "queued", Job.created_at < moment - QUEUED_GRACE)
+    ).all()
+    resent = [job_id for job_id in forgotten if job_id not in waiting]
+    for job_id in resent:
+        _send_after_commit(db, job_id)
+    if lost or resent:
+        log.warning("%d lost jobs failed, %d forgotten jobs sent again", len(lost), len(resent))
+    return len(lost), len(resent)
+
+
 def register(app: Flask) -> None:
-    """The job task and the daily clean-up, on the application's queue."""
+    """The job task, the recovery of lost jobs and the daily clean-up, on the app's queue."""
     jobs.register_task(app, run_job, name=TASK)
     jobs.register_periodic(
         app,
         forget_old_results,
         name="capdb.forget_old_results",
         schedule=jobs.crontab(hour="3", minute="17"),
+    )
+    jobs.register_periodic(
+        app, recover_lost_jobs, name="capdb.recover_lost_jobs", schedule=jobs.crontab(minute="*/5")
     )

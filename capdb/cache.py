@@ -1,0 +1,78 @@
+"""A cache of derived markup shared by every process of a deployment (cachelib).
+
+What goes in is costly to make and the same for everyone who may ask for it, such as a
+chart drawn from a figure's table: it is keyed by a digest of what it was made from, so a
+viewer can only ever get what their own data would have made, and nothing in it needs to
+expire on a change. It lives in Redis when ``CAPDB_REDIS_URL`` is set (every host shares
+it), else in the instance folder (every process of the host shares it); each process also
+keeps its most recent answers. A cache that fails is only slower: the value is made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+
+import redis
+from cachelib import BaseCache, FileSystemCache, RedisCache, SimpleCache
+from flask import Flask, current_app
+
+from capdb.config import Config
+
+log = logging.getLogger(__name__)
+
+FOLDER = "cache"
+# Kept a month after their last making; files beyond the threshold are pruned.
+TIMEOUT_SECONDS = 30 * 24 * 3600
+FILE_THRESHOLD = 5_000
+RECENT = 256
+
+
+def make_shared(config: Config) -> BaseCache:
+    if config.redis_url:
+        client = redis.Redis.from_url(config.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        return RedisCache(host=client, key_prefix="capdb:cache:", default_timeout=TIMEOUT_SECONDS)
+    return FileSystemCache(
+        str(config.instance_path / FOLDER),
+        threshold=FILE_THRESHOLD,
+        default_timeout=TIMEOUT_SECONDS,
+        mode=0o600,
+    )
+
+
+def init_app(app: Flask, config: Config) -> None:
+    app.extensions["capdb.cache"] = (SimpleCache(threshold=RECENT), make_shared(config))
+
+
+def digest(*parts: object) -> str:
+    """A key for what the parts make: their representation must be the same in every process."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def remembered(key: str, make: Callable[[], str]) -> str:
+    """The value kept under the key, or ``make()``'s, kept for the next asker."""
+    recent, shared = current_app.extensions["capdb.cache"]
+    found = recent.get(key)
+    if found is None:
+        found = _get(shared, key)
+        if found is None:
+            found = make()
+            _set(shared, key, found)
+        recent.set(key, found)
+    return str(found)
+
+
+def _get(shared: BaseCache, key: str) -> object:
+    try:
+        return shared.get(key)
+    except Exception as error:  # a cache that fails is only slower
+        log.warning("shared cache unreadable: %s", type(error).__name__)
+        return None
+
+
+def _set(shared: BaseCache, key: str, value: str) -> None:
+    try:
+        shared.set(key, value)
+    except Exception as error:
+        log.warning("shared cache unwritable: %s", type(error).__name__)
