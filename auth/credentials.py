@@ -1,8 +1,8 @@
 """Signing in: the password step with per-account throttling, and the TOTP step.
 
-Failures are counted per account name in the database, so every worker sees them and
-one locked account does not stop another from signing in. Messages never tell whether
-an account exists.
+Failures are counted per account name where every process of the deployment looks: in
+Redis when ``CAPDB_REDIS_URL`` is set, else in the database. One locked account does not
+stop another from signing in. Messages never tell whether an account exists.
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 from auth import audit
 from auth.models import LoginThrottle, User
 from auth.passwords import hash_password, needs_rehash, verify_password
+from capdb import redis_store
 from capdb.clock import now
 
 MAX_FAILURES = 10
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 TOTP_WINDOW = 1  # codes of the previous and next 30 seconds are accepted too
+REDIS_FAILURES = "capdb:login-failures:"
+REDIS_LOCK = "capdb:login-lock:"
 
 
 class LockedOutError(Exception):
@@ -53,6 +56,13 @@ def _throttle(db: Session, email: str) -> LoginThrottle:
 
 
 def ensure_not_locked(db: Session, email: str) -> None:
+    if (store := redis_store.client()) is not None:
+        locked = store.get(REDIS_LOCK + _throttle_key(email))
+        if locked is not None:
+            until = datetime.fromisoformat(locked.decode())  # type: ignore[union-attr]
+            if until > now():
+                raise LockedOutError(until)
+        return
     throttle = db.get(LoginThrottle, _throttle_key(email))
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now():
         raise LockedOutError(throttle.locked_until)
@@ -60,22 +70,46 @@ def ensure_not_locked(db: Session, email: str) -> None:
 
 def record_failure(db: Session, email: str, user: User | None, step: str) -> None:
     """Count a failed attempt; the tenth within the window locks the account name."""
-    throttle = _throttle(db, email)
-    moment = now()
-    if moment - throttle.window_started_at > WINDOW:
-        throttle.failures, throttle.window_started_at = 0, moment
-    throttle.failures += 1
     audit.record(
         db, "login_failed", user=user, actor=user.email if user else "unknown account",
         detail={"step": step},
     )  # fmt: skip
-    if throttle.failures >= MAX_FAILURES:
-        throttle.locked_until = moment + LOCKOUT
-        throttle.failures, throttle.window_started_at = 0, moment
+    if _count_failure(db, email):
         audit.record(db, "lockout", user=user, actor=user.email if user else "unknown account")
 
 
+def _count_failure(db: Session, email: str) -> bool:
+    """Count the failure; whether it locked the account name."""
+    moment = now()
+    if (store := redis_store.client()) is not None:
+        key = _throttle_key(email)
+        with store.pipeline() as pipeline:  # one round trip; MULTI makes it atomic
+            pipeline.incr(REDIS_FAILURES + key)
+            pipeline.expire(REDIS_FAILURES + key, WINDOW, nx=True)  # the first failure's window
+            failures = int(pipeline.execute()[0])
+        if failures < MAX_FAILURES:
+            return False
+        locked_until = (moment + LOCKOUT).isoformat()
+        with store.pipeline() as pipeline:
+            pipeline.set(REDIS_LOCK + key, locked_until, ex=LOCKOUT)
+            pipeline.delete(REDIS_FAILURES + key)
+            pipeline.execute()
+        return True
+    throttle = _throttle(db, email)
+    if moment - throttle.window_started_at > WINDOW:
+        throttle.failures, throttle.window_started_at = 0, moment
+    throttle.failures += 1
+    if throttle.failures < MAX_FAILURES:
+        return False
+    throttle.locked_until = moment + LOCKOUT
+    throttle.failures, throttle.window_started_at = 0, moment
+    return True
+
+
 def clear_failures(db: Session, email: str) -> None:
+    if (store := redis_store.client()) is not None:
+        store.delete(REDIS_FAILURES + _throttle_key(email), REDIS_LOCK + _throttle_key(email))
+        return
     throttle = db.get(LoginThrottle, _throttle_key(email))
     if throttle is not None:
         throttle.failures, throttle.locked_until = 0, None

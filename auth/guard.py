@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from flask import Flask, Request, g
 from flask_login import LoginManager
 
@@ -18,11 +19,13 @@ def load_user(request: Request) -> User | None:
         if authorization.type != "bearer" or not authorization.token:
             return None
         return tokens.user_for(db.session(), authorization.token)
-    user_session = sessions.current(db.session())
-    if user_session is None:
-        return None
-    g.user_session = user_session
-    return user_session.user
+    if g.get("sessions_unreachable"):
+        return None  # the error page that says so is shown as to a visitor
+    try:
+        return sessions.current(db.session())
+    except redis.RedisError:
+        g.sessions_unreachable = True
+        raise  # answered 503 (capdb.errors)
 
 
 def remember_actor(user: User | None) -> User | None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import checkout  # noqa: F401 (first: this checkout's packages)
 import pyotp
+import redis
 import requests
 import sqlalchemy as sa
 from flask import Flask
@@ -36,6 +37,7 @@ from incidents.models import Incident, JudicialCase
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+BENCH_REDIS = "redis://127.0.0.1:6379/14"  # a database of its own, emptied at each start
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -117,7 +119,7 @@ def load_average() -> str:
 @contextmanager
 def gunicorn(app: Flask, port: int, workers: int | None = None) -> Iterator[str]:
     """gunicorn with the shipped configuration, serving the scratch schema of ``app`` on
-    127.0.0.1:``port``; yields its base URL.
+    127.0.0.1:``port``, with Redis as production has it; yields its base URL.
 
     ``CAPDB_ENV=development``: the production settings are the same but for the session
     cookie's Secure flag, which would keep a plain-HTTP client from signing in.
@@ -131,7 +133,11 @@ def gunicorn(app: Flask, port: int, workers: int | None = None) -> Iterator[str]
         "CAPDB_INSTANCE_PATH": tempfile.mkdtemp(prefix="capdb-bench-"),
         "CAPDB_BIND": f"{HOST}:{port}",
         "CAPDB_LOG_LEVEL": "WARNING",
+        # Sessions, throttles, rate limits, the queue and the chart cache, as in production;
+        # emptied first, so that no chart is drawn before the run.
+        "CAPDB_REDIS_URL": BENCH_REDIS,
     }
+    redis.Redis.from_url(BENCH_REDIS).flushdb()
     if workers is not None:
         environ["CAPDB_WEB_WORKERS"] = str(workers)
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]

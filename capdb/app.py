@@ -23,6 +23,7 @@ from capdb import (
     jobs,
     logs,
     proxies,
+    redis_store,
     security,
     static_versions,
     vendor,
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     configure_settings(app, config)
     logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
+    redis_store.init_app(app, config)
     jobs.init_app(app, config)
     cache.init_app(app, config)
     i18n.init_app(app)

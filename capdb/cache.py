@@ -14,10 +14,10 @@ import hashlib
 import logging
 from collections.abc import Callable
 
-import redis
 from cachelib import BaseCache, FileSystemCache, RedisCache, SimpleCache
 from flask import Flask, current_app
 
+from capdb import redis_store
 from capdb.config import Config
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,8 @@ FILE_THRESHOLD = 5_000
 RECENT = 256
 
 
-def make_shared(config: Config) -> BaseCache:
-    if config.redis_url:
-        client = redis.Redis.from_url(config.redis_url, socket_timeout=2, socket_connect_timeout=2)
+def make_shared(app: Flask, config: Config) -> BaseCache:
+    if (client := redis_store.client(app)) is not None:
         return RedisCache(host=client, key_prefix="capdb:cache:", default_timeout=TIMEOUT_SECONDS)
     return FileSystemCache(
         str(config.instance_path / FOLDER),
@@ -42,7 +41,7 @@ def make_shared(config: Config) -> BaseCache:
 
 
 def init_app(app: Flask, config: Config) -> None:
-    app.extensions["capdb.cache"] = (SimpleCache(threshold=RECENT), make_shared(config))
+    app.extensions["capdb.cache"] = (SimpleCache(threshold=RECENT), make_shared(app, config))
 
 
 def digest(*parts: object) -> str:

@@ -7,16 +7,21 @@ request: it is answered 503 with ``Retry-After``, never 500, and nothing was sav
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
+import redis
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
+log = logging.getLogger(__name__)
+
 # Seconds a client should wait before trying again when the database was busy.
 RETRY_AFTER_BUSY = 1
+RETRY_AFTER_UNAVAILABLE = 5
 # PostgreSQL's codes for "try again": serialization failure, deadlock, lock not available
 # (lock_timeout, NOWAIT), statement cancelled (statement_timeout).
 POSTGRESQL_BUSY = frozenset({"40001", "40P01", "55P03", "57014"})
@@ -62,6 +67,16 @@ def handle_database_error(error: OperationalError) -> Response | tuple[str, int]
     return handle_http_error(busy())
 
 
+def handle_redis_error(error: redis.RedisError) -> Response | tuple[str, int]:
+    """The shared Redis (sessions, throttles, queue) not answering: 503, never 500."""
+    log.warning("Redis unavailable: %s", type(error).__name__)
+    unavailable = ServiceUnavailable(
+        _("The service is briefly unavailable. Nothing was saved; please try again in a moment."),
+        retry_after=RETRY_AFTER_UNAVAILABLE,
+    )
+    return handle_http_error(unavailable)
+
+
 def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
     # An error that escaped the views (such as a busy database at commit) reaches this
     # handler as a 500 that names it.
@@ -89,3 +104,4 @@ def init_app(app: Flask) -> None:
     # Unexpected exceptions reach this handler as a 500, after Flask has logged them.
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(redis.RedisError, handle_redis_error)

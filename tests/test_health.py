@@ -18,6 +18,7 @@ from capdb.cli import MIGRATIONS
 from capdb.config import Config
 from capdb.health import add_readiness_check
 from tests.conftest import config_for
+from tests.test_i18n import csrf_token
 
 # A Redis database of this suite's own; readiness only pings it.
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -132,6 +133,25 @@ def test_not_ready_when_redis_is_down(make_app: Callable[..., Flask], database_u
     assert status == 503
     # The job queue lives in the same Redis.
     assert sorted(body["failing"]) == ["jobs", "redis"]  # type: ignore[call-overload]
+
+
+def test_pages_answer_503_not_500_while_redis_is_down(
+    make_app: Callable[..., Flask], database_url: str
+) -> None:
+    app = make_app(database_url, redis_url=f"redis://127.0.0.1:{closed_port()}/9")
+    client = app.test_client()
+    form = client.get("/auth/login")
+    assert form.status_code == 200  # a page that needs no session still answers
+    token = csrf_token(form.text)
+    answer = client.post(
+        "/auth/login", data={"email": "a@capdb.test", "password": "x", "csrf_token": token}
+    )
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert "briefly unavailable" in answer.text
+    with client.session_transaction() as browser_session:
+        browser_session["sid"] = "a token from before the outage"
+    assert client.get("/incidents/").status_code == 503
 
 
 def test_ready_with_redis(make_app: Callable[..., Flask], database_url: str) -> None:

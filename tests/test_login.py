@@ -1,4 +1,8 @@
-"""Signing in and out, step by step, as a browser does."""
+"""Signing in and out, step by step, as a browser does.
+
+Every test runs twice: with sessions and login throttles in the database (one process),
+and in Redis (``CAPDB_REDIS_URL``, several processes).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+import redis
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,8 +22,35 @@ from werkzeug.test import TestResponse
 from auth import credentials, sessions
 from auth.models import AuditEvent, User, UserSession
 from capdb.db import utcnow
+from tests.conftest import REDIS
 from tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET, MovableClock, UserFactory
 from tests.test_i18n import csrf_token
+
+LOGIN_REDIS = f"{REDIS}/13"  # a database of its own, emptied of capdb's keys around each test
+pytestmark = pytest.mark.parametrize(
+    "app_config",
+    [pytest.param({}, id="database"), pytest.param({"redis_url": LOGIN_REDIS}, id="redis")],
+    indirect=True,
+)
+
+
+@pytest.fixture(autouse=True)
+def empty_redis(app: Flask) -> Iterator[None]:
+    if not app.extensions["capdb.config"].redis_url:
+        yield
+        return
+    store = redis.Redis.from_url(LOGIN_REDIS)
+    # Test workers and runs going on at once take turns: the accounts' names are the same.
+    with store.lock("tests:login", timeout=120, blocking_timeout=600):
+        forget_everything(store)
+        yield
+        forget_everything(store)
+    store.close()
+
+
+def forget_everything(store: redis.Redis) -> None:
+    for key in store.scan_iter("capdb:*"):
+        store.delete(key)
 
 
 def code_for(secret: str = TEST_TOTP_SECRET, clock: MovableClock | None = None) -> str:

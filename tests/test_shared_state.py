@@ -1,13 +1,15 @@
 """Two application processes sharing one database and one Redis behave as one.
 
 Each process is ``flask --app wsgi run`` on a port of its own, with an instance folder of
-its own: nothing is shared but the database and Redis, as between hosts. Sessions and
-login throttles live in the database; the API's rate limits in Redis. The last test
-shows what the Redis half is for: without it, each process counts on its own.
+its own: nothing is shared but the database and Redis, as between hosts. Sessions, login
+throttles and the API's rate limits live in Redis (the database keeps the history of
+sessions). The last test shows what Redis is for: without it, each process counts its own
+API budget.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +17,9 @@ from pathlib import Path
 import pyotp
 import pytest
 import redis
+from flask import Flask
 
-from auth import tokens
+from auth import credentials, sessions, tokens
 from auth.sessions import token_hash
 from incidents.api import limits
 from tests.conftest import REDIS, config_for
@@ -27,6 +30,9 @@ REDIS_URL = f"{REDIS}/11"  # a database of its own, emptied of capdb's keys
 API_BUDGET = 4
 SECRET_KEY = "shared-state-secret-key-" + "x" * 32
 LOCKED = "Too many failed attempts"
+# Runs going on at once share Redis: each has accounts of its own.
+RUN = secrets.token_hex(4)
+FOCAL, TARGET = f"focal-{RUN}@capdb.test", f"target-{RUN}@capdb.test"
 
 
 @dataclass
@@ -71,8 +77,8 @@ def setting(
     root = tmp_path_factory.mktemp("shared")
     app = migrated_app(config_for(make_database_url("shared"), root / "setup"))
     with app.extensions["capdb.db"].sessionmaker.begin() as db:
-        add_user(db, "focal@capdb.test", "analyst")
-        add_user(db, "target@capdb.test", "analyst")
+        add_user(db, FOCAL, "analyst")
+        add_user(db, TARGET, "analyst")
         client = add_user(db, "client@capdb.test", "analyst")
         token, control_token = tokens.create(db, client)[1], tokens.create(db, client)[1]
     database_url = app.extensions["capdb.config"].database_url
@@ -80,6 +86,7 @@ def setting(
     store = redis.Redis.from_url(REDIS_URL)
     yield Setting(database_url, root, token, control_token)
     clean(store, token, control_token)
+    store.delete(credentials.REDIS_LOCK + credentials._throttle_key(TARGET))
     store.close()
 
 
@@ -120,9 +127,11 @@ def signed_in(browser: Browser, base: str) -> bool:
 def test_a_session_started_on_one_works_on_the_other_and_logout_ends_it_on_both(
     servers: Servers,
 ) -> None:
-    browser = Browser()
+    browser, store = Browser(), redis.Redis.from_url(REDIS_URL)
     assert not signed_in(browser, servers.two)
-    assert sign_in(browser, servers.one, "focal@capdb.test").status == 302
+    assert sign_in(browser, servers.one, FOCAL).status == 302
+    entry = session_entry(browser)
+    assert store.exists(entry)
     assert signed_in(browser, servers.two)
     assert signed_in(browser, servers.one)
     kept = dict(browser.cookies)  # what a stolen or stale cookie would carry
@@ -132,10 +141,20 @@ def test_a_session_started_on_one_works_on_the_other_and_logout_ends_it_on_both(
     replayed.cookies = kept
     assert not signed_in(replayed, servers.two)  # ended on the server, not just forgotten
     assert not signed_in(replayed, servers.one)
+    assert not store.exists(entry)
+
+
+def session_entry(browser: Browser) -> str:
+    """The Redis key of the browser's session, from the token in its (signed) cookie."""
+    reader = Flask("reader")
+    reader.secret_key = SECRET_KEY
+    serializer = reader.session_interface.get_signing_serializer(reader)  # type: ignore[attr-defined]
+    token = serializer.loads(browser.cookies["session"])[sessions.SESSION_KEY]
+    return sessions.REDIS_SESSION + sessions.token_hash(token)
 
 
 def test_failed_logins_counted_on_both_lock_the_account_on_both(servers: Servers) -> None:
-    browser, email = Browser(), "target@capdb.test"
+    browser, email = Browser(), TARGET
     for attempt in range(9):  # one short of the lockout, spread over both processes
         base = servers.one if attempt % 2 else servers.two
         answer = password_step(browser, base, email, "wrong password")
@@ -150,6 +169,8 @@ def test_failed_logins_counted_on_both_lock_the_account_on_both(servers: Servers
     refused = password_step(Browser(), servers.two, email, TEST_PASSWORD)
     assert not passed(refused)
     assert LOCKED in refused.text  # locked by the count of both processes
+    store = redis.Redis.from_url(REDIS_URL)
+    assert store.exists(credentials.REDIS_LOCK + credentials._throttle_key(email))
 
 
 def ask_api(base: str, token: str) -> int:
