@@ -136,8 +136,9 @@ def _remember(store: redis.Redis, user_session: UserSession) -> None:
     key = REDIS_SESSION + user_session.token_hash
     started = user_session.created_at.isoformat()
     with store.pipeline() as pipeline:
-        pipeline.hset(key, mapping={"user": user_session.user_id, "created": started})
-        pipeline.hset(key, "seen", started)
+        pipeline.hset(
+            key, mapping={"user": user_session.user_id, "created": started, "seen": started}
+        )
         pipeline.expire(key, _idle_ttl())
         listed = REDIS_USER_SESSIONS + str(user_session.user_id)
         pipeline.sadd(listed, user_session.token_hash)
