@@ -191,6 +191,33 @@ class Victim(Record, Base):
     )
 
 
+# Why an incident concerns a State: the mission's host, the country it happened in, a
+# victim's contributing country, a victim's nationality.
+CONCERN_REASONS = ("host", "place", "contributor", "nationality")
+
+
+class IncidentState(Base):
+    """One State an incident concerns, and why; derived from the incident, its undeleted
+    victims and its mission's hosts, and kept current by :mod:`incidents.concerned`."""
+
+    __tablename__ = "incident_states"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    # No foreign key: every value is copied from a column that has one.
+    state: Mapped[str] = mapped_column(String(3), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(11), primary_key=True)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "reason IN ('host', 'place', 'contributor', 'nationality')", name="known_reason"
+        ),
+        # "The incidents concerning State X", in incident order.
+        sa.Index("ix_incident_states_state_incident", "state", "incident_id"),
+    )
+
+
 class JudicialCase(Record, Base):
     __tablename__ = "judicial_cases"
 

@@ -14,12 +14,12 @@ from typing import ParamSpec
 import sqlalchemy as sa
 
 from auth.models import AuditEvent, User
-from capdb.reference import mission_hosts
 from incidents.models import (
     CapacityAssistance,
     Comment,
     Defendant,
     Incident,
+    IncidentState,
     Job,
     JudicialCase,
     StageEvent,
@@ -51,27 +51,15 @@ def _denying_condition(rule: Callable[P, Condition]) -> Callable[P, Condition]:
 
 
 def concerns(state: str) -> Condition:
-    """Incidents that concern the State, as the spec defines it."""
-    # Uncorrelated subqueries: PostgreSQL runs each once per query and probes its result per
-    # incident (a hashed subplan, while the set fits in work_mem), rather than once per
-    # incident; and never correlated to a query that joins victims or hosts itself, which
-    # keeps its own rows apart from these.
-    missions_hosted = (
-        sa.select(mission_hosts.c.mission_code)
-        .where(mission_hosts.c.country_code == state)
-        .correlate(None)
+    """Incidents that concern the State, as the spec defines it: read from
+    ``incident_states``, which :mod:`incidents.concerned` keeps to that rule."""
+    # Uncorrelated: never tied to a query that joins the table itself. PostgreSQL answers
+    # it as a semi-join, probing the table's primary key (incident first) while it walks a
+    # list in its order, or reading the State's index range for counts and aggregates.
+    concerning = (
+        sa.select(IncidentState.incident_id).where(IncidentState.state == state).correlate(None)
     )
-    incidents_with_victims_of_state = (
-        sa.select(Victim.incident_id)
-        .where(Victim.deleted_at.is_(None))
-        .where(sa.or_(Victim.nationality_code == state, Victim.contributing_country_code == state))
-        .correlate(None)
-    )
-    return sa.or_(
-        Incident.country_code == state,
-        Incident.mission_code.in_(missions_hosted),
-        Incident.id.in_(incidents_with_victims_of_state),
-    )
+    return Incident.id.in_(concerning)
 
 
 @_denying_condition

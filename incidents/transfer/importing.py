@@ -42,6 +42,7 @@ from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import VERIFICATION_STATUS
 from incidents import policy
+from incidents.concerned import refresh_incident_states
 from incidents.fields import INCIDENT_FIELDS, Kind, named
 from incidents.models import Incident, Victim
 from incidents.recording import rules
@@ -372,6 +373,8 @@ def write(
     try:
         with db.begin_nested():
             ids = _insert(db, user, plan.new, progress)
+            # Written in SQL, past the session's hook: the States they concern too.
+            refresh_incident_states(db, ids)
             if ids:  # listeners (the maps feature) derive the new incidents' admin areas
                 incidents_saved.send(db, incident_ids=ids)
             audit.record(
