@@ -57,6 +57,7 @@ from incidents.models import (
     assistance_cases,
     case_incidents,
 )
+from maps.figure_upkeep import rebuild as rebuild_figures
 
 BATCH = 5_000
 
@@ -118,6 +119,7 @@ def seed_demo(
     case_ids = _seed_cases(db, rng, incident_rows, ids, victims_by_incident, users, report)
     _seed_assistance(db, rng, world, case_ids, report)
     _seed_comments(db, rng, incident_rows, ids, users, report)
+    rebuild_figures(db)  # the figures maps and trends read, past the session's hook too
     return report
 
 

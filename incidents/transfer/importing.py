@@ -47,7 +47,7 @@ from incidents.fields import INCIDENT_FIELDS, Kind, named
 from incidents.models import Incident, Victim
 from incidents.recording import rules
 from incidents.recording.service import IncidentFields, VictimFields, next_reference
-from incidents.signals import incidents_saved
+from incidents.signals import incidents_inserted, incidents_saved
 from incidents.transfer.cells import (
     Cells,
     Layout,
@@ -375,7 +375,8 @@ def write(
             ids = _insert(db, user, plan.new, progress)
             # Written in SQL, past the session's hook: the States they concern too.
             refresh_incident_states(db, ids)
-            if ids:  # listeners (the maps feature) derive the new incidents' admin areas
+            if ids:  # listeners (the maps feature) count them, and derive their areas
+                incidents_inserted.send(db, incident_ids=ids)
                 incidents_saved.send(db, incident_ids=ids)
             audit.record(
                 db,
