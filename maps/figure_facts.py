@@ -47,6 +47,10 @@ FINEST_LEVEL = 12
 AREA_LEVELS = ("admin0", "admin1", "admin2")
 # Days taken to a step are counted in buckets of this many days, and day by day.
 BUCKET_DAYS = 32
+# The measures of ``figure_cases``: cases by the step reached; N, cases that reached step
+# N by bucket of days taken; N + DAY_BY_DAY, the same day by day.
+REACHED = 0
+DAY_BY_DAY = 10
 NONE = ""
 TABLES = (
     "figure_counts", "figure_victims", "figure_cases", "figure_shared_cases", "figure_cells",
@@ -232,11 +236,11 @@ def _add_case_rows(sums: Sums, fact: Fact, state: str, sign: int) -> None:
     table, s, m, country = sums["figure_cases"], fact.status, fact.mission, fact.country
     for case in fact.cases:
         for year in (0, fact.occurred_on.year):
-            _add(table, (state, year, 0, 0, s, m, country, case.reached), (sign,))
+            _add(table, (state, year, REACHED, 0, s, m, country, case.reached), (sign,))
             for step, days in case.days.items():
                 bucket = bucket_of(days)
-                _add(table, (state, year, step, bucket, s, m, country, -1), (sign,))
-                _add(table, (state, year, step, bucket, s, m, country, days), (sign,))
+                _add(table, (state, year, step, bucket, s, m, country, 0), (sign,))
+                _add(table, (state, year, step + DAY_BY_DAY, bucket, s, m, country, days), (sign,))
 
 
 def _add_places(sums: Sums, fact: Fact, state: str, sign: int) -> None:

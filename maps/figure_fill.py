@@ -20,9 +20,11 @@ from incidents.models import Incident, IncidentState, JudicialCase, Victim, case
 from maps.figure_facts import (
     AREA_LEVELS,
     BUCKET_DAYS,
+    DAY_BY_DAY,
     FINEST_LEVEL,
     NONE,
     OUTCOME_BITS,
+    REACHED,
     TABLES,
 )
 from maps.grid import ORIGIN_X, ORIGIN_Y, SPAN, micro
@@ -253,7 +255,7 @@ def _fill_cases(connection: sa.Connection) -> None:
         for step in TIMED_STEPS
     }
     measures = sa.union_all(
-        sa.select(sa.literal(0).label("measure"), sa.literal(0).label("fine")),
+        sa.select(sa.literal(REACHED).label("measure"), sa.literal(0).label("fine")),
         *(
             sa.select(sa.literal(step).label("measure"), sa.literal(fine).label("fine"))
             for step in days
@@ -266,13 +268,13 @@ def _fill_cases(connection: sa.Connection) -> None:
         sa.select(
             s.c.state,
             s.c.year,
-            measures.c.measure,
-            sa.case((measures.c.measure == 0, 0), else_=taken // BUCKET_DAYS).label("bucket"),
+            (measures.c.measure + measures.c.fine * DAY_BY_DAY).label("measure"),
+            sa.case((measures.c.measure == REACHED, 0), else_=taken // BUCKET_DAYS).label("bucket"),
             s.c.status,
             s.c.mission,
             s.c.country,
             sa.case(
-                (measures.c.measure == 0, reached), (measures.c.fine == 1, taken), else_=-1
+                (measures.c.measure == REACHED, reached), (measures.c.fine == 1, taken), else_=0
             ).label("value"),
         )
         .select_from(alone)
@@ -282,7 +284,7 @@ def _fill_cases(connection: sa.Connection) -> None:
         .outerjoin(progress, progress.c.case_id == alone.c.case_id)
         .join(measures, sa.true())
         .where(JudicialCase.deleted_at.is_(None))
-        .where(sa.or_(measures.c.measure == 0, taken.is_not(None)))
+        .where(sa.or_(measures.c.measure == REACHED, taken.is_not(None)))
         .subquery("counted")
     )
     keys = [rows.c[name] for name in ("state", "year", "measure", "bucket", "status",

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from auth.models import User
 from incidents.figure_scope import figure_scope
@@ -73,7 +73,7 @@ class Reading:
             return None
         return (start.year if start else 1, end.year if end else 9999)
 
-    def year_rows(self, column: Any) -> sa.ColumnElement[bool] | None:
+    def year_rows(self, column: InstrumentedAttribute[int]) -> sa.ColumnElement[bool] | None:
         """The rows of a table kept per year (and for every year, as year 0) that answer
         the filter's dates; None when the dates cut a year."""
         if not self.dated:

@@ -123,11 +123,11 @@ class FigureVictims(Base):
 
 
 class FigureCases(Base):
-    """Judicial cases of a single undeleted incident, by the incident's country and year (``0`` for
-    every year). ``measure`` 0 counts them by the step reached (``value``); ``measure`` N
-    counts those that reached step N by the days it took, in buckets (``value`` -1) and
-    day by day (``value`` the days), so that a median reads a few rows whatever the
-    number of cases."""
+    """Judicial cases of a single undeleted incident, by the incident's country and year
+    (``0`` for every year). ``measure`` 0 counts them by the step reached (``value``);
+    ``measure`` N counts those that reached step N by bucket of days taken; ``measure``
+    N + 10 the same day by day (``value``, the days). A median reads the buckets, then the
+    days of the one or two buckets that hold it: a few rows whatever the cases."""
 
     __tablename__ = "figure_cases"
 

@@ -97,9 +97,7 @@ class Editor:
 
     def apply(self, operation: tuple[Any, ...]) -> None:
         name, *arguments = operation
-        if name in ("create", "hosts"):
-            getattr(self, name)(*arguments)
-        elif self.incidents:
+        if name in ("create", "hosts") or self.incidents:
             getattr(self, name)(*arguments)
         self.db.flush()
 
@@ -116,7 +114,8 @@ class Editor:
         names = [f.name for f in dataclasses.fields(service.IncidentFields)]
         values |= {"means_of_attack": means, "occurred_on": FIRST_DAY + timedelta(days=day)}
         values |= self.place(point)
-        fields = service.IncidentFields(**{name: values.get(name) for name in names})
+        chosen: dict[str, Any] = {name: values.get(name) for name in names}
+        fields = service.IncidentFields(**chosen)
         rows = [service.VictimRow(None, None, victim_fields(*v)) for v in victims]
         self.incidents.append(service.create_incident(self.db, self.admin, fields, rows))
 
