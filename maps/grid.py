@@ -48,6 +48,23 @@ def index_of(micros: int, origin: int, level: int) -> int:
 
 
 @dataclass(frozen=True)
+class Cell:
+    count: int
+    fatalities: int | None  # None when not asked for
+    sum_x: int  # the incidents' coordinates, in millionths of a degree
+    sum_y: int
+    only_id: int | None  # the incident, when the cell holds just one
+
+    @property
+    def longitude(self) -> float:  # the incidents' centre
+        return self.sum_x / self.count / MICRO
+
+    @property
+    def latitude(self) -> float:
+        return self.sum_y / self.count / MICRO
+
+
+@dataclass(frozen=True)
 class Grid:
     """The cells of a view at one level: indexes from ``west`` to ``east`` and from
     ``south`` to ``north``, inclusive."""

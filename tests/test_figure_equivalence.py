@@ -23,11 +23,14 @@ from capdb.db import utcnow
 from demo.seed import seed_demo
 from incidents.filters import IncidentFilters
 from incidents.models import Incident, JudicialCase, StageEvent, Victim
-from maps import trend_tables
+from maps import map_data, map_tables, trend_tables
 from maps.charts import Figures
 from maps.figure_reads import reading
 from maps.figure_upkeep import check
+from maps.grid import CLUSTER_LEVELS, HEAT_LEVELS, grid_for
+from maps.map_data import LEVELS, MAX_CLUSTER_CELLS, MAX_HEAT_CELLS, MEASURES
 from maps.stats import Period
+from maps.viewport import View
 
 VIEWERS = {
     "admin": "admin@capdb.example",
@@ -65,6 +68,9 @@ def shake(db: Session, rng: random.Random) -> None:
         incident.deleted_at = utcnow()
     for incident in rng.sample(incidents, len(incidents) // 20):
         incident.latitude = incident.longitude = None
+    for incident in rng.sample(incidents, len(incidents) // 3):
+        incident.admin1_code = f"{incident.country_code}-{rng.randrange(4)}"
+        incident.admin2_code = rng.choice((None, f"{incident.admin1_code}-{rng.randrange(3)}"))
     victims = list(db.scalars(sa.select(Victim).order_by(Victim.id)))
     for victim in rng.sample(victims, len(victims) // 20):
         victim.deleted_at = utcnow()
@@ -110,9 +116,7 @@ def both_ways(db: Session, user: User, filters: IncidentFilters, period: Period)
     kept = Figures(db, user, filters, period, "en")
     counted = Figures(db, user, filters, period, "en", kept=False)
     assert counted.data.reading is None
-    for name, a, b in zip(
-        [f.name for f in counted.all()], kept.all(), counted.all(), strict=True
-    ):
+    for name, a, b in zip([f.name for f in counted.all()], kept.all(), counted.all(), strict=True):
         assert a == b, name
     assert kept.summary() == counted.summary()
 
@@ -146,3 +150,61 @@ def test_the_sums_answer_the_common_views(app: Flask, demo: Session) -> None:
     assert trend_tables.victim_groups(demo, in_2017) is not None
     assert trend_tables.counts_over_time(demo, in_2017, Period.MONTH) is not None
 
+
+# The map ---------------------------------------------------------------------------------------
+
+VIEWS = [
+    View(),  # the world, as the page opens
+    View(0),
+    View(4, -20.0, 0.0, 30.0, 25.0),  # the Sahel
+    View(7, -2.0, 14.0, 4.0, 20.0),
+    View(10, 0.8, 18.0, 1.8, 18.8),
+    View(13, 1.2, 18.3, 1.5, 18.6),  # finer than the sums keep: counted from the incidents
+]
+MAP_FILTERS = [
+    {},
+    {"mission": "MINUSMA"},
+    {"means_of_attack": "ied"},
+    {"state": "TCD"},
+    {"status": "validated", "mission": "MONUSCO"},
+    {"date_from": "2017-01-01", "date_to": "2017-12-31"},
+    {"outcome": "killed"},
+]
+
+
+@pytest.mark.parametrize("role", VIEWERS)
+def test_every_map_layer_both_ways(app: Flask, demo: Session, role: str) -> None:
+    user = viewer(demo, VIEWERS[role])
+    with app.test_request_context():
+        for args in MAP_FILTERS:
+            filters = filters_of(demo, args)
+            for view in VIEWS:
+                for measure in MEASURES:
+                    kept = map_data.clusters(demo, user, filters, view, measure)
+                    counted = map_data.clusters(demo, user, filters, view, measure, kept=False)
+                    assert kept == counted, (args, view, measure)
+                    kept = map_data.heat(demo, user, filters, view, measure)
+                    counted = map_data.heat(demo, user, filters, view, measure, kept=False)
+                    assert kept == counted, (args, view, measure)
+            for level in LEVELS:
+                for fatalities in (False, True):
+                    kept_areas = map_data.counts_by_area(
+                        demo, user, filters, level, fatalities=fatalities
+                    )
+                    counted_areas = map_data.counts_by_area(
+                        demo, user, filters, level, fatalities=fatalities, kept=False
+                    )
+                    assert sorted(kept_areas, key=str) == sorted(counted_areas, key=str)
+
+
+def test_the_sums_answer_the_map_as_it_opens(demo: Session) -> None:
+    user = viewer(demo, VIEWERS["contributing State's focal point"])
+    found = reading(demo, user, IncidentFilters())
+    assert found is not None
+    for view in VIEWS[:-1]:
+        grid = grid_for(view, CLUSTER_LEVELS, MAX_CLUSTER_CELLS)
+        assert map_tables.grid_cells(demo, found, grid) is not None
+    assert map_tables.grid_cells(demo, found, grid_for(View(2), 0, 600))
+    assert map_tables.area_counts(demo, found, "admin0")
+    finest = grid_for(VIEWS[-1], HEAT_LEVELS, MAX_HEAT_CELLS)
+    assert map_tables.grid_cells(demo, found, finest) is None
