@@ -122,10 +122,7 @@ def _apply(db: Session, which: Which, *, write: bool) -> Difference:
         )
         return Difference(missing or 0, extra or 0)
     removed = connection.execute(sa.delete(_states).where(_extra_condition(which))).rowcount
-    added = connection.execute(
-        sa.insert(_states).from_select(["incident_id", "state", "reason"], _missing(which))
-    ).rowcount
-    return Difference(added, removed)
+    return Difference(_insert(connection, _missing(which)), removed)
 
 
 def _among(ids: list[int]) -> Which:
@@ -134,6 +131,14 @@ def _among(ids: list[int]) -> Which:
 
 def _between(low: int, high: int) -> Which:
     return lambda column: column.between(low, high)
+
+
+def _insert(connection: sa.Connection, rows: sa.Select[Any] | sa.CompoundSelect[Any]) -> int:
+    """Insert the rows the statement selects; how many (kept by request: SQLAlchemy keeps
+    the count of an INSERT only when asked)."""
+    statement = sa.insert(_states).from_select(["incident_id", "state", "reason"], rows)
+    result = connection.execute(statement.execution_options(preserve_rowcount=True))
+    return int(result.rowcount)
 
 
 def refresh_incident_states(db: Session, incident_ids: Iterable[int]) -> Difference:
@@ -154,30 +159,19 @@ def refresh_mission_hosts(db: Session, mission_code: str) -> Difference:
     removed = connection.execute(
         sa.delete(_states).where(_states.c.reason == "host", _states.c.incident_id.in_(of_mission))
     ).rowcount
-    added = connection.execute(
-        sa.insert(_states).from_select(
-            ["incident_id", "state", "reason"],
-            sa.select(_incidents.c.id, mission_hosts.c.country_code, sa.literal("host"))
-            .join(mission_hosts, mission_hosts.c.mission_code == _incidents.c.mission_code)
-            .where(_incidents.c.mission_code == mission_code),
-        )
-    ).rowcount
+    added = _insert(
+        connection,
+        sa.select(_incidents.c.id, mission_hosts.c.country_code, sa.literal("host"))
+        .join(mission_hosts, mission_hosts.c.mission_code == _incidents.c.mission_code)
+        .where(_incidents.c.mission_code == mission_code),
+    )
     return Difference(added, removed)
 
 
 def fill_incident_states(db: Session) -> int:
     """Insert the rows of every incident into an empty table, in one statement: how a
     bulk load (the demo seed) fills it. The number of rows written."""
-    inserted = (
-        db.connection()
-        .execute(
-            sa.insert(_states).from_select(
-                ["incident_id", "state", "reason"], concerned_rows(lambda _column: sa.true())
-            )
-        )
-        .rowcount
-    )
-    return int(inserted)
+    return _insert(db.connection(), concerned_rows(lambda _column: sa.true()))
 
 
 def rebuild(
