@@ -10,6 +10,9 @@ table is then compared with the rule evaluated in Python over the records, and
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
+from datetime import date
+from itertools import compress
 from typing import Any
 
 import pytest
@@ -21,7 +24,7 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb.db import utcnow
 from capdb.reference import Country, Mission, mission_hosts
-from incidents.models import Incident, IncidentState, Victim
+from incidents.models import CONCERN_REASONS, Incident, IncidentState, Victim
 from incidents.recording import service
 from incidents.visibility import concerns
 from tests.factories import UserFactory, incident_values
@@ -43,6 +46,7 @@ operations = st.one_of(
     creations,
     st.tuples(st.just("place"), index, states),
     st.tuples(st.just("mission"), index, st.sampled_from(MISSIONS)),
+    st.tuples(st.just("date"), index, st.dates(date(2014, 1, 1), date(2022, 12, 31))),
     st.tuples(st.just("add_victim"), index, states, contributors),
     st.tuples(st.just("edit_victim"), index, index, states, contributors),
     st.tuples(st.just("remove_victim"), index, index),
@@ -70,29 +74,39 @@ def old_concerns(state: str) -> sa.ColumnElement[bool]:
     )
 
 
-def expected_rows(db: Session, incidents: list[Incident]) -> set[tuple[int, str, str]]:
+Row = tuple[int, str, date, frozenset[str]]
+
+
+def expected_rows(db: Session, incidents: list[Incident]) -> set[Row]:
     """The rule evaluated in Python over the records as the database now holds them."""
     db.expire_all()
-    rows = set()
+    reasons: dict[tuple[Incident, str], set[str]] = defaultdict(set)
     for incident in incidents:
-        rows.add((incident.id, incident.country_code, "place"))
-        rows |= {(incident.id, host.code, "host") for host in incident.mission.hosts}
+        reasons[incident, incident.country_code].add("place")
+        for host in incident.mission.hosts:
+            reasons[incident, host.code].add("host")
         for victim in incident.victims:
             if victim.deleted_at is None:
-                rows.add((incident.id, victim.nationality_code, "nationality"))
+                reasons[incident, victim.nationality_code].add("nationality")
                 if victim.contributing_country_code is not None:
-                    rows.add((incident.id, victim.contributing_country_code, "contributor"))
-    return rows
+                    reasons[incident, victim.contributing_country_code].add("contributor")
+    return {
+        (incident.id, state, incident.occurred_on, frozenset(why))
+        for (incident, state), why in reasons.items()
+    }
 
 
-def held_rows(db: Session, incidents: list[Incident]) -> set[tuple[int, str, str]]:
-    ids = [incident.id for incident in incidents]
+def held_rows(db: Session, incidents: list[Incident]) -> set[Row]:
+    flags = [getattr(IncidentState, reason) for reason in CONCERN_REASONS]
     found = db.execute(
-        sa.select(IncidentState.incident_id, IncidentState.state, IncidentState.reason).where(
-            IncidentState.incident_id.in_(ids)
-        )
+        sa.select(
+            IncidentState.incident_id, IncidentState.state, IncidentState.occurred_on, *flags
+        ).where(IncidentState.incident_id.in_([incident.id for incident in incidents]))
     )
-    return {(i, s, r) for i, s, r in found}
+    return {
+        (incident_id, state, occurred_on, frozenset(compress(CONCERN_REASONS, held)))
+        for incident_id, state, occurred_on, *held in found
+    }
 
 
 def ids_where(db: Session, ids: list[int], condition: sa.ColumnElement[bool]) -> set[int]:
@@ -135,7 +149,7 @@ class Editor:
         self.db.get_one(Mission, mission).hosts = hosts
         self.db.flush()
 
-    def edit(self, incident: Incident, rows: list[service.VictimRow], **changes: str) -> None:
+    def edit(self, incident: Incident, rows: list[service.VictimRow], **changes: object) -> None:
         current = {
             f.name: getattr(incident, f.name) for f in dataclasses.fields(service.IncidentFields)
         }
@@ -149,6 +163,9 @@ class Editor:
 
     def mission(self, incident: Incident, mission: str) -> None:
         self.edit(incident, [], mission_code=mission)
+
+    def date(self, incident: Incident, occurred_on: date) -> None:
+        self.edit(incident, [], occurred_on=occurred_on)
 
     def add_victim(self, incident: Incident, nationality: str, contributor: str | None) -> None:
         self.edit(
