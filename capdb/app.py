@@ -249,6 +249,7 @@ def register_commands(app: Flask) -> None:
     from auth.audit_cli import audit_cli
     from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
+    from incidents.scope_cli import scope_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli
     from maps.figure_cli import figures_cli
@@ -262,6 +263,7 @@ def register_commands(app: Flask) -> None:
         incidents_cli,
         boundaries_cli,
         report_cli,
+        scope_cli,
         figures_cli,
     ):
         app.cli.add_command(group)

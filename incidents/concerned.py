@@ -3,13 +3,15 @@
 An incident concerns a State that hosts its mission (``host``), the State it happened in
 (``place``), and each State that an undeleted victim belongs to (``nationality``) or served
 for (``contributor``). :func:`concerned_rows` states that rule once, in SQL; the table holds
-its answer so that "the incidents concerning Chad" is an index range, not a scan of every
-victim on every query (:func:`incidents.visibility.concerns` reads it).
+its answer, one row per incident and State with a flag per reason and the incident's date,
+so that "the incidents concerning Chad" is an index range, in date order, rather than a
+scan of every victim on every query (:func:`incidents.visibility.concerns` reads it, and
+:func:`incidents.filters.listed_incidents` pages through it).
 
 How the table stays current, in the same transaction as the change:
 
 - ORM writes, by a session hook (:func:`keep_current`, connected by the app factory): after
-  each flush, the incidents whose country or mission changed, that were created, or whose
+  each flush, the incidents created or whose country, mission or date changed, or whose
   victims were added, removed, undeleted or changed nationality or contributing country,
   have their rows recomputed; so do a mission's incidents when its hosts change. A hook
   rather than calls in each service because every form, API call, restore, undelete, admin
@@ -35,7 +37,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from capdb.reference import Mission, mission_hosts
-from incidents.models import Incident, IncidentState, Victim
+from incidents.models import CONCERN_REASONS, Incident, IncidentState, Victim
 
 # A condition on an incident id column: which incidents a statement covers.
 Which = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]]
@@ -48,7 +50,7 @@ _incidents = cast(sa.Table, Incident.__table__)
 _victims = cast(sa.Table, Victim.__table__)
 
 # What an incident's rows depend on: its own columns, and its victims'.
-_INCIDENT_COLUMNS = ("country_code", "mission_code")
+_INCIDENT_COLUMNS = ("country_code", "mission_code", "occurred_on")
 _VICTIM_COLUMNS = ("nationality_code", "contributing_country_code", "deleted_at", "incident_id")
 
 
@@ -66,37 +68,52 @@ class Difference:
         return bool(self.added or self.removed)
 
 
+COLUMNS = ("incident_id", "state", "occurred_on", *CONCERN_REASONS)
+
+
+def _reason(incident_id: Any, state: Any, reason: str) -> sa.Select[Any]:
+    flags: list[Any] = [
+        sa.literal_column("1" if r == reason else "0").label(r) for r in CONCERN_REASONS
+    ]
+    return sa.select(incident_id.label("incident_id"), state.label("state"), *flags)
+
+
 def concerned_rows(which: Which) -> sa.Select[Any]:
-    """The rule: ``(incident_id, state, reason)`` for the incidents ``which`` selects."""
+    """The rule: one row per incident that ``which`` selects and State it concerns, with
+    the incident's date and a flag for each reason (the columns of ``incident_states``)."""
     undeleted = _victims.c.deleted_at.is_(None)
-    rule = sa.union(
-        sa.select(_incidents.c.id, _incidents.c.country_code, sa.literal("place")).where(
-            which(_incidents.c.id)
-        ),
-        sa.select(_incidents.c.id, mission_hosts.c.country_code, sa.literal("host"))
-        .join(mission_hosts, mission_hosts.c.mission_code == _incidents.c.mission_code)
+    hosted = _incidents.join(
+        mission_hosts, mission_hosts.c.mission_code == _incidents.c.mission_code
+    )
+    reasons = sa.union_all(
+        _reason(_incidents.c.id, _incidents.c.country_code, "place").where(which(_incidents.c.id)),
+        _reason(_incidents.c.id, mission_hosts.c.country_code, "host")
+        .select_from(hosted)
         .where(which(_incidents.c.id)),
-        sa.select(
-            _victims.c.incident_id, _victims.c.nationality_code, sa.literal("nationality")
-        ).where(undeleted, which(_victims.c.incident_id)),
-        sa.select(
-            _victims.c.incident_id, _victims.c.contributing_country_code, sa.literal("contributor")
-        ).where(
+        _reason(_victims.c.incident_id, _victims.c.nationality_code, "nationality").where(
+            undeleted, which(_victims.c.incident_id)
+        ),
+        _reason(_victims.c.incident_id, _victims.c.contributing_country_code, "contributor").where(
             undeleted,
             _victims.c.contributing_country_code.is_not(None),
             which(_victims.c.incident_id),
         ),
-    ).subquery("rule")
+    ).subquery("reasons")
     # Selected from as a subquery: SQLite takes no parenthesised compound select.
-    return sa.select(
-        rule.c[0].label("incident_id"), rule.c[1].label("state"), rule.c[2].label("reason")
+    return (
+        sa.select(
+            reasons.c.incident_id,
+            reasons.c.state,
+            _incidents.c.occurred_on,
+            *[(sa.func.max(reasons.c[r]) == 1).label(r) for r in CONCERN_REASONS],
+        )
+        .join_from(reasons, _incidents, _incidents.c.id == reasons.c.incident_id)
+        .group_by(reasons.c.incident_id, reasons.c.state, _incidents.c.occurred_on)
     )
 
 
 def _held(which: Which) -> sa.Select[Any]:
-    return sa.select(_states.c.incident_id, _states.c.state, _states.c.reason).where(
-        which(_states.c.incident_id)
-    )
+    return sa.select(*[_states.c[name] for name in COLUMNS]).where(which(_states.c.incident_id))
 
 
 def _missing(which: Which) -> sa.CompoundSelect[Any]:
@@ -105,8 +122,9 @@ def _missing(which: Which) -> sa.CompoundSelect[Any]:
 
 
 def _extra_condition(which: Which) -> sa.ColumnElement[bool]:
-    key = sa.tuple_(_states.c.incident_id, _states.c.state, _states.c.reason)
-    return sa.and_(which(_states.c.incident_id), key.not_in(concerned_rows(which)))
+    """Rows held that the rule does not give, or gives otherwise (whole rows compared)."""
+    row = sa.tuple_(*[_states.c[name] for name in COLUMNS])
+    return sa.and_(which(_states.c.incident_id), row.not_in(concerned_rows(which)))
 
 
 def _apply(db: Session, which: Which, *, write: bool) -> Difference:
@@ -122,10 +140,7 @@ def _apply(db: Session, which: Which, *, write: bool) -> Difference:
         )
         return Difference(missing or 0, extra or 0)
     removed = connection.execute(sa.delete(_states).where(_extra_condition(which))).rowcount
-    added = connection.execute(
-        sa.insert(_states).from_select(["incident_id", "state", "reason"], _missing(which))
-    ).rowcount
-    return Difference(added, removed)
+    return Difference(_insert(connection, _missing(which)), removed)
 
 
 def _among(ids: list[int]) -> Which:
@@ -134,6 +149,14 @@ def _among(ids: list[int]) -> Which:
 
 def _between(low: int, high: int) -> Which:
     return lambda column: column.between(low, high)
+
+
+def _insert(connection: sa.Connection, rows: sa.Select[Any] | sa.CompoundSelect[Any]) -> int:
+    """Insert the rows the statement selects; how many (kept by request: SQLAlchemy keeps
+    the count of an INSERT only when asked)."""
+    statement = sa.insert(_states).from_select(list(COLUMNS), rows)
+    result = connection.execute(statement.execution_options(preserve_rowcount=True))
+    return int(result.rowcount)
 
 
 def refresh_incident_states(db: Session, incident_ids: Iterable[int]) -> Difference:
@@ -147,37 +170,15 @@ def refresh_incident_states(db: Session, incident_ids: Iterable[int]) -> Differe
 
 
 def refresh_mission_hosts(db: Session, mission_code: str) -> Difference:
-    """Recompute the ``host`` rows of the mission's incidents, after its hosts changed (the
-    only rows that a mission's hosts decide)."""
-    connection = db.connection()
+    """Recompute the rows of the mission's incidents, after its hosts changed."""
     of_mission = sa.select(_incidents.c.id).where(_incidents.c.mission_code == mission_code)
-    removed = connection.execute(
-        sa.delete(_states).where(_states.c.reason == "host", _states.c.incident_id.in_(of_mission))
-    ).rowcount
-    added = connection.execute(
-        sa.insert(_states).from_select(
-            ["incident_id", "state", "reason"],
-            sa.select(_incidents.c.id, mission_hosts.c.country_code, sa.literal("host"))
-            .join(mission_hosts, mission_hosts.c.mission_code == _incidents.c.mission_code)
-            .where(_incidents.c.mission_code == mission_code),
-        )
-    ).rowcount
-    return Difference(added, removed)
+    return _apply(db, lambda column: column.in_(of_mission), write=True)
 
 
 def fill_incident_states(db: Session) -> int:
     """Insert the rows of every incident into an empty table, in one statement: how a
     bulk load (the demo seed) fills it. The number of rows written."""
-    inserted = (
-        db.connection()
-        .execute(
-            sa.insert(_states).from_select(
-                ["incident_id", "state", "reason"], concerned_rows(lambda _column: sa.true())
-            )
-        )
-        .rowcount
-    )
-    return int(inserted)
+    return _insert(db.connection(), concerned_rows(lambda _column: sa.true()))
 
 
 def rebuild(

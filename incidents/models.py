@@ -197,8 +197,13 @@ CONCERN_REASONS = ("host", "place", "contributor", "nationality")
 
 
 class IncidentState(Base):
-    """One State an incident concerns, and why; derived from the incident, its undeleted
-    victims and its mission's hosts, and kept current by :mod:`incidents.concerned`."""
+    """A State an incident concerns, and why (one flag per reason); derived from the
+    incident, its undeleted victims and its mission's hosts, and kept current by
+    :mod:`incidents.concerned`.
+
+    One row per incident and State, with the incident's date, so that a State's incidents
+    lie in date order in one index: a focal point's list reads a page of it.
+    """
 
     __tablename__ = "incident_states"
 
@@ -207,15 +212,21 @@ class IncidentState(Base):
     )
     # No foreign key: every value is copied from a column that has one.
     state: Mapped[str] = mapped_column(String(3), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(11), primary_key=True)
+    occurred_on: Mapped[date]
+    host: Mapped[bool] = mapped_column(default=False)
+    place: Mapped[bool] = mapped_column(default=False)
+    contributor: Mapped[bool] = mapped_column(default=False)
+    nationality: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "reason IN ('host', 'place', 'contributor', 'nationality')", name="known_reason"
-        ),
-        # "The incidents concerning State X", in incident order.
-        sa.Index("ix_incident_states_state_incident", "state", "incident_id"),
+        sa.CheckConstraint("host OR place OR contributor OR nationality", name="some_reason"),
+        # "The incidents concerning State X", newest first.
+        sa.Index("ix_incident_states_state_date", "state", "occurred_on", "incident_id"),
     )
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(reason for reason in CONCERN_REASONS if getattr(self, reason))
 
 
 class JudicialCase(Record, Base):

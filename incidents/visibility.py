@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec
 
@@ -82,6 +83,34 @@ def _incident_rule(user: User | None) -> Condition:
         case "member_state" if user.state_code:
             return sa.and_(validated, concerns(user.state_code))
     return sa.false()
+
+
+@dataclass(frozen=True)
+class IncidentListing:
+    """The incidents a user sees, as a list builds them: ``condition`` over ``Incident``;
+    for a Member State's focal point, also ``state``, whose rows of ``incident_states`` the
+    list joins in place of :func:`concerns` (which ``condition`` then leaves out), so that
+    it can page through them in their index's date order."""
+
+    condition: Condition
+    state: str | None = None
+
+
+def incident_listing(user: User | None) -> IncidentListing:
+    """:func:`visible_incidents` for a list (:func:`incidents.filters.listed_incidents`)."""
+    try:
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.role == "member_state"
+            and user.state_code
+        ):
+            validated = sa.and_(Incident.deleted_at.is_(None), Incident.status == "validated")
+            return IncidentListing(validated, user.state_code)
+    except Exception:
+        log.exception("access rule incident_listing failed; denying")
+        return IncidentListing(sa.false())
+    return IncidentListing(visible_incidents(user))
 
 
 @_denying_condition
