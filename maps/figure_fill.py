@@ -85,9 +85,10 @@ def _insert(connection: sa.Connection, name: str, rows: sa.Select[Any]) -> None:
 # The incidents' facts ----------------------------------------------------------------------------
 
 
-def _write_shares(connection: sa.Connection) -> None:
+def _victim_sums() -> sa.Subquery:
+    """Per incident, a bit per outcome its undeleted victims had, and its fatalities."""
     bit = sa.case(*((Victim.outcome == code, b) for code, b in OUTCOME_BITS.items()), else_=0)
-    victims = (
+    return (
         sa.select(
             Victim.incident_id,
             sa.func.sum(bit.distinct()).label("outcomes"),
@@ -97,8 +98,12 @@ def _write_shares(connection: sa.Connection) -> None:
         .group_by(Victim.incident_id)
         .subquery("victim_sums")
     )
+
+
+def _steps() -> sa.Subquery:
+    """Per incident, the furthest step one of its undeleted cases reached."""
     progress = stage_progress(sa.select(case_incidents.c.case_id))
-    steps = (
+    return (
         sa.select(
             case_incidents.c.incident_id,
             sa.func.max(sa.func.coalesce(progress.c.step, int(Step.CASE_OPENED))).label("step"),
@@ -109,6 +114,10 @@ def _write_shares(connection: sa.Connection) -> None:
         .group_by(case_incidents.c.incident_id)
         .subquery("steps")
     )
+
+
+def _write_shares(connection: sa.Connection) -> None:
+    victims, steps = _victim_sums(), _steps()
     year = sa.cast(sa.extract("year", Incident.occurred_on), sa.Integer)
     month = year * 100 + sa.cast(sa.extract("month", Incident.occurred_on), sa.Integer)
     facts = (
