@@ -21,9 +21,11 @@ from pathlib import Path
 # The checkout this file belongs to, whatever the working directory.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# Charts are drawn with matplotlib, a second or more to import: imported here, in the
-# server's own process, every worker forked from it has it at no cost to any request.
-import maps.drawing  # noqa: F401
+# Charts are drawn with matplotlib and the map page made with folium, each a second or
+# more to import: imported here, in the server's own process, every worker forked from it
+# has them at no cost to any request (see maps.warm_up).
+import maps.drawing
+import maps.folium_map  # noqa: F401
 from capdb.config import Config  # after the path above
 
 _config = Config.from_env(os.environ)

@@ -109,14 +109,24 @@ def place_incidents(db: Any, incident_ids: list[int]) -> None:
     assign_areas(db, incident_ids)
 
 
+def count_new_incidents(db: Any, incident_ids: list[int]) -> None:
+    """Add incidents written past the ORM to the figures kept for maps and trends."""
+    from maps.figure_upkeep import count_new_incidents
+
+    count_new_incidents(db, incident_ids)
+
+
 def register_features(app: Flask) -> None:
     from auth import audit, guard
-    from incidents import history
-    from incidents.signals import incidents_saved
+    from incidents import concerned, history
+    from incidents.signals import incidents_inserted, incidents_saved
+    from maps import figure_upkeep
 
     guard.init_app(app)
     audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
     history.keep_versions()
+    concerned.keep_current()
+    figure_upkeep.keep_current()
     register_pages(app)
     register_api(app)
     register_commands(app)
@@ -126,6 +136,7 @@ def register_features(app: Flask) -> None:
     app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
+    incidents_inserted.connect(count_new_incidents)
 
     def home() -> Response:
         return redirect(url_for("incidents.index"))
@@ -238,8 +249,10 @@ def register_commands(app: Flask) -> None:
     from auth.audit_cli import audit_cli
     from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
+    from incidents.scope_cli import scope_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli
+    from maps.figure_cli import figures_cli
     from maps.report_cli import report_cli
 
     for group in (
@@ -250,5 +263,7 @@ def register_commands(app: Flask) -> None:
         incidents_cli,
         boundaries_cli,
         report_cli,
+        scope_cli,
+        figures_cli,
     ):
         app.cli.add_command(group)

@@ -45,6 +45,7 @@ from demo.profiles import (
     MISSION_INTENSITY,
     PERPETRATORS,
 )
+from incidents.concerned import fill_incident_states
 from incidents.models import (
     CapacityAssistance,
     Comment,
@@ -56,6 +57,7 @@ from incidents.models import (
     assistance_cases,
     case_incidents,
 )
+from maps.figure_upkeep import rebuild as rebuild_figures
 
 BATCH = 5_000
 
@@ -113,9 +115,11 @@ def seed_demo(
     ids = _insert(db, Incident, incident_rows, progress)
     report.incidents = len(ids)
     victims_by_incident = _seed_victims(db, rng, world, incident_rows, ids, report)
+    fill_incident_states(db)  # bulk-inserted past the session's hook
     case_ids = _seed_cases(db, rng, incident_rows, ids, victims_by_incident, users, report)
     _seed_assistance(db, rng, world, case_ids, report)
     _seed_comments(db, rng, incident_rows, ids, users, report)
+    rebuild_figures(db)  # the figures maps and trends read, past the session's hook too
     return report
 
 

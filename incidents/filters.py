@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import Response, current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import util as sql_util
 
 from auth.models import User
 from capdb.db import MAX_ID
@@ -30,8 +31,9 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     Vocabulary,
 )
-from incidents.models import Incident, JudicialCase, Victim, case_incidents
+from incidents.models import Incident, IncidentState, JudicialCase, Victim, case_incidents
 from incidents.policy import concerns, visible_incidents
+from incidents.visibility import incident_listing
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
@@ -265,6 +267,39 @@ def scoped_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident
     return sa.select(Incident).where(visible_incidents(user), *filters.conditions())
 
 
+def listed_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident]:
+    """The same incidents, for pages in date order (:func:`page_of`).
+
+    A Member State's focal point's are joined to its State's rows of ``incident_states``
+    (:func:`incidents.visibility.incident_listing`), whose index holds them in date order,
+    and the date range applies to those rows too: a page then reads about as many rows as
+    it shows. In the incidents' own date order PostgreSQL would walk every newer incident
+    of other States first, ten times as many with ten times the data.
+    """
+    listing = incident_listing(user)
+    statement = sa.select(Incident).where(listing.condition, *filters.conditions())
+    if listing.state is None:
+        return statement
+    rows = IncidentState
+    statement = statement.join(
+        rows, sa.and_(rows.incident_id == Incident.id, rows.state == listing.state)
+    )
+    if filters.date_from:
+        statement = statement.where(rows.occurred_on >= filters.date_from)
+    if filters.date_to:
+        statement = statement.where(rows.occurred_on <= filters.date_to)
+    return statement
+
+
+def _order_columns(query: sa.Select[Incident], attribute: str) -> tuple[Any, Any]:
+    """What a page is ordered and continued on: the sort attribute and the id; in date
+    order, those of the rows of ``incident_states`` a list is joined to, if it is."""
+    joined = {t for f in query.get_final_froms() for t in sql_util.find_tables(f)}
+    if attribute == "occurred_on" and IncidentState.__table__ in joined:
+        return IncidentState.occurred_on, IncidentState.incident_id
+    return getattr(Incident, attribute), Incident.id
+
+
 # Paging: keyset on the sort column and the id, so a page costs the same at any depth.
 
 # sort name -> (attribute of Incident, descending)
@@ -318,12 +353,12 @@ def page_of(
 ) -> Page:
     """One page of the query's incidents after ``cursor``, and the cursor of the next."""
     attribute, descending = SORTS[sort]
-    column = getattr(Incident, attribute)
+    column, id_column = _order_columns(query, attribute)
     if cursor:
         value, last_id = _decode_cursor(sort, cursor)
-        after = sa.tuple_(column, Incident.id)
+        after = sa.tuple_(column, id_column)
         query = query.where(after < (value, last_id) if descending else after > (value, last_id))
-    order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
+    order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     rows = list(db.scalars(query.order_by(*order).limit(per_page + 1)))
     more = len(rows) > per_page
     items = rows[:per_page]

@@ -191,6 +191,44 @@ class Victim(Record, Base):
     )
 
 
+# Why an incident concerns a State: the mission's host, the country it happened in, a
+# victim's contributing country, a victim's nationality.
+CONCERN_REASONS = ("host", "place", "contributor", "nationality")
+
+
+class IncidentState(Base):
+    """A State an incident concerns, and why (one flag per reason); derived from the
+    incident, its undeleted victims and its mission's hosts, and kept current by
+    :mod:`incidents.concerned`.
+
+    One row per incident and State, with the incident's date, so that a State's incidents
+    lie in date order in one index: a focal point's list reads a page of it.
+    """
+
+    __tablename__ = "incident_states"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    # No foreign key: every value is copied from a column that has one.
+    state: Mapped[str] = mapped_column(String(3), primary_key=True)
+    occurred_on: Mapped[date]
+    host: Mapped[bool] = mapped_column(default=False)
+    place: Mapped[bool] = mapped_column(default=False)
+    contributor: Mapped[bool] = mapped_column(default=False)
+    nationality: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (
+        sa.CheckConstraint("host OR place OR contributor OR nationality", name="some_reason"),
+        # "The incidents concerning State X", newest first.
+        sa.Index("ix_incident_states_state_date", "state", "occurred_on", "incident_id"),
+    )
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(reason for reason in CONCERN_REASONS if getattr(self, reason))
+
+
 class JudicialCase(Record, Base):
     __tablename__ = "judicial_cases"
 

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec
 
 import sqlalchemy as sa
 
 from auth.models import AuditEvent, User
-from capdb.reference import mission_hosts
 from incidents.models import (
     CapacityAssistance,
     Comment,
     Defendant,
     Incident,
+    IncidentState,
     Job,
     JudicialCase,
     StageEvent,
@@ -51,27 +52,15 @@ def _denying_condition(rule: Callable[P, Condition]) -> Callable[P, Condition]:
 
 
 def concerns(state: str) -> Condition:
-    """Incidents that concern the State, as the spec defines it."""
-    # Uncorrelated subqueries: PostgreSQL runs each once per query and probes its result per
-    # incident (a hashed subplan, while the set fits in work_mem), rather than once per
-    # incident; and never correlated to a query that joins victims or hosts itself, which
-    # keeps its own rows apart from these.
-    missions_hosted = (
-        sa.select(mission_hosts.c.mission_code)
-        .where(mission_hosts.c.country_code == state)
-        .correlate(None)
+    """Incidents that concern the State, as the spec defines it: read from
+    ``incident_states``, which :mod:`incidents.concerned` keeps to that rule."""
+    # Uncorrelated: never tied to a query that joins the table itself. PostgreSQL answers
+    # it as a semi-join, probing the table's primary key (incident first) while it walks a
+    # list in its order, or reading the State's index range for counts and aggregates.
+    concerning = (
+        sa.select(IncidentState.incident_id).where(IncidentState.state == state).correlate(None)
     )
-    incidents_with_victims_of_state = (
-        sa.select(Victim.incident_id)
-        .where(Victim.deleted_at.is_(None))
-        .where(sa.or_(Victim.nationality_code == state, Victim.contributing_country_code == state))
-        .correlate(None)
-    )
-    return sa.or_(
-        Incident.country_code == state,
-        Incident.mission_code.in_(missions_hosted),
-        Incident.id.in_(incidents_with_victims_of_state),
-    )
+    return Incident.id.in_(concerning)
 
 
 @_denying_condition
@@ -94,6 +83,34 @@ def _incident_rule(user: User | None) -> Condition:
         case "member_state" if user.state_code:
             return sa.and_(validated, concerns(user.state_code))
     return sa.false()
+
+
+@dataclass(frozen=True)
+class IncidentListing:
+    """The incidents a user sees, as a list builds them: ``condition`` over ``Incident``;
+    for a Member State's focal point, also ``state``, whose rows of ``incident_states`` the
+    list joins in place of :func:`concerns` (which ``condition`` then leaves out), so that
+    it can page through them in their index's date order."""
+
+    condition: Condition
+    state: str | None = None
+
+
+def incident_listing(user: User | None) -> IncidentListing:
+    """:func:`visible_incidents` for a list (:func:`incidents.filters.listed_incidents`)."""
+    try:
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.role == "member_state"
+            and user.state_code
+        ):
+            validated = sa.and_(Incident.deleted_at.is_(None), Incident.status == "validated")
+            return IncidentListing(validated, user.state_code)
+    except Exception:
+        log.exception("access rule incident_listing failed; denying")
+        return IncidentListing(sa.false())
+    return IncidentListing(visible_incidents(user))
 
 
 @_denying_condition

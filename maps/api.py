@@ -20,6 +20,7 @@ from incidents.api.schemas import Schema
 from maps import stats
 from maps.charts import NAMES, Figure, Figures
 from maps.stats import Period
+from maps.trend_data import TrendData
 
 blp = api_blueprint("api_stats", __name__, "The figures of the trends dashboard.")
 
@@ -74,7 +75,9 @@ class FiguresSchema(Schema):
 def summary(query: dict[str, Any]) -> dict[str, int]:
     """Incidents, victims by outcome, cases and convictions: for the filter, within the
     viewer's scope."""
-    figures = stats.summary(session(), viewer(), query["filters"])
+    filters = query["filters"]
+    data = TrendData(session(), viewer(), filters, stats.default_period(filters))
+    figures = data.summary()
     return {name: figures[name] for name in SUMMARY_FIGURES}
 
 

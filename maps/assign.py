@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from capdb.reference import mission_hosts
 from incidents.models import Incident
+from maps.figure_upkeep import changing
 from maps.models import Area
 
 CHUNK = 500
@@ -210,8 +211,9 @@ def _write(db: Session, changes: list[dict[str, Any]]) -> None:
             **{name: sa.bindparam(f"b_{name}") for name in DERIVED},
         )
     )
-    db.execute(statement, changes)
     changed = {row["b_id"] for row in changes}
+    with changing(db, changed):  # the figures by area
+        db.execute(statement, changes)
     for instance in list(db.identity_map.values()):
         if isinstance(instance, Incident) and instance.id in changed:
             db.expire(instance, list(DERIVED))

@@ -19,7 +19,6 @@ import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -36,6 +35,7 @@ from maps import stats
 from maps.ladder import Step
 from maps.stats import Period
 from maps.tables import Cell, Chart, cell_text
+from maps.trend_data import TrendData
 
 # Countries beyond this many, by number of victims, are summed on one row.
 TOP_COUNTRIES = 15
@@ -91,13 +91,22 @@ class Figures:
     """The dashboard's figures for one viewer, filter and period, each query run once."""
 
     def __init__(
-        self, db: Session, user: User, filters: IncidentFilters, period: Period, locale: str
+        self,
+        db: Session,
+        user: User,
+        filters: IncidentFilters,
+        period: Period,
+        locale: str,
+        *,
+        kept: bool = True,
     ) -> None:
+        """``kept``: count from the sums kept for the figures where they answer."""
         self.db = db
         self.user = user
         self.filters = filters
         self.period = period
         self.locale = locale
+        self.data = TrendData(db, user, filters, period, kept=kept)
 
     def build(self, name: str) -> Figure:
         """The figure of this name; KeyError for a name that is not one."""
@@ -106,27 +115,13 @@ class Figures:
     def all(self) -> list[Figure]:
         return [self.build(name) for name in BUILDERS]
 
-    # Shared queries
-
-    @cached_property
-    def _over_time(self) -> list[stats.PeriodCount]:
-        return stats.counts_over_time(self.db, self.user, self.filters, self.period)
-
-    @cached_property
-    def _progress(self) -> list[stats.CaseProgress]:
-        return stats.case_progress(self.db, self.user, self.filters)
-
-    @cached_property
-    def _state_counts(self) -> list[stats.StateCount]:
-        return stats.counts_by_state(self.db, self.user, self.filters)
-
-    @cached_property
+    @property
     def host_states(self) -> list[stats.HostState]:
-        return stats.host_states(self._state_counts, self._progress)
+        return self.data.host_states()
 
     def summary(self) -> dict[str, int]:
-        """What :func:`maps.stats.summary` answers, from the figures' own queries."""
-        return stats.summary_of(self._state_counts, self._victim_groups, self._progress)
+        """What :func:`maps.stats.summary` answers, from the figures' own counts."""
+        return self.data.summary()
 
     def country_names(self, codes: Iterable[str]) -> dict[str, str]:
         column = Country.name_fr if self.locale.startswith("fr") else Country.name_en
@@ -144,7 +139,7 @@ class Figures:
         self, name: str, title: str, measure: str, key: str, label: Callable[[str], str]
     ) -> Figure:
         counts: dict[tuple[str, str], int] = defaultdict(int)
-        for row in self._over_time:
+        for row in self.data.over_time:
             counts[row.period, getattr(row, key)] += getattr(row, measure)
         keys = _largest_first(counts)
         periods = stats.periods_for(self.filters, self.period, (p for p, _k in counts))
@@ -227,12 +222,8 @@ class Figures:
             ),
         )
 
-    @cached_property
-    def _victim_groups(self) -> list[stats.VictimGroup]:
-        return stats.victim_groups(self.db, self.user, self.filters)
-
     def _victims(self, dimension: stats.VictimDimension) -> list[stats.VictimCount]:
-        return stats.victims_of(self._victim_groups, dimension)
+        return stats.victims_of(self.data.victim_groups, dimension)
 
     def victims_by_category(self) -> Figure:
         return self._victims_figure(
@@ -282,8 +273,7 @@ class Figures:
         return labels[step]
 
     def justice_funnel(self) -> Figure:
-        incidents = sum(count.incidents for count in self._state_counts)
-        funnel = stats.funnel_of(incidents, self._progress)
+        funnel = self.data.funnel()
         total = funnel[0].incidents
         rows = tuple(
             (
@@ -308,7 +298,7 @@ class Figures:
         )
 
     def days_to_steps(self) -> Figure:
-        delays = stats.delays(self._progress)
+        delays = self.data.cases.delays
         return Figure(
             name="days-to-steps",
             title=_("Median days from the incident to each step"),

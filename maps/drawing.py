@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from capdb import cache
-from maps.tables import Chart, Table, cell_text
+from maps.tables import Chart, Table, cell_text, chart_inches
 
 matplotlib.use("Agg")
 
@@ -41,7 +41,6 @@ RC: dict[Any, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-WIDTH_INCHES = 8.0
 # Changed whenever the drawing code changes, so that no chart drawn before is served.
 DRAWING_VERSION = 1
 # rcParams are process-wide: one drawing at a time.
@@ -84,12 +83,7 @@ def _draw(figure: Table) -> MplFigure:
     categories = [cell_text(row[0]) for row in figure.rows]
     series = _series(figure)
     chart = figure.chart
-    if chart.horizontal:
-        bars_per_row = 1 if chart.stacked else len(series)
-        height = max(2.2, 0.9 + len(categories) * (0.22 + 0.12 * bars_per_row))
-    else:
-        height = 3.6
-    drawing = MplFigure(figsize=(WIDTH_INCHES, height), layout="constrained")
+    drawing = MplFigure(figsize=chart_inches(figure), layout="constrained")
     axes = drawing.add_subplot()
     legend = _draw_bars(axes, len(categories), series, chart)
     positions = list(range(len(categories)))

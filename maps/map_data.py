@@ -12,6 +12,7 @@ Payloads are JSON text: the stored display geometries are spliced in as they are
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,18 +23,31 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb.reference import Country
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
+from maps import map_tables
+from maps.figure_reads import reading
+from maps.grid import (
+    CLUSTER_LEVELS,
+    HEAT_LEVELS,
+    ORIGIN_X,
+    ORIGIN_Y,
+    Cell,
+    Grid,
+    grid_for,
+    index_sql,
+    micro,
+)
+from maps.map_tables import AreaCount
 from maps.models import AREA_LEVEL, Area
 from maps.viewport import View
 
-# A cluster covers about 64 screen pixels, a heat cell 16, whatever the zoom.
-CLUSTER_PIXELS = 64
-HEAT_PIXELS = 16
+# A cluster covers about 64 screen pixels, a heat cell 16, whatever the zoom (see
+# maps.grid): the levels of the grid they are counted on.
 # Bounds on what one answer holds, even for a view far larger than a screen.
 MAX_CLUSTER_CELLS = 600
 MAX_HEAT_CELLS = 4_000
@@ -94,62 +108,49 @@ def _killed_here() -> sa.ScalarSelect[int]:
     )
 
 
-def _grid_index(
-    value: QueryableAttribute[float | None], origin: float, cell: float, dialect: str
-) -> sa.ColumnElement[int]:
-    offset = (value - origin) / cell  # never negative
-    if dialect == "postgresql":
-        return sa.cast(sa.func.floor(offset), sa.BigInteger)
-    return sa.cast(offset, sa.Integer)  # SQLite truncates, which is floor here
-
-
-@dataclass(frozen=True)
-class Cell:
-    count: int
-    fatalities: int | None  # None when not asked for
-    longitude: float
-    latitude: float
-    first_id: int
-
-
 def grid_cells(
     db: Session,
     user: User,
     filters: IncidentFilters,
-    view: View,
-    cell: float,
+    grid: Grid,
     *,
     fatalities: bool = False,
+    kept: bool = True,
 ) -> list[Cell]:
-    """The occupied cells of the view's grid, with their incidents (and fatalities)."""
-    dialect = db.get_bind().dialect.name
+    """The occupied cells of the grid, with their incidents (and fatalities): read from
+    the kept sums where they answer (``kept``), else counted from the incidents."""
+    found = reading(db, user, filters) if kept else None
+    if found is not None and (cells := map_tables.grid_cells(db, found, grid)) is not None:
+        return [c if fatalities else dataclasses.replace(c, fatalities=None) for c in cells]
+    factor = 1 << grid.level
+    x, y = micro(Incident.longitude), micro(Incident.latitude)
     placed = (
         scoped_incidents(user, filters)
         .with_only_columns(
-            _grid_index(Incident.longitude, -180.0, cell, dialect).label("gx"),
-            _grid_index(Incident.latitude, -90.0, cell, dialect).label("gy"),
+            index_sql(x, ORIGIN_X, factor).label("gx"),
+            index_sql(y, ORIGIN_Y, factor).label("gy"),
             Incident.id,
-            Incident.longitude,
-            Incident.latitude,
+            x.label("x"),
+            y.label("y"),
         )
-        .where(view.holds_point())
+        .where(grid.holds())
     )
     if fatalities:
         killed = killed_per_incident()
         placed = placed.add_columns(sa.func.coalesce(killed.c.killed, 0).label("killed"))
         placed = placed.outerjoin(killed, killed.c.incident_id == Incident.id)
-    grid = placed.subquery("placed")
+    cells_ = placed.subquery("placed")
     query = sa.select(
         sa.func.count(),
-        sa.func.sum(grid.c.killed) if fatalities else sa.null(),
-        sa.func.avg(grid.c.longitude),
-        sa.func.avg(grid.c.latitude),
-        sa.func.min(grid.c.id),
-    ).group_by(grid.c.gx, grid.c.gy)
+        sa.func.sum(cells_.c.killed) if fatalities else sa.null(),
+        sa.func.sum(cells_.c.x),
+        sa.func.sum(cells_.c.y),
+        sa.func.min(cells_.c.id),
+    ).group_by(cells_.c.gx, cells_.c.gy)
     _without_jit(db)
     return [
-        Cell(int(n), None if k is None else int(k), float(x), float(y), int(i))
-        for n, k, x, y, i in db.execute(query)
+        Cell(int(n), None if k is None else int(k), int(sx), int(sy), int(i) if n == 1 else None)
+        for n, k, sx, sy, i in db.execute(query)
     ]
 
 
@@ -157,7 +158,13 @@ def grid_cells(
 
 
 def clusters(
-    db: Session, user: User, filters: IncidentFilters, view: View, measure: str = "incidents"
+    db: Session,
+    user: User,
+    filters: IncidentFilters,
+    view: View,
+    measure: str = "incidents",
+    *,
+    kept: bool = True,
 ) -> str:
     """GeoJSON of the view: a feature per occupied cell with its count, and its fatalities
     when they are the measure.
@@ -166,14 +173,17 @@ def clusters(
     view holding few incidents shows every one of them.
     """
     fatalities = measure == "fatalities"
-    cell = view.cell(CLUSTER_PIXELS, MAX_CLUSTER_CELLS)
-    cells = grid_cells(db, user, filters, view, cell, fatalities=fatalities)
+    grid = grid_for(view, CLUSTER_LEVELS, MAX_CLUSTER_CELLS)
+    cells = grid_cells(db, user, filters, grid, fatalities=fatalities, kept=kept)
     total = sum(c.count for c in cells)
     if view.zoom >= POINTS_ZOOM and total <= POINT_LIMIT:
-        features = _point_features(db, user, filters, view, fatalities)
+        features = _point_features(db, user, filters, view, grid, fatalities)
     else:
-        popups = _popups(db, user, filters, [c.first_id for c in cells if c.count == 1])
-        features = [_cell_feature(c, view.decimals, popups.get(c.first_id)) for c in cells]
+        popups = _popups(db, user, filters, [c.only_id for c in cells if c.only_id])
+        features = [
+            _cell_feature(c, view.decimals, popups.get(c.only_id) if c.only_id else None)
+            for c in cells
+        ]
     return dumps({"type": "FeatureCollection", "total": total, "features": features})
 
 
@@ -234,11 +244,11 @@ def _popups(
 
 
 def _point_features(
-    db: Session, user: User, filters: IncidentFilters, view: View, fatalities: bool
+    db: Session, user: User, filters: IncidentFilters, view: View, grid: Grid, fatalities: bool
 ) -> list[dict[str, Any]]:
     """One feature per place: incidents at the same coordinates share a popup."""
     places: dict[tuple[float, float], list[tuple[Any, ...]]] = {}
-    for row in _popup_rows(db, user, filters, view.holds_point(), fatalities):
+    for row in _popup_rows(db, user, filters, grid.holds(), fatalities):
         places.setdefault((row[4], row[5]), []).append(row)
     features = []
     for (longitude, latitude), rows in places.items():
@@ -266,12 +276,20 @@ def popup_html(rows: Sequence[tuple[Any, ...]]) -> str:
 # Heat
 
 
-def heat(db: Session, user: User, filters: IncidentFilters, view: View, measure: str) -> str:
+def heat(
+    db: Session,
+    user: User,
+    filters: IncidentFilters,
+    view: View,
+    measure: str,
+    *,
+    kept: bool = True,
+) -> str:
     """Weighted points for the heat layer: one per occupied fine cell, at its centre."""
     fatalities = measure == "fatalities"
-    cell = view.cell(HEAT_PIXELS, MAX_HEAT_CELLS)
+    grid = grid_for(view, HEAT_LEVELS, MAX_HEAT_CELLS)
     points = []
-    for c in grid_cells(db, user, filters, view, cell, fatalities=fatalities):
+    for c in grid_cells(db, user, filters, grid, fatalities=fatalities, kept=kept):
         weight = c.fatalities if fatalities else c.count
         if weight:
             points.append(
@@ -284,21 +302,23 @@ def heat(db: Session, user: User, filters: IncidentFilters, view: View, measure:
 # Choropleth and the base layer
 
 
-@dataclass(frozen=True)
-class AreaCount:
-    code: str | None
-    incidents: int
-    fatalities: int | None  # None when not asked for
-    unlocated: int  # of the incidents, those without coordinates
-
-
 def counts_by_area(
-    db: Session, user: User, filters: IncidentFilters, level: str, *, fatalities: bool = False
+    db: Session,
+    user: User,
+    filters: IncidentFilters,
+    level: str,
+    *,
+    fatalities: bool = False,
+    kept: bool = True,
 ) -> list[AreaCount]:
-    """Incidents (and fatalities) per area of the level; ``None`` is no area.
+    """Incidents (and fatalities) per area of the level; ``None`` is no area. Read from the
+    kept sums where they answer (``kept``), else counted from the incidents.
 
     Countries are the incidents' own country; finer levels come from the boundaries.
     """
+    found = reading(db, user, filters) if kept else None
+    if found is not None and (areas := map_tables.area_counts(db, found, level)) is not None:
+        return [a if fatalities else dataclasses.replace(a, fatalities=None) for a in areas]
     key = AREA_KEYS[level]
     killed = killed_per_incident()
     query = scoped_incidents(user, filters).with_only_columns(
@@ -331,11 +351,18 @@ class CountryFigures:
 
 
 def country_figures(
-    db: Session, user: User, filters: IncidentFilters, *, measure: str, locale: str
+    db: Session,
+    user: User,
+    filters: IncidentFilters,
+    *,
+    measure: str,
+    locale: str,
+    kept: bool = True,
 ) -> CountryFigures:
     """The map's figures as a table: incidents (and fatalities) by country, the largest
     first, and how many incidents have no coordinates to be mapped."""
-    counts = counts_by_area(db, user, filters, "admin0", fatalities=measure == "fatalities")
+    fatalities = measure == "fatalities"
+    counts = counts_by_area(db, user, filters, "admin0", fatalities=fatalities, kept=kept)
     names = country_names(db, [c.code for c in counts if c.code], locale)
     rows = [
         CountryRow(c.code, names.get(c.code, c.code), c.incidents, c.fatalities)
@@ -371,6 +398,7 @@ def choropleth(
     level: str,
     measure: str,
     locale: str,
+    kept: bool = True,
 ) -> str:
     """GeoJSON of the areas in view that hold incidents, with their counts.
 
@@ -378,7 +406,8 @@ def choropleth(
     ``unmapped`` those that fall in no area of the level.
     """
     fatalities = measure == "fatalities"
-    counts = {c.code: c for c in counts_by_area(db, user, filters, level, fatalities=fatalities)}
+    counted = counts_by_area(db, user, filters, level, fatalities=fatalities, kept=kept)
+    counts = {c.code: c for c in counted}
     total = sum(c.incidents for c in counts.values())
     mapped = 0
     features = []

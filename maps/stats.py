@@ -182,7 +182,8 @@ def _label_of(ordinal: int, period: Period) -> str:
     return period_label(ordinal // 12, ordinal % 12 + 1)
 
 
-def _median(values: list[int]) -> float | None:
+def median_days(values: list[int]) -> float | None:
+    """The median, to a tenth of a day, as every figure shows it."""
     return round(float(statistics.median(values)), 1) if values else None
 
 
@@ -303,8 +304,11 @@ class CaseProgress:
         return None if reached is None else (reached - self.started_on).days
 
 
-def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[CaseProgress]:
-    """Every visible case of the visible incidents that match the filter.
+def case_progress(
+    db: Session, user: User, filters: IncidentFilters, among: sa.Select[Any] | None = None
+) -> list[CaseProgress]:
+    """Every visible case of the visible incidents that match the filter (and, if given,
+    whose id ``among`` selects).
 
     A case starts on the earliest of its incidents the viewer sees, whether or not the
     filter matches it: a filter on dates must not move a case's start into its middle.
@@ -318,6 +322,9 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
         .join(scoped, scoped.c.id == linked.c.incident_id)
         .correlate(None)
     )
+    if among is not None:
+        cases = cases.where(linked.c.case_id.in_(among))
+        joined = joined.where(JudicialCase.id.in_(among))
     progress, starts = stage_progress(cases), case_starts(user, cases)
     query = (
         joined.add_columns(
@@ -366,7 +373,7 @@ def delays(progress: list[CaseProgress]) -> list[StepDelay]:
     result = []
     for step in TIMED_STEPS:
         days = [d for case in progress if (d := case.days_to(step)) is not None]
-        result.append(StepDelay(step, len(days), _median(days)))
+        result.append(StepDelay(step, len(days), median_days(days)))
     return result
 
 
@@ -416,7 +423,7 @@ def host_states(counts: list[StateCount], progress: list[CaseProgress]) -> list[
                 fatalities=count.fatalities,
                 cases=len(own),
                 convictions=sum(1 for case in own if case.step >= Step.CONVICTED),
-                median_days_to_conviction=_median(days),
+                median_days_to_conviction=median_days(days),
             )
         )
     return sorted(states, key=lambda s: (-s.incidents, s.country))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -19,6 +19,7 @@ from incidents.jobs import running
 from maps import report, stats
 from maps.charts import NAMES, Figures, figure_csv, summary_items
 from maps.stats import Period
+from maps.tables import chart_points
 
 bp = Blueprint("trends", __name__, template_folder="templates", url_prefix="/trends")
 
@@ -60,6 +61,7 @@ def index() -> tuple[str, int]:
         summary=summary,
         args=query_args(filters, period),
         choices=filter_choices(session, viewer()),
+        chart_points=chart_points,
     )
     return page, 400 if errors else 200
 
@@ -81,6 +83,30 @@ def figure_download(name: str) -> Response:
         detail={"format": "csv", "filters": query_args(filters, period)},
     )
     return attachment(figure_csv(figure).encode(), "text/csv", f"capdb-{name}.csv")
+
+
+@bp.get(f"/<any({', '.join(map(repr, NAMES))}):name>.svg")
+@takes_filter()
+def chart(name: str) -> BaseResponse:
+    """A figure's chart, which the page loads beside its table: drawn once for every
+    process (see :func:`maps.drawing.render`), and revalidated by the digest of its table."""
+    session = db.session()
+    filters, period, errors = parse_query(session)
+    if errors:
+        return invalid_filter(errors)
+    figure = Figures(session, viewer(), filters, period, current_locale()).build(name)
+    if figure.empty:
+        abort(404)
+    from maps import drawing  # loaded ahead by maps.warm_up, or here
+
+    response = Response(mimetype="image/svg+xml")
+    response.set_etag(drawing.chart_key(figure)[:32])
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.make_conditional(request)
+    if response.status_code == 200:
+        response.set_data(drawing.render(figure))
+    return response
 
 
 @bp.route("/report.pdf", methods=["GET", "POST"])

@@ -1,7 +1,7 @@
 """The part of the world on screen, as the map's data endpoints are asked for it.
 
-A view is a zoom level and a bounding box; the grid cells, display geometries and
-coordinate precision of :mod:`maps.map_data` all follow from it.
+A view is a zoom level and a bounding box; the grid cells (:mod:`maps.grid`), display
+geometries and coordinate precision of :mod:`maps.map_data` all follow from it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from incidents.models import Incident
 from maps.models import Area
 
 MAX_ZOOM = 18
@@ -60,13 +59,6 @@ class View:
                 bounds = parsed
         return cls(zoom, *bounds), errors
 
-    def cell(self, pixels: int, max_cells: int) -> float:
-        """The side of a grid cell in degrees: ``pixels`` on screen at this zoom, but
-        large enough that the view holds at most ``max_cells`` cells."""
-        on_screen = 360.0 * pixels / (256.0 * 2.0**self.zoom)
-        area = (self.east - self.west) * (self.north - self.south)
-        return max(on_screen, math.sqrt(area / max_cells))
-
     @property
     def band(self) -> str:
         """The display geometries that fit this zoom."""
@@ -76,12 +68,6 @@ class View:
     def decimals(self) -> int:
         """Decimals of a coordinate worth sending: about a tenth of a pixel."""
         return min(6, max(1, math.ceil(math.log10(256 * 2**self.zoom / 360)) + 1))
-
-    def holds_point(self) -> sa.ColumnElement[bool]:
-        return sa.and_(
-            Incident.longitude.between(self.west, self.east),
-            Incident.latitude.between(self.south, self.north),
-        )
 
     def overlaps_area(self) -> sa.ColumnElement[bool]:
         return sa.and_(

@@ -19,11 +19,14 @@ from capdb import db
 from capdb.i18n import current_locale
 from incidents.filter_choices import filter_choices
 from incidents.filters import IncidentFilters, from_request, takes_filter
-from maps import map_data
+from maps import map_data, warm_up
 from maps.map_data import LEVELS, MEASURES
 from maps.viewport import View
 
 bp = Blueprint("maps", __name__, template_folder="templates", url_prefix="/maps")
+# Charts and the map page need libraries that take seconds to import: from the first
+# request of a process on, they load in the background.
+bp.before_app_request(warm_up.start)
 
 
 @bp.get("/")

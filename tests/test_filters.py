@@ -1,11 +1,18 @@
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from auth.models import User
-from incidents.filters import CursorError, IncidentFilters, page_of, scoped_incidents
+from incidents.filters import (
+    CursorError,
+    IncidentFilters,
+    listed_incidents,
+    page_of,
+    scoped_incidents,
+)
 from incidents.models import Incident, JudicialCase, Victim
 from tests.factories import IncidentFactory, UserFactory
 
@@ -165,3 +172,54 @@ def test_a_tampered_cursor_is_refused(
     query = scoped_incidents(make_user("admin"), IncidentFilters())
     with app.test_request_context(), pytest.raises(CursorError):
         page_of(db, query, cursor=cursor)
+
+
+def walk(db: Session, query: Any, sort: str) -> list[int]:
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = page_of(db, query, sort=sort, cursor=cursor, per_page=4)
+        seen.extend(incident.id for incident in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+
+
+@pytest.mark.parametrize("sort", ["-date", "date", "-reference"])
+@pytest.mark.parametrize(
+    "args",
+    [{}, {"date_from": "2020-01-03", "date_to": "2020-01-07"}, {"mission": "MONUSCO"}],
+    ids=str,
+)
+def test_a_member_states_list_pages_through_its_incidents_as_the_rule_has_them(
+    app: Flask,
+    db: Session,
+    make_incident: IncidentFactory,
+    make_user: UserFactory,
+    sort: str,
+    args: dict[str, str],
+) -> None:
+    """The list joined to the State's rows (listed_incidents) holds the incidents the
+    access rule gives (scoped_incidents), in the same order, page after page."""
+    day = date(2020, 1, 1)
+    for number in range(24):
+        mission, country = ("MONUSCO", "COD") if number % 3 else ("MINUSMA", "MLI")
+        incident = make_incident(
+            reference=f"L-{number:03d}",
+            mission_code=mission,
+            country_code=country,
+            occurred_on=day + timedelta(days=number // 2),
+            status="draft" if number % 7 == 0 else "validated",
+        )
+        if number % 2:
+            db.add(Victim(incident=incident, category="contingent_military",
+                          nationality_code="TCD", contributing_country_code="TCD",
+                          outcome="injured"))  # fmt: skip
+    db.flush()
+    chad = make_user("member_state", state="TCD")
+    filters, errors = parse(app, db, **args)
+    assert errors == {}
+    listed = walk(db, listed_incidents(chad, filters), sort)
+    expected = walk(db, scoped_incidents(chad, filters), sort)
+    assert listed == expected
+    assert listed  # the case is not empty

@@ -1,6 +1,7 @@
 """``upgrade head`` builds exactly the models' schema, and ``downgrade base`` undoes it."""
 
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.db import Base, utcnow
 from capdb.reference import load_reference
-from incidents.models import Incident
+from incidents.models import Incident, Victim
 from tests.conftest import config_for
 from tests.factories import incident_values
 
@@ -102,9 +103,11 @@ def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
         officer = User(email="officer@capdb.test", role="mission")
         for user in (mali, chad, officer):
             user.password_hash = "x"
-        incident = Incident(**incident_values())
-        db.add_all([mali, chad, officer, incident])
-        db.flush()
+        db.add_all([mali, chad, officer])
+        # In SQL, as the schema of that revision holds it (the models are those of head).
+        incident = db.execute(
+            sa.insert(Incident).values(version=1, **incident_values()).returning(Incident.id)
+        ).one()
         written = [
             (1, mali, "clarification_request"),
             (2, chad, "clarification_request"),
@@ -137,3 +140,41 @@ def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
             connection.execute(sa.text("SELECT id, thread_state_code FROM comments")).all()
         )
     assert threads == {1: "MLI", 2: "TCD", 3: "TCD", 4: "MLI", 5: None, 6: "MLI"}
+
+
+BEFORE_SCOPE = "5b2f0c8e91d3"
+
+
+def test_the_scope_migration_fills_the_states_of_existing_incidents(empty_app: Flask) -> None:
+    command.upgrade(alembic_config(), BEFORE_SCOPE)
+    with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
+        load_reference(db)
+        values = incident_values(country_code="NER", occurred_on=date(2019, 6, 1))
+        incident = db.execute(
+            sa.insert(Incident).values(version=1, **values).returning(Incident.id)
+        ).one()
+        victims = [("TCD", "TCD", None), ("FRA", None, None), ("BRA", None, utcnow())]
+        for nationality, contributor, deleted_at in victims:
+            db.execute(
+                sa.insert(Victim).values(
+                    incident_id=incident.id, category="contingent_military", outcome="injured",
+                    nationality_code=nationality, contributing_country_code=contributor,
+                    sex="male", version=1, deleted_at=deleted_at,
+                )
+            )  # fmt: skip
+    command.upgrade(alembic_config(), "head")
+
+    engine = empty_app.extensions["capdb.db"].engine
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT state, occurred_on, host, place, contributor, nationality"
+                " FROM incident_states ORDER BY state"
+            )
+        ).all()
+    assert [(r[0], str(r[1]), *map(bool, r[2:])) for r in rows] == [
+        ("FRA", "2019-06-01", False, False, False, True),
+        ("MLI", "2019-06-01", True, False, False, False),
+        ("NER", "2019-06-01", False, True, False, False),
+        ("TCD", "2019-06-01", False, False, True, True),
+    ]

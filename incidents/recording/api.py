@@ -32,7 +32,7 @@ from incidents.api.schemas import (
     FeatureCollectionSchema,
 )
 from incidents.errors import NotAllowedError
-from incidents.filters import CursorError, Page, page_of, scoped_incidents
+from incidents.filters import CursorError, Page, listed_incidents, page_of
 from incidents.models import Incident
 from incidents.recording import rules, workflow
 from incidents.recording import service as recording
@@ -65,7 +65,7 @@ PATCHABLE = tuple(name for name in IncidentPatch().fields if name != "version")
 def list_incidents(query: dict[str, Any]) -> dict[str, Any]:
     """The incidents the viewer may see that match the filter, one page at a time."""
     user = viewer()
-    statement = scoped_incidents(user, query["filters"]).options(selectinload(Incident.victims))
+    statement = listed_incidents(user, query["filters"]).options(selectinload(Incident.victims))
     page = _page(session(), statement, query, sort=query["sort"])
     return {
         "items": [resources.incident(user, record) for record in page.items],
@@ -88,7 +88,7 @@ def _page(db: Session, statement: Any, query: dict[str, Any], *, sort: str = "-d
 def incidents_geojson(query: dict[str, Any]) -> Response:
     """The filtered incidents as GeoJSON points, without personal data, a page at a time."""
     db, user, filters = session(), viewer(), query["filters"]
-    page = _page(db, scoped_incidents(user, filters), query)
+    page = _page(db, listed_incidents(user, filters), query)
     counts = recording.casualties(db, [record.id for record in page.items])
     collection = {
         "type": "FeatureCollection",

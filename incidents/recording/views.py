@@ -20,7 +20,7 @@ from capdb.vocabularies import VOCABULARIES
 from incidents import history, policy, restoring
 from incidents.comments.threads import comment_panel
 from incidents.filter_choices import filter_choices
-from incidents.filters import PAGED, from_request, page_of, scoped_incidents, takes_filter
+from incidents.filters import PAGED, from_request, listed_incidents, page_of, takes_filter
 from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
@@ -43,7 +43,7 @@ def index() -> tuple[str, int]:
     if not errors:
         page = page_of(
             session,
-            scoped_incidents(viewer(), filters),
+            listed_incidents(viewer(), filters),
             sort=asked.sort,
             cursor=asked.cursor,
             per_page=asked.per_page,

@@ -42,11 +42,12 @@ from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import VERIFICATION_STATUS
 from incidents import policy
+from incidents.concerned import refresh_incident_states
 from incidents.fields import INCIDENT_FIELDS, Kind, named
 from incidents.models import Incident, Victim
 from incidents.recording import rules
 from incidents.recording.service import IncidentFields, VictimFields, next_reference
-from incidents.signals import incidents_saved
+from incidents.signals import incidents_inserted, incidents_saved
 from incidents.transfer.cells import (
     Cells,
     Layout,
@@ -372,7 +373,10 @@ def write(
     try:
         with db.begin_nested():
             ids = _insert(db, user, plan.new, progress)
-            if ids:  # listeners (the maps feature) derive the new incidents' admin areas
+            # Written in SQL, past the session's hook: the States they concern too.
+            refresh_incident_states(db, ids)
+            if ids:  # listeners (the maps feature) count them, and derive their areas
+                incidents_inserted.send(db, incident_ids=ids)
                 incidents_saved.send(db, incident_ids=ids)
             audit.record(
                 db,

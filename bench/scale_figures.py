@@ -1,0 +1,321 @@
+"""Maps, trends and exports at 100,000 and 1,000,000 incidents: does ten times the data
+cost more? And do writes stay fast with the figures kept current?
+
+    .venv/bin/python bench/scale_figures.py                  # both sizes, seeding what is missing
+    .venv/bin/python bench/scale_figures.py --sizes 100000   # one size
+    .venv/bin/python bench/scale_figures.py --seed-only      # seed what is missing, no measures
+    .venv/bin/python bench/scale_figures.py --memory 1000    # and a worker's memory after 1,000
+                                                             # mixed requests (largest size)
+
+Each size has a PostgreSQL schema of its own (``capdb_bench_figures_100k``,
+``capdb_bench_figures_1m``), seeded with ``demo seed`` data (which fills the figure
+tables) and kept afterwards, so that a run on a quiet machine reuses them; ``--reseed``
+seeds again, ``--drop`` removes them at the end. (``bench/scale.py`` keeps schemas of its
+own: a schema migrated by another branch's code may not be at this branch's revision.)
+
+For an analyst, a MINUSMA officer and the focal points of Chad and of Mali, it prints the
+median server time at each size and their ratio, of: the map's clusters and heat layer at
+the world view; the trends time chart (its counts) and every figure of the trends page
+(their counts, without drawing) for the page's default view and for 2017 by month; the
+trends page itself; and the CSV export of 2017's incidents (whose rows grow with the
+data: its time per 1,000 rows is what should hold). Then the time to record an incident
+with 20 victims through the API and to validate it. Load averages are printed with every
+size. The issue's budgets: 1M at most 1.5x the 100k time; map under 300 ms, trends under
+100 ms; each write under 100 ms at 1M; a worker under 250 MB after 1,000 mixed requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import checkout  # noqa: F401 (first: this checkout's packages)
+import sqlalchemy as sa
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient
+from scratch import DEFAULT_URL, median_ms, settle, signed_in_client
+from sqlalchemy.engine import make_url
+
+from auth import accounts
+from auth.models import User
+from capdb.app import create_app
+from capdb.cli import alembic_config
+from capdb.config import Config, Environment
+from capdb.reference import load_reference
+from demo.seed import seed_demo
+from incidents.filters import IncidentFilters
+from incidents.models import Incident
+from maps.charts import Figures
+from maps.stats import Period
+from maps.trend_data import TrendData
+
+REPEATS = 20
+EXPORT_REPEATS = 3
+WRITES = 15
+VIEWERS = (
+    ("analyst", "analyst@capdb.example"),
+    ("MINUSMA officer", "minusma@capdb.example"),
+    ("Chad's focal point", "chad@capdb.example"),
+    ("Mali's focal point", "mali@capdb.example"),
+)
+WORLD = "zoom=2&bbox=-180,-85,180,85"
+YEAR_2017 = {"date_from": "2017-01-01", "date_to": "2017-12-31"}
+VIEWS = (
+    ("default view", {}, Period.YEAR),
+    ("2017 by month", YEAR_2017, Period.MONTH),
+)
+OFFICER, VALIDATOR = "minusma@capdb.example", "minusma.validator@capdb.example"
+NATIONALITIES = ("TCD", "SEN", "BGD", "EGY", "TGO", "NER", "BFA", "GIN", "CIV", "MLI")
+
+Results = dict[str, dict[int, float]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--reseed", action="store_true", help="seed even if already seeded")
+    parser.add_argument("--drop", action="store_true", help="drop the schemas at the end")
+    parser.add_argument("--seed-only", action="store_true", help="seed, measure nothing")
+    parser.add_argument("--memory", type=int, default=0, metavar="REQUESTS",
+                        help="then a worker's memory after this many mixed requests")  # fmt: skip
+    args = parser.parse_args()
+    results: Results = {}
+    for size in args.sizes:
+        with bench_app(schema_for(size), size, reseed=args.reseed, drop=args.drop) as app:
+            if args.seed_only:
+                continue
+            print(f"\n{size:,} incidents: load average before {load_average()}", flush=True)
+            for name, value in measure(app).items():
+                results.setdefault(name, {})[size] = value
+                print(f"  {name:70} {value:9.1f}", flush=True)
+            print(f"{size:,} incidents: load average after {load_average()}", flush=True)
+            if args.memory and size == max(args.sizes):
+                from worker_memory import measure_memory
+
+                measure_memory(app, args.memory)
+    if not args.seed_only:
+        report(results, args.sizes)
+
+
+def schema_for(size: int) -> str:
+    label = f"{size // 1_000_000}m" if size % 1_000_000 == 0 else f"{size // 1000}k"
+    return f"capdb_bench_figures_{label}"
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+@contextmanager
+def bench_app(schema: str, size: int, *, reseed: bool, drop: bool) -> Iterator[Flask]:
+    """The application on the schema, seeded with ``size`` incidents unless it holds them."""
+    base = make_url(os.environ.get("CAPDB_BENCH_DATABASE_URL", DEFAULT_URL))
+    admin = sa.create_engine(base)
+    if reseed:
+        _run(admin, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    _run(admin, f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    app = create_app(
+        Config(
+            env=Environment.TEST,
+            database_url=url.render_as_string(hide_password=False),
+            secret_key=secrets.token_urlsafe(32),
+            instance_path=Path(tempfile.mkdtemp()),
+        )
+    )
+    try:
+        with app.app_context():
+            command.upgrade(alembic_config(), "head")
+        sessions = app.extensions["capdb.db"].sessionmaker
+        with sessions.begin() as session:
+            load_reference(session)
+            held = session.scalar(sa.select(sa.func.count()).select_from(Incident)) or 0
+        if held < size:
+            if held:
+                raise SystemExit(f"{schema} holds {held} incidents, fewer than {size}: --reseed")
+            started = time.perf_counter()
+            with sessions.begin() as session:
+                report = seed_demo(session, size, 2589)
+            print(f"seeded {schema} in {time.perf_counter() - started:.0f} s: {report}")
+        settle(app)
+        yield app
+    finally:
+        app.extensions["capdb.db"].engine.dispose()
+        if drop:
+            _run(admin, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
+def _run(engine: sa.Engine, statement: str) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(statement)
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+def measure(app: Flask) -> dict[str, float]:
+    results: dict[str, float] = {}
+    for viewer, email in VIEWERS:
+        client = signed_in_client(app, email)
+        for layer in ("clusters", "heat"):
+            url = f"/maps/data/{layer}?{WORLD}"
+            results[f"map {layer}, world view, {viewer} (ms)"] = timed_get(client, url, REPEATS)
+        for view, args, period in VIEWS:
+            chart, every = counts(app, email, args, period)
+            results[f"trends time chart, {view}, {viewer} (ms)"] = chart
+            results[f"trends all figures, {view}, {viewer} (ms)"] = every
+        url = "/trends/?" + "&".join(f"{k}={v}" for k, v in YEAR_2017.items())
+        results[f"trends page, default view, {viewer} (ms)"] = timed_get(client, "/trends/", 10)
+        results[f"trends page, 2017 by month, {viewer} (ms)"] = timed_get(client, url, 10)
+        total, rows = export(client)
+        results[f"CSV export of 2017, {viewer} (ms)"] = total
+        results[f"CSV export of 2017, {viewer} (ms per 1,000 rows)"] = total / max(rows, 1) * 1000
+    results |= measure_writes(app)
+    return results
+
+
+def counts(app: Flask, email: str, args: dict[str, str], period: Period) -> tuple[float, float]:
+    """Median times of the time chart's counts, and of every figure's and the summary's
+    (without drawing), each made afresh as a request makes them."""
+    with app.test_request_context(), app.extensions["capdb.db"].sessionmaker() as db:
+        user = db.scalars(sa.select(User).where(User.email == email)).one()
+        filters, errors = IncidentFilters.parse(db, args)
+        assert not errors, errors
+
+        def chart() -> None:
+            TrendData(db, user, filters, period).over_time  # noqa: B018 (reads the counts)
+
+        def every_figure() -> None:
+            figures = Figures(db, user, filters, period, "en")
+            figures.all()
+            figures.summary()
+
+        return median_ms(chart, REPEATS), median_ms(every_figure, REPEATS)
+
+
+def timed_get(client: FlaskClient, url: str, repeats: int) -> float:
+    def request() -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return median_ms(request, repeats)
+
+
+def export(client: FlaskClient) -> tuple[float, int]:
+    """Median time of the CSV export of 2017's incidents, streamed; and its rows."""
+    url = "/incidents/export.csv?" + "&".join(f"{k}={v}" for k, v in YEAR_2017.items())
+    lines = 0
+
+    def download() -> None:
+        nonlocal lines
+        lines = 0
+        with client.get(url, buffered=False) as response:
+            assert response.status_code == 200
+            for chunk in response.iter_encoded():
+                lines += chunk.count(b"\n")
+
+    return median_ms(download, EXPORT_REPEATS), lines - 1
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def measure_writes(app: Flask) -> dict[str, float]:
+    """Median times to record an incident with 20 victims and to validate it (after its
+    submission), each a request through the API as the mission's officers make it."""
+    officer, validator = token(app, OFFICER), token(app, VALIDATOR)
+    client = app.test_client()
+    created: list[dict[str, Any]] = []
+    submitted: list[dict[str, Any]] = []
+
+    def record() -> None:
+        created.append(post(client, officer, "/api/v1/incidents", new_incident(len(created))))
+
+    record_ms = median_ms(record, WRITES)
+    while created:
+        submitted.append(step(client, officer, created.pop(), "submit"))
+
+    def validate() -> None:
+        step(client, validator, submitted.pop(), "validate")
+
+    validate_ms = median_ms(validate, WRITES)
+    return {
+        "record an incident with 20 victims (API, ms)": record_ms,
+        "validate it (API, ms)": validate_ms,
+    }
+
+
+def token(app: Flask, email: str) -> str:
+    with app.test_request_context(), app.extensions["capdb.db"].sessionmaker.begin() as db:
+        user = db.scalars(sa.select(User).where(User.email == email)).one()
+        return accounts.issue_token(db, user, days=1)[1]
+
+
+def post(client: FlaskClient, token: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code in (200, 201), (url, response.status_code, response.json)
+    answer: dict[str, Any] = response.json or {}
+    return answer
+
+
+def step(client: FlaskClient, token: str, incident: dict[str, Any], name: str) -> dict[str, Any]:
+    url = f"/api/v1/incidents/{incident['id']}/{name}"
+    return post(client, token, url, {"version": incident["version"]})
+
+
+def new_incident(number: int) -> dict[str, Any]:
+    """A MINUSMA incident with 20 victims of ten nationalities."""
+    victims = [
+        {
+            "category": "contingent_military",
+            "nationality": NATIONALITIES[n % len(NATIONALITIES)],
+            "contributing_country": NATIONALITIES[n % len(NATIONALITIES)],
+            "sex": "male",
+            "outcome": "killed" if n % 4 == 0 else "injured",
+        }
+        for n in range(20)
+    ]
+    return {
+        "mission": "MINUSMA",
+        "occurred_on": f"2022-{number % 12 + 1:02d}-{number % 28 + 1:02d}",
+        "date_precision": "day",
+        "country": "MLI",
+        "place": "Gao",
+        "latitude": 16.27 + number / 1000,
+        "longitude": -0.04,
+        "geo_precision": "exact",
+        "means_of_attack": "indirect_fire",
+        "attack_context": "camp_attack",
+        "location_type": "camp",
+        "perpetrator_type": "armed_group",
+        "narrative": "Bench incident.",
+        "sources": "Bench.",
+        "victims": victims,
+    }
+
+
+# The report ---------------------------------------------------------------------------------
+
+
+def report(results: Results, sizes: list[int]) -> None:
+    if len(sizes) < 2:
+        return
+    small, large = min(sizes), max(sizes)
+    print(f"\n{'path':70} {small:>10,} {large:>10,} {'ratio':>6}")
+    for name, values in results.items():
+        if small in values and large in values:
+            ratio = values[large] / values[small] if values[small] else float("nan")
+            print(f"{name:70} {values[small]:10.1f} {values[large]:10.1f} {ratio:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""incident states: which States each incident concerns, and why
+
+Revision ID: 9d9355752397
+Revises: 5b2f0c8e91d3
+Create Date: 2026-12-14 09:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "9d9355752397"
+down_revision: str | None = "5b2f0c8e91d3"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# The rule as it stands at this revision (incidents.concerned states it for the code);
+# written out here so that the migration does not change when the code does.
+FILL = """
+INSERT INTO incident_states
+    (incident_id, state, occurred_on, host, place, contributor, nationality)
+SELECT reasons.incident_id, reasons.state, incidents.occurred_on,
+       max(reasons.host) = 1, max(reasons.place) = 1,
+       max(reasons.contributor) = 1, max(reasons.nationality) = 1
+  FROM (
+    SELECT id AS incident_id, country_code AS state,
+           0 AS host, 1 AS place, 0 AS contributor, 0 AS nationality
+      FROM incidents
+    UNION ALL
+    SELECT incidents.id, mission_hosts.country_code, 1, 0, 0, 0
+      FROM incidents JOIN mission_hosts ON mission_hosts.mission_code = incidents.mission_code
+    UNION ALL
+    SELECT incident_id, nationality_code, 0, 0, 0, 1 FROM victims WHERE deleted_at IS NULL
+    UNION ALL
+    SELECT incident_id, contributing_country_code, 0, 0, 1, 0 FROM victims
+     WHERE deleted_at IS NULL AND contributing_country_code IS NOT NULL
+  ) AS reasons
+  JOIN incidents ON incidents.id = reasons.incident_id
+ GROUP BY reasons.incident_id, reasons.state, incidents.occurred_on
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "incident_states",
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=3), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("host", sa.Boolean(), nullable=False),
+        sa.Column("place", sa.Boolean(), nullable=False),
+        sa.Column("contributor", sa.Boolean(), nullable=False),
+        sa.Column("nationality", sa.Boolean(), nullable=False),
+        sa.CheckConstraint(
+            "host OR place OR contributor OR nationality",
+            name=op.f("ck_incident_states_some_reason"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_incident_states_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("incident_id", "state", name=op.f("pk_incident_states")),
+    )
+    with op.batch_alter_table("incident_states", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_incident_states_state_date", ["state", "occurred_on", "incident_id"], unique=False
+        )
+    op.execute(FILL)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("incident_states", schema=None) as batch_op:
+        batch_op.drop_index("ix_incident_states_state_date")
+    op.drop_table("incident_states")
