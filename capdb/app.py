@@ -107,13 +107,13 @@ def place_incidents(db: Any, incident_ids: list[int]) -> None:
 
 def register_features(app: Flask) -> None:
     from auth import audit, guard
-    from incidents import concerned, history
+    from incidents import concerned_hook, history
     from incidents.signals import incidents_saved
 
     guard.init_app(app)
     audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
     history.keep_versions()
-    concerned.keep_current()
+    concerned_hook.keep_current()
     register_pages(app)
     register_api(app)
     register_commands(app)
