@@ -118,14 +118,14 @@ def count_new_incidents(db: Any, incident_ids: list[int]) -> None:
 
 def register_features(app: Flask) -> None:
     from auth import audit, guard
-    from incidents import concerned, history
+    from incidents import concerned_hook, history
     from incidents.signals import incidents_inserted, incidents_saved
     from maps import figure_upkeep
 
     guard.init_app(app)
     audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
     history.keep_versions()
-    concerned.keep_current()
+    concerned_hook.keep_current()
     figure_upkeep.keep_current()
     register_pages(app)
     register_api(app)

@@ -45,7 +45,7 @@ from demo.profiles import (
     MISSION_INTENSITY,
     PERPETRATORS,
 )
-from incidents.concerned import fill_incident_states
+from incidents import concerned
 from incidents.models import (
     CapacityAssistance,
     Comment,
@@ -115,8 +115,8 @@ def seed_demo(
     ids = _insert(db, Incident, incident_rows, progress)
     report.incidents = len(ids)
     victims_by_incident = _seed_victims(db, rng, world, incident_rows, ids, report)
-    fill_incident_states(db)  # bulk-inserted past the session's hook
     case_ids = _seed_cases(db, rng, incident_rows, ids, victims_by_incident, users, report)
+    concerned.fill(db)  # the States they concern: inserted past the session's hook
     _seed_assistance(db, rng, world, case_ids, report)
     _seed_comments(db, rng, incident_rows, ids, users, report)
     rebuild_figures(db)  # the figures maps and trends read, past the session's hook too

@@ -1,62 +1,71 @@
-"""Which States each incident concerns, and why, kept in ``incident_states``.
+"""Which States each incident and each case concerns, and why: ``incident_states`` and
+``case_states``, kept to their rules.
 
 An incident concerns a State that hosts its mission (``host``), the State it happened in
 (``place``), and each State that an undeleted victim belongs to (``nationality``) or served
-for (``contributor``). :func:`concerned_rows` states that rule once, in SQL; the table holds
-its answer, one row per incident and State with a flag per reason and the incident's date,
-so that "the incidents concerning Chad" is an index range, in date order, rather than a
-scan of every victim on every query (:func:`incidents.visibility.concerns` reads it, and
-:func:`incidents.filters.listed_incidents` pages through it).
+for (``contributor``). A State's focal points see a case that their State prosecutes
+(``prosecutor``) or that is linked to an incident they see: validated, undeleted and
+concerning their State (``through_incident``). :func:`incident_rows` and :func:`case_rows`
+state these rules once, in SQL; the tables hold their answers, one row per record and
+State with a flag per reason (and an incident's date), so that "the incidents concerning
+Chad" and "the cases Chad sees" are index ranges in list order rather than scans of every
+victim and every linked incident on each query. :mod:`incidents.visibility` reads them.
 
-How the table stays current, in the same transaction as the change:
+How the tables stay current, in the same transaction as the change:
 
 - ORM writes, by a session hook (:func:`keep_current`, connected by the app factory): after
   each flush, the incidents created or whose country, mission or date changed, or whose
   victims were added, removed, undeleted or changed nationality or contributing country,
-  have their rows recomputed; so do a mission's incidents when its hosts change. A hook
-  rather than calls in each service because every form, API call, restore, undelete, admin
-  script and test factory writes through the ORM, and a call forgotten in one of them would
-  silently show an incident to the wrong State (or hide it from the right one).
+  have their rows recomputed, and so have the cases linked to them, to an incident whose
+  status or deletion changed, or whose links or prosecuting State changed; a mission's
+  incidents when its hosts change. A hook rather than calls in each service because every
+  form, API call, workflow step, restore, undelete, admin script and test factory writes
+  through the ORM, and a call forgotten in one of them would silently show a record to the
+  wrong State (or hide it from the right one).
 - Bulk inserts that bypass the ORM (:mod:`capdb.bulk`: the spreadsheet import, the demo
-  seed) call :func:`refresh_incident_states` or :func:`fill_incident_states` themselves;
-  a Core statement carries no objects for a hook to see.
+  seed) call :func:`refresh_incident_states` or :func:`fill` themselves; a Core statement
+  carries no objects for a hook to see.
 
-Deleted incidents keep their rows: visibility excludes them on their own, and an undelete
-then needs nothing. ``flask --app wsgi scope rebuild`` (:func:`rebuild`) recomputes the
-whole table from the rule, and ``scope check`` reports what it would change.
+Deleted records keep their rows (visibility excludes them on its own); the incidents a
+deleted incident made a case visible through no longer count, as the rule says.
+``flask --app wsgi scope rebuild`` (:func:`rebuild`) recomputes both tables from their
+rules, and ``scope check`` reports what it would change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from capdb.reference import Mission, mission_hosts
-from incidents.models import CONCERN_REASONS, Incident, IncidentState, Victim
+from capdb.reference import mission_hosts
+from incidents.models import (
+    CONCERN_REASONS,
+    CaseState,
+    Incident,
+    IncidentState,
+    JudicialCase,
+    Victim,
+    case_incidents,
+)
 
-# A condition on an incident id column: which incidents a statement covers.
+# A condition on an id column: which records a statement covers.
 Which = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]]
 
-CHUNK = 5_000  # incident ids per statement (SQLite binds at most 32,766 parameters)
-REBUILD_CHUNK = 50_000  # incident ids per range when rebuilding the whole table
+CHUNK = 5_000  # ids per statement (SQLite binds at most 32,766 parameters)
+REBUILD_CHUNK = 50_000  # ids per range when rebuilding a whole table
 
-_states = cast(sa.Table, IncidentState.__table__)
 _incidents = cast(sa.Table, Incident.__table__)
 _victims = cast(sa.Table, Victim.__table__)
-
-# What an incident's rows depend on: its own columns, and its victims'.
-_INCIDENT_COLUMNS = ("country_code", "mission_code", "occurred_on")
-_VICTIM_COLUMNS = ("nationality_code", "contributing_country_code", "deleted_at", "incident_id")
+_cases = cast(sa.Table, JudicialCase.__table__)
 
 
 @dataclass(frozen=True)
 class Difference:
-    """Rows added to (or missing from) the table and rows removed from (or extra in) it."""
+    """Rows added to (or missing from) a table and rows removed from (or wrong in) it."""
 
     added: int = 0
     removed: int = 0
@@ -68,35 +77,31 @@ class Difference:
         return bool(self.added or self.removed)
 
 
-COLUMNS = ("incident_id", "state", "occurred_on", *CONCERN_REASONS)
+def _flags(reasons: tuple[str, ...], reason: str) -> list[Any]:
+    return [sa.literal_column("1" if r == reason else "0").label(r) for r in reasons]
 
 
-def _reason(incident_id: Any, state: Any, reason: str) -> sa.Select[Any]:
-    flags: list[Any] = [
-        sa.literal_column("1" if r == reason else "0").label(r) for r in CONCERN_REASONS
-    ]
-    return sa.select(incident_id.label("incident_id"), state.label("state"), *flags)
-
-
-def concerned_rows(which: Which) -> sa.Select[Any]:
-    """The rule: one row per incident that ``which`` selects and State it concerns, with
-    the incident's date and a flag for each reason (the columns of ``incident_states``)."""
+def incident_rows(which: Which) -> sa.Select[Any]:
+    """The incidents' rule: one row per incident ``which`` selects and State it concerns,
+    with the incident's date and a flag per reason (the columns of ``incident_states``)."""
     undeleted = _victims.c.deleted_at.is_(None)
     hosted = _incidents.join(
         mission_hosts, mission_hosts.c.mission_code == _incidents.c.mission_code
     )
+
+    def reason(incident_id: Any, state: Any, name: str) -> sa.Select[Any]:
+        flags = _flags(CONCERN_REASONS, name)
+        return sa.select(incident_id.label("incident_id"), state.label("state"), *flags)
+
+    victims = (_victims.c.incident_id, undeleted, which(_victims.c.incident_id))
     reasons = sa.union_all(
-        _reason(_incidents.c.id, _incidents.c.country_code, "place").where(which(_incidents.c.id)),
-        _reason(_incidents.c.id, mission_hosts.c.country_code, "host")
+        reason(_incidents.c.id, _incidents.c.country_code, "place").where(which(_incidents.c.id)),
+        reason(_incidents.c.id, mission_hosts.c.country_code, "host")
         .select_from(hosted)
         .where(which(_incidents.c.id)),
-        _reason(_victims.c.incident_id, _victims.c.nationality_code, "nationality").where(
-            undeleted, which(_victims.c.incident_id)
-        ),
-        _reason(_victims.c.incident_id, _victims.c.contributing_country_code, "contributor").where(
-            undeleted,
-            _victims.c.contributing_country_code.is_not(None),
-            which(_victims.c.incident_id),
+        reason(victims[0], _victims.c.nationality_code, "nationality").where(*victims[1:]),
+        reason(victims[0], _victims.c.contributing_country_code, "contributor").where(
+            *victims[1:], _victims.c.contributing_country_code.is_not(None)
         ),
     ).subquery("reasons")
     # Selected from as a subquery: SQLite takes no parenthesised compound select.
@@ -112,35 +117,110 @@ def concerned_rows(which: Which) -> sa.Select[Any]:
     )
 
 
-def _held(which: Which) -> sa.Select[Any]:
-    return sa.select(*[_states.c[name] for name in COLUMNS]).where(which(_states.c.incident_id))
+CASE_REASONS = ("prosecutor", "through_incident")
 
 
-def _missing(which: Which) -> sa.CompoundSelect[Any]:
-    wanted = concerned_rows(which).subquery("wanted")
-    return sa.select(wanted).except_(_held(which))
-
-
-def _extra_condition(which: Which) -> sa.ColumnElement[bool]:
-    """Rows held that the rule does not give, or gives otherwise (whole rows compared)."""
-    row = sa.tuple_(*[_states.c[name] for name in COLUMNS])
-    return sa.and_(which(_states.c.incident_id), row.not_in(concerned_rows(which)))
-
-
-def _apply(db: Session, which: Which, *, write: bool) -> Difference:
-    """Make the rows of the incidents ``which`` selects those of the rule (or count what
-    that would change, without ``write``)."""
-    connection = db.connection()
-    if not write:
-        missing = connection.scalar(
-            sa.select(sa.func.count()).select_from(_missing(which).subquery("missing"))
+def case_rows(which: Which) -> sa.Select[Any]:
+    """The cases' rule, over ``incident_states``: one row per case ``which`` selects and
+    State whose focal points see it, with a flag per reason (those of ``case_states``)."""
+    seen = _incidents.join(case_incidents, case_incidents.c.incident_id == _incidents.c.id).join(
+        IncidentState, IncidentState.incident_id == _incidents.c.id
+    )
+    reasons = sa.union_all(
+        sa.select(
+            _cases.c.id.label("case_id"),
+            _cases.c.prosecuting_state_code.label("state"),
+            *_flags(CASE_REASONS, "prosecutor"),
+        ).where(which(_cases.c.id)),
+        sa.select(
+            case_incidents.c.case_id, IncidentState.state, *_flags(CASE_REASONS, "through_incident")
         )
-        extra = connection.scalar(
-            sa.select(sa.func.count()).select_from(_states).where(_extra_condition(which))
-        )
-        return Difference(missing or 0, extra or 0)
-    removed = connection.execute(sa.delete(_states).where(_extra_condition(which))).rowcount
-    return Difference(_insert(connection, _missing(which)), removed)
+        .select_from(seen)
+        .where(
+            _incidents.c.status == "validated",
+            _incidents.c.deleted_at.is_(None),
+            which(case_incidents.c.case_id),
+        ),
+    ).subquery("reasons")
+    return sa.select(
+        reasons.c.case_id,
+        reasons.c.state,
+        *[(sa.func.max(reasons.c[r]) == 1).label(r) for r in CASE_REASONS],
+    ).group_by(reasons.c.case_id, reasons.c.state)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A table derived from a rule: its rows for any set of records (its key) are
+    recomputed by comparing whole rows with the rule's."""
+
+    table: sa.Table
+    key: str
+    rule: Callable[[Which], sa.Select[Any]]
+    source: sa.Table  # the records it derives from, by id
+
+    @property
+    def columns(self) -> list[sa.Column[Any]]:
+        return list(self.table.columns)
+
+    def missing(self, which: Which) -> sa.CompoundSelect[Any]:
+        held = sa.select(*self.columns).where(which(self.table.c[self.key]))
+        return sa.select(self.rule(which).subquery("wanted")).except_(held)
+
+    def wrong(self, which: Which) -> sa.ColumnElement[bool]:
+        """Rows held that the rule does not give, or gives otherwise."""
+        row = sa.tuple_(*self.columns)
+        return sa.and_(which(self.table.c[self.key]), row.not_in(self.rule(which)))
+
+    def apply(self, db: Session, which: Which, *, write: bool) -> Difference:
+        """Make the rows of the records ``which`` selects the rule's (or count what that
+        would change, without ``write``)."""
+        connection = db.connection()
+        if not write:
+            missing = sa.select(sa.func.count()).select_from(self.missing(which).subquery())
+            wrong = sa.select(sa.func.count()).select_from(self.table).where(self.wrong(which))
+            return Difference(connection.scalar(missing) or 0, connection.scalar(wrong) or 0)
+        removed = connection.execute(sa.delete(self.table).where(self.wrong(which))).rowcount
+        return Difference(self.insert(db, self.missing(which)), removed)
+
+    def insert(self, db: Session, rows: sa.Select[Any] | sa.CompoundSelect[Any]) -> int:
+        # SQLAlchemy keeps the count of an INSERT only when asked.
+        statement = sa.insert(self.table).from_select([c.name for c in self.columns], rows)
+        result = db.connection().execute(statement.execution_options(preserve_rowcount=True))
+        return int(result.rowcount)
+
+    def refresh(self, db: Session, ids: Iterable[int]) -> Difference:
+        ordered = sorted(set(ids))
+        total = Difference()
+        for start in range(0, len(ordered), CHUNK):
+            total += self.apply(db, _among(ordered[start : start + CHUNK]), write=True)
+        return total
+
+    def rebuild(self, db: Session, *, write: bool) -> Difference:
+        """The whole table, by ranges of ids; rows of records that no longer exist too
+        (the foreign key cascades them away, but a database restored without it might
+        hold some)."""
+        connection = db.connection()
+        orphaned = self.table.c[self.key].not_in(sa.select(self.source.c.id))
+        if write:
+            total = Difference(
+                0, connection.execute(sa.delete(self.table).where(orphaned)).rowcount
+            )
+        else:
+            count = sa.select(sa.func.count()).select_from(self.table).where(orphaned)
+            total = Difference(0, connection.scalar(count) or 0)
+        low, high = connection.execute(
+            sa.select(sa.func.min(self.source.c.id), sa.func.max(self.source.c.id))
+        ).one()
+        for start in range(low or 0, (high or -1) + 1, REBUILD_CHUNK):
+            total += self.apply(db, _between(start, start + REBUILD_CHUNK - 1), write=write)
+        return total
+
+
+INCIDENT_STATES = Derived(
+    cast(sa.Table, IncidentState.__table__), "incident_id", incident_rows, _incidents
+)
+CASE_STATES = Derived(cast(sa.Table, CaseState.__table__), "case_id", case_rows, _cases)
 
 
 def _among(ids: list[int]) -> Which:
@@ -151,106 +231,66 @@ def _between(low: int, high: int) -> Which:
     return lambda column: column.between(low, high)
 
 
-def _insert(connection: sa.Connection, rows: sa.Select[Any] | sa.CompoundSelect[Any]) -> int:
-    """Insert the rows the statement selects; how many (kept by request: SQLAlchemy keeps
-    the count of an INSERT only when asked)."""
-    statement = sa.insert(_states).from_select(list(COLUMNS), rows)
-    result = connection.execute(statement.execution_options(preserve_rowcount=True))
-    return int(result.rowcount)
+def _cases_of(incidents: sa.Select[Any] | list[int]) -> Which:
+    # Never correlated: the cases' rule selects from case_incidents itself, and an
+    # auto-correlated subquery would keep only the rows of these incidents.
+    linked = (
+        sa.select(case_incidents.c.case_id)
+        .where(case_incidents.c.incident_id.in_(incidents))
+        .correlate(None)
+    )
+    return lambda column: column.in_(linked)
+
+
+# What the write paths call ------------------------------------------------------------------
 
 
 def refresh_incident_states(db: Session, incident_ids: Iterable[int]) -> Difference:
-    """Recompute the rows of these incidents in the session's transaction."""
+    """Recompute the rows of these incidents, and of the cases linked to them, in the
+    session's transaction; the incidents' rows added and removed."""
     ids = sorted(set(incident_ids))
-    total = Difference()
+    difference = INCIDENT_STATES.refresh(db, ids)
+    refresh_cases_of(db, ids)
+    return difference
+
+
+def refresh_cases_of(db: Session, incident_ids: Iterable[int]) -> None:
+    """Recompute the rows of the cases linked to these incidents (after their status or
+    deletion changed: their cases' visibility follows)."""
+    ids = sorted(set(incident_ids))
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        total += _apply(db, _among(chunk), write=True)
-    return total
+        CASE_STATES.apply(db, _cases_of(ids[start : start + CHUNK]), write=True)
+
+
+def refresh_case_states(db: Session, case_ids: Iterable[int]) -> Difference:
+    """Recompute the rows of these cases (opened, linked to more incidents, or prosecuted
+    by another State)."""
+    return CASE_STATES.refresh(db, case_ids)
 
 
 def refresh_mission_hosts(db: Session, mission_code: str) -> Difference:
-    """Recompute the rows of the mission's incidents, after its hosts changed."""
-    of_mission = sa.select(_incidents.c.id).where(_incidents.c.mission_code == mission_code)
-    return _apply(db, lambda column: column.in_(of_mission), write=True)
+    """Recompute the rows of the mission's incidents and their cases, after its hosts
+    changed; the incidents' rows added and removed."""
+    of_mission = (
+        sa.select(_incidents.c.id)
+        .where(_incidents.c.mission_code == mission_code)
+        .correlate(None)  # the incidents' rule selects from incidents itself
+    )
+    difference = INCIDENT_STATES.apply(db, lambda column: column.in_(of_mission), write=True)
+    CASE_STATES.apply(db, _cases_of(of_mission), write=True)
+    return difference
 
 
-def fill_incident_states(db: Session) -> int:
-    """Insert the rows of every incident into an empty table, in one statement: how a
-    bulk load (the demo seed) fills it. The number of rows written."""
-    return _insert(db.connection(), concerned_rows(lambda _column: sa.true()))
+def fill(db: Session) -> tuple[int, int]:
+    """Fill both empty tables in one statement each: how a bulk load (the demo seed) does
+    it, after inserting incidents, victims and cases. The rows written to each."""
+    everything: Which = lambda _column: sa.true()  # noqa: E731
+    incidents = INCIDENT_STATES.insert(db, incident_rows(everything))
+    return incidents, CASE_STATES.insert(db, case_rows(everything))
 
 
-def rebuild(
-    db: Session, *, write: bool = True, progress: Callable[[int], None] | None = None
-) -> Difference:
-    """Make the whole table the rule's answer (or, without ``write``, count the rows it
-    lacks and the rows it should not hold), by ranges of incident ids."""
-    connection = db.connection()
-    # Rows of incidents that no longer exist (the foreign key cascades them away, but a
-    # database restored without it might hold some).
-    orphaned = _states.c.incident_id.not_in(sa.select(_incidents.c.id))
-    orphans: int
-    if write:
-        orphans = connection.execute(sa.delete(_states).where(orphaned)).rowcount
-    else:
-        count = sa.select(sa.func.count()).select_from(_states).where(orphaned)
-        orphans = connection.scalar(count) or 0
-    total = Difference(0, orphans)
-    low, high = connection.execute(
-        sa.select(sa.func.min(_incidents.c.id), sa.func.max(_incidents.c.id))
-    ).one()
-    if low is None:
-        return total
-    for start in range(low, high + 1, REBUILD_CHUNK):
-        end = start + REBUILD_CHUNK - 1
-        total += _apply(db, _between(start, end), write=write)
-        if progress:
-            progress(min(end, high) - start + 1)
-    return total
-
-
-# The session hook ---------------------------------------------------------------------------
-
-
-def keep_current() -> None:
-    """Keep ``incident_states`` current in every session's flushes (idempotent)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-
-
-def _after_flush(session: Session, _context: object) -> None:
-    # Attribute histories still hold the flushed changes here (they are reset afterwards).
-    incident_ids: set[int] = set()
-    missions: set[str] = set()
-    for record in session.new:
-        if isinstance(record, Incident):
-            incident_ids.add(record.id)
-        elif isinstance(record, Victim):
-            incident_ids.add(record.incident_id)
-    for record in session.dirty:
-        if isinstance(record, Incident) and _changed(record, _INCIDENT_COLUMNS):
-            incident_ids.add(record.id)
-        elif isinstance(record, Victim) and _changed(record, _VICTIM_COLUMNS):
-            incident_ids.update(_incident_ids_of(record))
-        elif isinstance(record, Mission) and _changed(record, ("hosts",)):
-            missions.add(record.code)
-    for record in session.deleted:
-        if isinstance(record, Victim):
-            incident_ids.update(_incident_ids_of(record))
-    if incident_ids:
-        refresh_incident_states(session, incident_ids)
-    for code in sorted(missions):
-        refresh_mission_hosts(session, code)
-
-
-def _changed(record: object, names: Collection[str]) -> bool:
-    attributes = sa.inspect(record).attrs
-    return any(attributes[name].history.has_changes() for name in names)
-
-
-def _incident_ids_of(victim: Victim) -> set[int]:
-    """The victim's incident, and the one it belonged to before the flush if it moved."""
-    history = sa.inspect(victim).attrs.incident_id.history
-    ids = {victim.incident_id, *history.deleted}
-    return {i for i in ids if i is not None}
+def rebuild(db: Session, *, write: bool = True) -> tuple[Difference, Difference]:
+    """Make both tables their rules' answers (or, without ``write``, count the rows they
+    lack and the rows they should not hold): incidents first, which cases read."""
+    incidents = INCIDENT_STATES.rebuild(db, write=write)
+    return incidents, CASE_STATES.rebuild(db, write=write)

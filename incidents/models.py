@@ -229,6 +229,27 @@ class IncidentState(Base):
         return tuple(reason for reason in CONCERN_REASONS if getattr(self, reason))
 
 
+class CaseState(Base):
+    """A State whose focal points see a case, and why: it prosecutes the case, or one of
+    the case's incidents that they see (validated, undeleted, concerning the State) is
+    linked to it. Kept current by :mod:`incidents.concerned`, with ``incident_states``."""
+
+    __tablename__ = "case_states"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("judicial_cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(3), primary_key=True)
+    prosecutor: Mapped[bool] = mapped_column(default=False)
+    through_incident: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (
+        sa.CheckConstraint("prosecutor OR through_incident", name="some_reason"),
+        # "The cases State X sees", newest first.
+        sa.Index("ix_case_states_state_case", "state", "case_id"),
+    )
+
+
 class JudicialCase(Record, Base):
     __tablename__ = "judicial_cases"
 

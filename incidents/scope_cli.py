@@ -1,5 +1,6 @@
-"""``flask --app wsgi scope rebuild`` and ``scope check``: the States each incident
-concerns, as :mod:`incidents.concerned` keeps them, recomputed or checked from scratch."""
+"""``flask --app wsgi scope rebuild`` and ``scope check``: the States each incident and
+case concerns, as :mod:`incidents.concerned` keeps them, recomputed or checked from
+scratch."""
 
 from __future__ import annotations
 
@@ -8,26 +9,25 @@ import time
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from capdb import db
-from incidents.concerned import rebuild
-from incidents.models import IncidentState
+from incidents.concerned import Difference, rebuild
+from incidents.models import CaseState, IncidentState
 
-scope_cli = AppGroup("scope", help="Which States each incident concerns (Member State scope).")
+scope_cli = AppGroup("scope", help="Which States each incident and case concerns.")
 
 
 @scope_cli.command("rebuild")
 def rebuild_command() -> None:
-    """Recompute the States every incident concerns from the incidents, their victims and
-    the missions' hosts; report the rows added and removed."""
+    """Recompute the States every incident and case concerns from the incidents, their
+    victims, the missions' hosts and the cases; report the rows added and removed."""
     started = time.perf_counter()
     with db.database().sessionmaker.begin() as session:
-        difference = rebuild(session)
-        rows = _rows(session)
-    click.echo(
-        f"Scope rebuilt in {time.perf_counter() - started:.1f} s: {difference.added} rows"
-        f" added, {difference.removed} removed; {rows} rows."
-    )
+        differences = rebuild(session)
+        lines = _lines(session, differences, "{added} rows added, {removed} removed")
+    click.echo(f"Scope rebuilt in {time.perf_counter() - started:.1f} s.")
+    click.echo("\n".join(lines))
 
 
 @scope_cli.command("check")
@@ -35,19 +35,23 @@ def check_command() -> None:
     """Report how the kept States differ from those computed from scratch, writing
     nothing; exit with status 1 when they differ."""
     with db.database().sessionmaker() as session:
-        difference = rebuild(session, write=False)
-        rows = _rows(session)
-    if not difference:
-        click.echo(f"Scope is current: {rows} rows, as computed from scratch.")
+        differences = rebuild(session, write=False)
+        wording = "{added} rows missing, {removed} rows that should not be there"
+        lines = _lines(session, differences, wording)
+    if not any(differences):
+        click.echo("Scope is current, as computed from scratch:")
+        click.echo("\n".join(lines))
         return
-    click.echo(
-        f"Scope differs from the rule: {difference.added} rows missing,"
-        f" {difference.removed} rows that should not be there."
-        " Run `flask --app wsgi scope rebuild`.",
-        err=True,
-    )
+    click.echo("Scope differs from the rule:", err=True)
+    click.echo("\n".join(lines), err=True)
+    click.echo("Run `flask --app wsgi scope rebuild`.", err=True)
     raise SystemExit(1)
 
 
-def _rows(session: sa.orm.Session) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(IncidentState)) or 0
+def _lines(session: Session, differences: tuple[Difference, Difference], wording: str) -> list[str]:
+    lines = []
+    for model, difference in zip((IncidentState, CaseState), differences, strict=True):
+        rows = session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+        change = wording.format(added=difference.added, removed=difference.removed)
+        lines.append(f"  {model.__tablename__}: {change}; {rows} rows.")
+    return lines

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from auth.models import AuditEvent, User
 from incidents.models import (
     CapacityAssistance,
+    CaseState,
     Comment,
     Defendant,
     Incident,
@@ -132,7 +133,10 @@ def visible_cases(user: User | None) -> Condition:
     )
     rule: Condition = through_incident
     if user is not None and user.is_authenticated and user.role == "member_state":
-        rule = sa.or_(rule, JudicialCase.prosecuting_state_code == user.state_code)
+        # Prosecuted by the State, or through an incident its focal points see: the
+        # rows :mod:`incidents.concerned` keeps, in the order of a list of cases.
+        seen = sa.select(CaseState.case_id).where(CaseState.state == user.state_code)
+        rule = JudicialCase.id.in_(seen.correlate(None))
     return sa.and_(JudicialCase.deleted_at.is_(None), rule)
 
 

@@ -18,7 +18,14 @@ from capdb.db import utcnow
 from capdb.reference import Country, Mission, load_reference, mission_hosts
 from demo.seed import seed_demo
 from incidents.concerned import Difference, rebuild, refresh_mission_hosts
-from incidents.models import CONCERN_REASONS, Incident, IncidentState, Victim
+from incidents.models import (
+    CONCERN_REASONS,
+    CaseState,
+    Incident,
+    IncidentState,
+    JudicialCase,
+    Victim,
+)
 from incidents.recording.restore_checks import restore_problems
 from incidents.restoring import restore_version
 from incidents.transfer import importing
@@ -169,7 +176,68 @@ def test_the_demo_seed_fills_the_table_as_the_rule_would(db: Session) -> None:
     seed_demo(db, 300, 7)
     rows = db.scalar(sa.select(sa.func.count()).select_from(IncidentState))
     assert (rows or 0) > 300
-    assert rebuild(db, write=False) == Difference()
+    assert rebuild(db, write=False) == (Difference(), Difference())
+
+
+# Cases ----------------------------------------------------------------------------------------
+
+
+def case_rows_of(db: Session, case: JudicialCase) -> set[tuple[str, str]]:
+    rows = db.execute(
+        sa.select(CaseState.state, CaseState.prosecutor, CaseState.through_incident).where(
+            CaseState.case_id == case.id
+        )
+    )
+    return {
+        (state, reason)
+        for state, prosecutor, through in rows
+        for reason, flag in (("prosecutor", prosecutor), ("through_incident", through))
+        if flag
+    }
+
+
+def open_case(db: Session, *incidents: Incident, prosecutor: str = "MLI") -> JudicialCase:
+    case = JudicialCase(
+        prosecuting_state_code=prosecutor, jurisdiction="ordinary", incidents=list(incidents)
+    )
+    db.add(case)
+    db.flush()
+    return case
+
+
+def test_a_case_is_seen_by_its_prosecutor_and_through_its_validated_incidents(
+    db: Session, make_incident: IncidentFactory, make_victim: VictimFactory
+) -> None:
+    incident = make_incident(country_code="NER", status="validated")
+    make_victim(incident, nationality_code="TCD", contributing_country_code="TCD")
+    case = open_case(db, incident, prosecutor="FRA")
+    through = {("MLI", "through_incident"), ("NER", "through_incident")}
+    assert case_rows_of(db, case) == {("FRA", "prosecutor"), ("TCD", "through_incident")} | through
+    incident.status = "draft"
+    db.flush()
+    assert case_rows_of(db, case) == {("FRA", "prosecutor")}
+    incident.status = "validated"
+    incident.deleted_at = utcnow()
+    db.flush()
+    assert case_rows_of(db, case) == {("FRA", "prosecutor")}
+
+
+def test_a_cases_rows_follow_its_links_prosecutor_and_incidents(
+    db: Session, make_incident: IncidentFactory
+) -> None:
+    first, second = make_incident(country_code="MLI"), make_incident(country_code="BFA")
+    case = open_case(db, first, prosecutor="MLI")
+    assert case_rows_of(db, case) == {("MLI", "prosecutor"), ("MLI", "through_incident")}
+    case.incidents.append(second)
+    case.prosecuting_state_code = "SEN"
+    db.flush()
+    assert case_rows_of(db, case) == {
+        ("SEN", "prosecutor"), ("MLI", "through_incident"), ("BFA", "through_incident"),
+    }  # fmt: skip
+    second.country_code = "NER"
+    db.flush()
+    assert ("NER", "through_incident") in case_rows_of(db, case)
+    assert ("BFA", "through_incident") not in case_rows_of(db, case)
 
 
 # The command ----------------------------------------------------------------------------------
@@ -222,7 +290,7 @@ def test_rebuild_in_ranges_covers_every_incident(
     db.execute(
         sa.delete(IncidentState).where(IncidentState.incident_id.in_([i.id for i in incidents]))
     )
-    assert rebuild(db) == Difference(added=9, removed=0)
+    assert rebuild(db) == (Difference(added=9, removed=0), Difference())
     assert all(rows_of(db, i) == {("MLI", "host"), (i.country_code, "place")} for i in incidents)
 
 
@@ -237,4 +305,4 @@ def test_a_victim_written_in_sql_is_caught_by_check(
         )
     )  # fmt: skip
     # Written past the session: only a check (or a rebuild) finds it.
-    assert rebuild(db, write=False) == Difference(added=1, removed=0)
+    assert rebuild(db, write=False) == (Difference(added=1, removed=0), Difference())

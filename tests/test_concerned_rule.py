@@ -1,10 +1,14 @@
-"""After any sequence of edits, ``incident_states`` holds what the rule computes from scratch.
+"""After any sequence of edits, ``incident_states`` and ``case_states`` hold what their
+rules compute from scratch.
 
 Random edits go through the services the forms and the API call (recording an incident
-with victims, editing its country, mission and victims), and through the ORM for what
-has no service yet (a mission's hosts, undeleting a victim, deleting an incident). The
-table is then compared with the rule evaluated in Python over the records, and
-:func:`incidents.visibility.concerns` with the SQL rule it replaced, State by State.
+with victims, editing its country, mission, date and victims), and through the ORM for
+the rest, as the workflow, the case pages and an administrator write it (a status, a
+mission's hosts, undeleting a victim, deleting an incident, opening a case on incidents,
+linking one more, changing its prosecuting State). After each one, the incident rows are
+compared with the rule evaluated in Python over the records, and each State's cases with
+the SQL rule the policy used before; at the end :func:`incidents.visibility.concerns` is
+compared with the SQL rule it replaced, State by State.
 """
 
 from __future__ import annotations
@@ -24,9 +28,16 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb.db import utcnow
 from capdb.reference import Country, Mission, mission_hosts
-from incidents.models import CONCERN_REASONS, Incident, IncidentState, Victim
+from incidents.models import (
+    CONCERN_REASONS,
+    Incident,
+    IncidentState,
+    JudicialCase,
+    Victim,
+    case_incidents,
+)
 from incidents.recording import service
-from incidents.visibility import concerns
+from incidents.visibility import concerns, visible_cases
 from tests.factories import UserFactory, incident_values
 
 STATES = ("MLI", "NER", "TCD", "FRA", "SEN", "BFA", "CAF", "COD")
@@ -53,6 +64,10 @@ operations = st.one_of(
     st.tuples(st.just("undelete_victim"), index, index),
     st.tuples(st.just("hosts"), st.sampled_from(MISSIONS), st.sets(states, min_size=1, max_size=2)),
     st.tuples(st.just("delete_incident"), index),
+    st.tuples(st.just("status"), index, st.sampled_from(("draft", "submitted", "validated"))),
+    st.tuples(st.just("case"), index, index, states),
+    st.tuples(st.just("link"), index, index),
+    st.tuples(st.just("prosecutor"), index, states),
     st.tuples(st.just("undelete_incident"), index),
 )
 
@@ -113,12 +128,42 @@ def ids_where(db: Session, ids: list[int], condition: sa.ColumnElement[bool]) ->
     return set(db.scalars(sa.select(Incident.id).where(Incident.id.in_(ids), condition)))
 
 
+def old_visible_cases(state: str) -> sa.ColumnElement[bool]:
+    """A Member State's cases as the policy computed them before ``case_states``."""
+    through_incident = (
+        sa.exists()
+        .where(case_incidents.c.case_id == JudicialCase.id)
+        .where(case_incidents.c.incident_id == Incident.id)
+        .where(Incident.deleted_at.is_(None), Incident.status == "validated")
+        .where(old_concerns(state))
+        .correlate(JudicialCase)
+    )
+    seen = sa.or_(through_incident, JudicialCase.prosecuting_state_code == state)
+    return sa.and_(JudicialCase.deleted_at.is_(None), seen)
+
+
+def cases_seen(
+    db: Session, cases: list[JudicialCase], condition: sa.ColumnElement[bool]
+) -> set[int]:
+    ids = [case.id for case in cases]
+    return set(db.scalars(sa.select(JudicialCase.id).where(JudicialCase.id.in_(ids), condition)))
+
+
+def check_cases(db: Session, cases: list[JudicialCase]) -> None:
+    """Each State's focal point sees the cases the former rule gave it."""
+    for state in STATES:
+        focal_point = User(email=f"{state}@capdb.test", role="member_state", state_code=state)
+        kept = cases_seen(db, cases, visible_cases(focal_point))
+        assert kept == cases_seen(db, cases, old_visible_cases(state)), state
+
+
 class Editor:
     """Applies one drawn operation through the services, as an administrator."""
 
     def __init__(self, db: Session, admin: User) -> None:
         self.db, self.admin = db, admin
         self.incidents: list[Incident] = []
+        self.cases: list[JudicialCase] = []
 
     def apply(self, operation: tuple[Any, ...]) -> None:
         name, *arguments = operation
@@ -127,14 +172,43 @@ class Editor:
             return
         if not self.incidents:
             return
-        incident = self.incidents[arguments[0] % len(self.incidents)]
+        if name in ("link", "prosecutor"):
+            if self.cases:
+                case = self.cases[arguments[0] % len(self.cases)]
+                getattr(self, name)(case, *arguments[1:])
+        elif name == "case":
+            self.case(*arguments)
+        else:
+            self.change(name, self.incident(arguments[0]), *arguments[1:])
+        self.db.flush()
+
+    def incident(self, number: int) -> Incident:
+        return self.incidents[number % len(self.incidents)]
+
+    def change(self, name: str, incident: Incident, *arguments: Any) -> None:
         if name == "delete_incident":
             incident.deleted_at = utcnow()
         elif name == "undelete_incident":
             incident.deleted_at = None
+        elif name == "status":  # as the workflow sets it
+            incident.status = arguments[0]
         elif incident.deleted_at is None:
-            getattr(self, name)(incident, *arguments[1:])
-        self.db.flush()
+            getattr(self, name)(incident, *arguments)
+
+    def case(self, first: int, second: int, prosecutor: str) -> None:
+        linked = list({self.incident(first), self.incident(second)})
+        case = JudicialCase(
+            prosecuting_state_code=prosecutor, jurisdiction="ordinary", incidents=linked
+        )
+        self.db.add(case)
+        self.cases.append(case)
+
+    def link(self, case: JudicialCase, number: int) -> None:
+        if self.incident(number) not in case.incidents:
+            case.incidents.append(self.incident(number))
+
+    def prosecutor(self, case: JudicialCase, state: str) -> None:
+        case.prosecuting_state_code = state
 
     def create(self, mission: str, country: str, victims: list[tuple[str, str | None]]) -> None:
         values: dict[str, Any] = incident_values(mission_code=mission, country_code=country)
@@ -209,8 +283,8 @@ def victim_fields(nationality: str, contributor: str | None) -> service.VictimFi
 
 
 @pytest.fixture
-def admin(make_user: UserFactory) -> User:
-    return make_user("admin")
+def admin_id(make_user: UserFactory) -> int:
+    return make_user("admin").id
 
 
 @settings(
@@ -224,15 +298,19 @@ def admin(make_user: UserFactory) -> User:
     edits=st.lists(operations, min_size=1, max_size=12),
 )
 def test_the_table_is_the_rule_after_random_edits(
-    db: Session, admin: User, first: list[tuple[Any, ...]], edits: list[tuple[Any, ...]]
+    db: Session, admin_id: int, first: list[tuple[Any, ...]], edits: list[tuple[Any, ...]]
 ) -> None:
-    example = db.begin_nested()  # each example starts from the same database
+    # Each example starts from the same database, and a session that holds nothing of
+    # another example's (SQLite gives the ids of rolled back rows again).
+    db.expunge_all()
+    example = db.begin_nested()
     try:
-        editor = Editor(db, admin)
+        editor = Editor(db, db.get_one(User, admin_id))
         for operation in first + edits:
             editor.apply(operation)
             # After every step: a later edit of the same incident would mend a miss.
             assert held_rows(db, editor.incidents) == expected_rows(db, editor.incidents)
+            check_cases(db, editor.cases)
         incidents = editor.incidents
         ids = [incident.id for incident in incidents]
         for state in STATES:

@@ -1,4 +1,4 @@
-"""incident states: which States each incident concerns, and why
+"""incident and case states: which States each incident and case concerns, and why
 
 Revision ID: 9d9355752397
 Revises: 5b2f0c8e91d3
@@ -43,6 +43,25 @@ SELECT reasons.incident_id, reasons.state, incidents.occurred_on,
 """
 
 
+FILL_CASES = """
+INSERT INTO case_states (case_id, state, prosecutor, through_incident)
+SELECT reasons.case_id, reasons.state,
+       max(reasons.prosecutor) = 1, max(reasons.through_incident) = 1
+  FROM (
+    SELECT id AS case_id, prosecuting_state_code AS state,
+           1 AS prosecutor, 0 AS through_incident
+      FROM judicial_cases
+    UNION ALL
+    SELECT case_incidents.case_id, incident_states.state, 0, 1
+      FROM incidents
+      JOIN case_incidents ON case_incidents.incident_id = incidents.id
+      JOIN incident_states ON incident_states.incident_id = incidents.id
+     WHERE incidents.status = 'validated' AND incidents.deleted_at IS NULL
+  ) AS reasons
+ GROUP BY reasons.case_id, reasons.state
+"""
+
+
 def upgrade() -> None:
     op.create_table(
         "incident_states",
@@ -70,9 +89,32 @@ def upgrade() -> None:
             "ix_incident_states_state_date", ["state", "occurred_on", "incident_id"], unique=False
         )
     op.execute(FILL)
+    op.create_table(
+        "case_states",
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=3), nullable=False),
+        sa.Column("prosecutor", sa.Boolean(), nullable=False),
+        sa.Column("through_incident", sa.Boolean(), nullable=False),
+        sa.CheckConstraint(
+            "prosecutor OR through_incident", name=op.f("ck_case_states_some_reason")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["judicial_cases.id"],
+            name=op.f("fk_case_states_case_id_judicial_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("case_id", "state", name=op.f("pk_case_states")),
+    )
+    with op.batch_alter_table("case_states", schema=None) as batch_op:
+        batch_op.create_index("ix_case_states_state_case", ["state", "case_id"], unique=False)
+    op.execute(FILL_CASES)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("case_states", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_states_state_case")
+    op.drop_table("case_states")
     with op.batch_alter_table("incident_states", schema=None) as batch_op:
         batch_op.drop_index("ix_incident_states_state_date")
     op.drop_table("incident_states")
