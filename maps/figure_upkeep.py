@@ -243,6 +243,7 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
     ids = touched.incident_ids | _incidents_of(session, touched.case_ids, touched.missions)
     # Whether a case covers one incident or several changes the figures of each of them.
     ids |= _incidents_of(session, _cases_of(session, ids), set())
+    _lock(session, ids)
     pending = session.info.setdefault(_PENDING, [])
     pending.append((ids, touched.new, contributions(session, ids)))
 
@@ -251,6 +252,20 @@ def _after_flush(session: Session, _context: object) -> None:
     for ids, new, before in session.info.pop(_PENDING, []):
         ids |= {incident.id for incident in new if incident.id is not None}
         apply(session, difference(before, contributions(session, ids)))
+
+
+def _lock(session: Session, incident_ids: set[int]) -> None:
+    """Hold these incidents' rows until the transaction ends, in the order of their ids.
+
+    What they add is read now and again after the flush; a writer committing a change to
+    one of them in between would be counted twice. SQLite's one write lock, taken at the
+    start of work that writes, already keeps writers apart; PostgreSQL's rows are locked.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for chunk in _chunks(sorted(incident_ids)):
+        rows = sa.select(Incident.id).where(Incident.id.in_(chunk)).order_by(Incident.id)
+        session.connection().execute(rows.with_for_update())
 
 
 def _incidents_of(session: Session, case_ids: set[int], missions: set[str]) -> set[int]:
