@@ -61,9 +61,7 @@ def holding() -> Iterator[None]:
     event.remove(Session, "before_flush", hold_if_asked)
 
 
-def test_a_change_committed_between_the_readings_is_counted_once(
-    app: Flask, holding: None
-) -> None:
+def test_a_change_committed_between_the_readings_is_counted_once(app: Flask, holding: None) -> None:
     sessions = app.extensions["capdb.db"].sessionmaker
     with capdb_db.writes(), sessions.begin() as db:
         assert is_built(db)
