@@ -4,49 +4,53 @@
     .venv/bin/python bench/scale.py --sizes 100000       # one size
     .venv/bin/python bench/scale.py --reseed             # seed again even if a schema is there
     .venv/bin/python bench/scale.py --seed-only          # seed what is missing, measure nothing
+    .venv/bin/python bench/scale.py --memory 1000        # and a worker's memory after 1,000
+                                                         # mixed requests (largest size)
 
 Each size has a PostgreSQL schema of its own (``capdb_bench_scale_100k``,
-``capdb_bench_scale_1m``), seeded with ``demo seed`` data and kept afterwards, so that a
-run on an idle machine reuses them (``--drop`` removes them at the end). For the incident
-list page, the API's incident and case lists, and a case's page and dossier PDF, each
-viewed by an analyst, a MINUSMA officer and the focal points of Chad and of Mali, it
-prints the median server time at each size and their ratio; then the time to record an
-incident with 20 victims through the API, to submit it and to validate it. The issue's
-budgets: 1M at most 1.5x the 100k time; Chad's incident list under 30 ms at 1M; each write
-under 100 ms at 1M.
+``capdb_bench_scale_1m``), seeded with ``demo seed`` data (which fills the scope and
+figure tables) and kept afterwards, so that a run on an idle machine reuses them (``--drop``
+removes them at the end).
+
+For an analyst, a MINUSMA officer and the focal points of Chad (the largest contributor)
+and of Mali (a host State), it prints the median server time at each size and their ratio
+of: the incident list page, the API's incident and case lists, a case's page and dossier
+PDF; the map's clusters and heat layer at the world view; the trends time chart (its
+counts) and every figure of the trends page (their counts, without drawing) for the
+page's default view and for 2017 by month; the trends page itself; and the CSV export of
+2017's incidents (whose rows grow with the data: its time per 1,000 rows is what should
+hold). Then the time to record an incident with 20 victims through the API, to submit it
+and to validate it. Load averages are printed with every size. The issue's budgets: 1M at
+most 1.5x the 100k time; lists under 30 ms (Chad's incident list included), map under
+300 ms, trends under 100 ms; each write under 100 ms at 1M; a worker under 250 MB after
+1,000 mixed requests.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
+import checkout  # noqa: F401 (first: this checkout's packages)
 import sqlalchemy as sa
-from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
-from scratch import DEFAULT_URL, median_ms, settle, signed_in_client
-from sqlalchemy.engine import make_url
+from scratch import median_ms, seeded_app, signed_in_client
 
 from auth import accounts
 from auth.models import User
-from capdb.app import create_app
-from capdb.cli import alembic_config
-from capdb.config import Config, Environment
-from capdb.reference import load_reference
-from demo.seed import seed_demo
-from incidents.models import Incident, JudicialCase
+from incidents.filters import IncidentFilters
+from incidents.models import JudicialCase
 from incidents.policy import visible_cases
+from maps.charts import Figures
+from maps.stats import Period
+from maps.trend_data import TrendData
 
-REPEATS = 30
+REPEATS = 20
 PDF_REPEATS = 5
+EXPORT_REPEATS = 3
 WRITES = 15
 VIEWERS = (
     ("analyst", "analyst@capdb.example"),
@@ -62,10 +66,16 @@ PATHS = (
     ("case page (dossier)", "/cases/{case}", REPEATS),
     ("case dossier PDF", "/cases/{case}/dossier.pdf", PDF_REPEATS),
 )
+WORLD = "zoom=2&bbox=-180,-85,180,85"
+YEAR_2017 = {"date_from": "2017-01-01", "date_to": "2017-12-31"}
+VIEWS = (
+    ("default view", {}, Period.YEAR),
+    ("2017 by month", YEAR_2017, Period.MONTH),
+)
 OFFICER, VALIDATOR = "minusma@capdb.example", "minusma.validator@capdb.example"
 NATIONALITIES = ("TCD", "SEN", "BGD", "EGY", "TGO", "NER", "BFA", "GIN", "CIV", "MLI")
 
-Figures = dict[str, dict[int, float]]
+Results = dict[str, dict[int, float]]
 
 
 def main() -> None:
@@ -74,19 +84,26 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true", help="seed even if already seeded")
     parser.add_argument("--drop", action="store_true", help="drop the schemas at the end")
     parser.add_argument("--seed-only", action="store_true", help="seed, measure nothing")
+    parser.add_argument("--memory", type=int, default=0, metavar="REQUESTS",
+                        help="then a worker's memory after this many mixed requests")  # fmt: skip
     args = parser.parse_args()
-    figures: Figures = {}
+    results: Results = {}
     for size in args.sizes:
-        with bench_app(schema_for(size), size, reseed=args.reseed, drop=args.drop) as app:
+        with seeded_app(schema_for(size), size, reseed=args.reseed, drop=args.drop) as app:
             if args.seed_only:
                 continue
-            print(f"{size:,} incidents: load average before {load_average()}", flush=True)
-            for name, value in measure_reads(app).items():
-                figures.setdefault(name, {})[size] = value
-            for name, value in measure_writes(app).items():
-                figures.setdefault(name, {})[size] = value
+            print(f"\n{size:,} incidents: load average before {load_average()}", flush=True)
+            for measure in (measure_lists, measure_figures, measure_writes):
+                for name, value in measure(app).items():
+                    results.setdefault(name, {})[size] = value
+                    print(f"  {name:70} {value:9.1f}", flush=True)
             print(f"{size:,} incidents: load average after {load_average()}", flush=True)
-    report(figures, args.sizes)
+            if args.memory and size == max(args.sizes):
+                from worker_memory import measure_memory
+
+                measure_memory(app, args.memory)
+    if not args.seed_only:
+        report(results, args.sizes)
 
 
 def schema_for(size: int) -> str:
@@ -98,68 +115,19 @@ def load_average() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-@contextmanager
-def bench_app(schema: str, size: int, *, reseed: bool, drop: bool) -> Iterator[Flask]:
-    """The application on the schema, seeded with ``size`` incidents unless it holds them."""
-    base = make_url(os.environ.get("CAPDB_BENCH_DATABASE_URL", DEFAULT_URL))
-    admin = sa.create_engine(base)
-    if reseed:
-        run(admin, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    run(admin, f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    app = create_app(
-        Config(
-            env=Environment.TEST,
-            database_url=url.render_as_string(hide_password=False),
-            secret_key=secrets.token_urlsafe(32),
-            instance_path=Path(tempfile.mkdtemp()),
-        )
-    )
-    try:
-        with app.app_context():
-            command.upgrade(alembic_config(), "head")
-        sessions = app.extensions["capdb.db"].sessionmaker
-        with sessions.begin() as session:
-            load_reference(session)
-            held = session.scalar(sa.select(sa.func.count()).select_from(Incident)) or 0
-        if held < size:
-            seed(app, schema, size, held)
-        settle(app)
-        yield app
-    finally:
-        app.extensions["capdb.db"].engine.dispose()
-        if drop:
-            run(admin, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        admin.dispose()
+# Lists and a case ---------------------------------------------------------------------------
 
 
-def run(engine: sa.Engine, statement: str) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql(statement)
-
-
-def seed(app: Flask, schema: str, size: int, held: int) -> None:
-    if held:
-        raise SystemExit(f"{schema} holds {held} incidents, fewer than {size}: use --reseed")
-    started = time.perf_counter()
-    with app.extensions["capdb.db"].sessionmaker.begin() as session:
-        report = seed_demo(session, size, 2589)
-    print(f"seeded {schema} in {time.perf_counter() - started:.0f} s: {report}", flush=True)
-
-
-# Reading ------------------------------------------------------------------------------------
-
-
-def measure_reads(app: Flask) -> dict[str, float]:
-    figures = {}
+def measure_lists(app: Flask) -> dict[str, float]:
+    results = {}
     for viewer, email in VIEWERS:
         client = signed_in_client(app, email)
         case = newest_case(app, email)
         for path, url, repeats in PATHS:
             if "{case}" in url and case is None:
                 continue
-            figures[f"{path}, {viewer}"] = timed_get(client, url.format(case=case), repeats)
-    return figures
+            results[f"{path}, {viewer} (ms)"] = timed_get(client, url.format(case=case), repeats)
+    return results
 
 
 def newest_case(app: Flask, email: str) -> int | None:
@@ -175,12 +143,70 @@ def newest_case(app: Flask, email: str) -> int | None:
         return db.scalar(statement)
 
 
+# Maps, trends and the export ----------------------------------------------------------------
+
+
+def measure_figures(app: Flask) -> dict[str, float]:
+    results: dict[str, float] = {}
+    for viewer, email in VIEWERS:
+        client = signed_in_client(app, email)
+        for layer in ("clusters", "heat"):
+            url = f"/maps/data/{layer}?{WORLD}"
+            results[f"map {layer}, world view, {viewer} (ms)"] = timed_get(client, url, REPEATS)
+        for view, args, period in VIEWS:
+            chart, every = counts(app, email, args, period)
+            results[f"trends time chart, {view}, {viewer} (ms)"] = chart
+            results[f"trends all figures, {view}, {viewer} (ms)"] = every
+        url = "/trends/?" + "&".join(f"{k}={v}" for k, v in YEAR_2017.items())
+        results[f"trends page, default view, {viewer} (ms)"] = timed_get(client, "/trends/", 10)
+        results[f"trends page, 2017 by month, {viewer} (ms)"] = timed_get(client, url, 10)
+        total, rows = export(client)
+        results[f"CSV export of 2017, {viewer} (ms)"] = total
+        results[f"CSV export of 2017, {viewer} (ms per 1,000 rows)"] = total / max(rows, 1) * 1000
+    return results
+
+
+def counts(app: Flask, email: str, args: dict[str, str], period: Period) -> tuple[float, float]:
+    """Median times of the time chart's counts, and of every figure's and the summary's
+    (without drawing), each made afresh as a request makes them."""
+    with app.test_request_context(), app.extensions["capdb.db"].sessionmaker() as db:
+        user = db.scalars(sa.select(User).where(User.email == email)).one()
+        filters, errors = IncidentFilters.parse(db, args)
+        assert not errors, errors
+
+        def chart() -> None:
+            TrendData(db, user, filters, period).over_time  # noqa: B018 (reads the counts)
+
+        def every_figure() -> None:
+            figures = Figures(db, user, filters, period, "en")
+            figures.all()
+            figures.summary()
+
+        return median_ms(chart, REPEATS), median_ms(every_figure, REPEATS)
+
+
 def timed_get(client: FlaskClient, url: str, repeats: int) -> float:
     def request() -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
     return median_ms(request, repeats)
+
+
+def export(client: FlaskClient) -> tuple[float, int]:
+    """Median time of the CSV export of 2017's incidents, streamed; and its rows."""
+    url = "/incidents/export.csv?" + "&".join(f"{k}={v}" for k, v in YEAR_2017.items())
+    lines = 0
+
+    def download() -> None:
+        nonlocal lines
+        lines = 0
+        with client.get(url, buffered=False) as response:
+            assert response.status_code == 200
+            for chunk in response.iter_encoded():
+                lines += chunk.count(b"\n")
+
+    return median_ms(download, EXPORT_REPEATS), lines - 1
 
 
 # Writing ------------------------------------------------------------------------------------
@@ -205,9 +231,9 @@ def measure_writes(app: Flask) -> dict[str, float]:
         step(client, validator, submitted.pop(), "validate")
 
     return {
-        "record an incident with 20 victims (API)": median_writes(record),
-        "submit it (API)": median_writes(submit),
-        "validate it (API)": median_writes(validate),
+        "record an incident with 20 victims (API, ms)": median_writes(record),
+        "submit it (API, ms)": median_writes(submit),
+        "validate it (API, ms)": median_writes(validate),
     }
 
 
@@ -268,14 +294,14 @@ def new_incident(number: int) -> dict[str, Any]:
 # Reporting ----------------------------------------------------------------------------------
 
 
-def report(figures: Figures, sizes: list[int]) -> None:
+def report(results: Results, sizes: list[int]) -> None:
     labels = [f"{size:,}" for size in sizes]
-    header = f"{'path, viewer':58}" + "".join(f"{label:>12}" for label in labels)
+    header = f"{'path, viewer':70}" + "".join(f"{label:>12}" for label in labels)
     if len(sizes) == 2:
         header += f"{'ratio':>8}"
     print(f"\nmedian ms\n{header}")
-    for name, by_size in figures.items():
-        line = f"{name:58}" + "".join(f"{by_size.get(size, float('nan')):12.1f}" for size in sizes)
+    for name, by_size in results.items():
+        line = f"{name:70}" + "".join(f"{by_size.get(size, float('nan')):12.1f}" for size in sizes)
         if len(sizes) == 2 and all(size in by_size for size in sizes):
             line += f"{by_size[sizes[1]] / by_size[sizes[0]]:7.2f}x"
         print(line)

@@ -23,6 +23,8 @@ from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.config import Config, Environment
 from capdb.reference import load_reference
+from demo.seed import seed_demo
+from incidents.models import Incident
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -30,19 +32,28 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @contextmanager
 def scratch_app(schema: str) -> Iterator[Flask]:
     """An application on a fresh, migrated schema that is dropped afterwards."""
+    with _schema_app(schema, fresh=True, drop=True) as app:
+        yield app
+
+
+@contextmanager
+def _schema_app(schema: str, *, fresh: bool, drop: bool) -> Iterator[Flask]:
+    """An application on the schema (emptied first if ``fresh``), migrated and holding the
+    reference data."""
     base = make_url(os.environ.get("CAPDB_BENCH_DATABASE_URL", DEFAULT_URL))
     admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    if fresh:
+        _run(admin, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    _run(admin, f"CREATE SCHEMA IF NOT EXISTS {schema}")
     url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    config = Config(
-        env=Environment.TEST,
-        database_url=url.render_as_string(hide_password=False),
-        secret_key=secrets.token_urlsafe(32),
-        instance_path=Path(tempfile.mkdtemp()),
+    app = create_app(
+        Config(
+            env=Environment.TEST,
+            database_url=url.render_as_string(hide_password=False),
+            secret_key=secrets.token_urlsafe(32),
+            instance_path=Path(tempfile.mkdtemp()),
+        )
     )
-    app = create_app(config)
     try:
         with app.app_context():
             command.upgrade(alembic_config(), "head")
@@ -51,9 +62,34 @@ def scratch_app(schema: str) -> Iterator[Flask]:
         yield app
     finally:
         app.extensions["capdb.db"].engine.dispose()
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        if drop:
+            _run(admin, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         admin.dispose()
+
+
+@contextmanager
+def seeded_app(schema: str, size: int, *, reseed: bool, drop: bool) -> Iterator[Flask]:
+    """An application on a kept schema, seeded with ``size`` incidents of ``demo seed``
+    data unless it already holds them (``reseed`` empties it first; ``drop`` removes it
+    afterwards), vacuumed and analysed."""
+    with _schema_app(schema, fresh=reseed, drop=drop) as app:
+        sessions = app.extensions["capdb.db"].sessionmaker
+        with sessions() as session:
+            held = session.scalar(sa.select(sa.func.count()).select_from(Incident)) or 0
+        if held < size:
+            if held:
+                raise SystemExit(f"{schema} holds {held} incidents, fewer than {size}: --reseed")
+            started = time.perf_counter()
+            with sessions.begin() as session:
+                report = seed_demo(session, size, 2589)
+            print(f"seeded {schema} in {time.perf_counter() - started:.0f} s: {report}")
+        settle(app)
+        yield app
+
+
+def _run(engine: sa.Engine, statement: str) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(statement)
 
 
 def median_ms(action: Callable[[], object], repeats: int) -> float:

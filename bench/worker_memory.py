@@ -1,6 +1,6 @@
 """A web worker's resident memory after a number of mixed requests.
 
-Used by ``scale_figures.py --memory N``: gunicorn with the shipped configuration and one
+Used by ``scale.py --memory N``: gunicorn with the shipped configuration and one
 worker serves the bench schema; an analyst, a MINUSMA officer and Chad's focal point, each
 signed in through the pages, take turns asking for the pages, map layers, charts, API
 lists, a dossier PDF and exports that users ask for. The worker's resident set size is
