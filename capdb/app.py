@@ -28,6 +28,7 @@ from capdb import (
 )
 from capdb.backup import cli as backup_cli
 from capdb.config import Config
+from capdb.mail import outbox as mail_outbox
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     jobs.init_app(app, config)
+    mail_outbox.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
