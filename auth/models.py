@@ -36,6 +36,8 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer)
+    # The language of the mail the user receives: the one of the last sign-in, or chosen.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     state: Mapped[Country | None] = relationship()
     missions: Mapped[list[Mission]] = relationship(

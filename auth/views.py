@@ -17,6 +17,7 @@ from auth.forms import ChangePasswordForm, CodeForm, LoginForm
 from auth.models import User
 from auth.passwords import verify_password
 from capdb import db
+from capdb.i18n import current_locale
 from capdb.safe_redirect import safe_next
 from capdb.security import public
 
@@ -67,6 +68,8 @@ def pending_user() -> User:
 def finish_login(user: User) -> Response:
     next_target = session.get(PENDING, {}).get("next")
     credentials.clear_failures(db.session(), user.email)
+    if user.locale != current_locale():  # the language of the user's mail
+        user.locale = current_locale()
     sessions.start(db.session(), user)
     audit.record(db.session(), "login", user=user)
     return redirect(safe_next(next_target))

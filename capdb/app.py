@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
-from werkzeug.wrappers import Response
 
 from capdb import (
     cli,
@@ -111,6 +110,8 @@ def register_features(app: Flask) -> None:
     from auth import audit, guard
     from incidents import history
     from incidents.signals import incidents_saved
+    from notifications import wiring as notifications
+    from notifications.views import home
 
     guard.init_app(app)
     audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
@@ -124,11 +125,9 @@ def register_features(app: Flask) -> None:
     app.extensions["capdb.borders_endpoint"] = "maps.boundaries"
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
-
-    def home() -> Response:
-        return redirect(url_for("incidents.index"))
-
+    # Each role's home shows its work queues.
     app.add_url_rule("/", endpoint="home", view_func=home)
+    notifications.init_app(app)
 
 
 def register_pages(app: Flask) -> None:
@@ -143,6 +142,7 @@ def register_pages(app: Flask) -> None:
     from incidents.transfer.views import bp as transfer_bp
     from maps.trend_views import bp as trends_bp
     from maps.views import bp as maps_bp
+    from notifications.views import bp as notifications_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -155,6 +155,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_jobs(app: Flask) -> None:
