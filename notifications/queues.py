@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Unpack
+from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
@@ -29,7 +29,7 @@ from incidents.policy_queues import (
 
 SHOWN = 20
 # Columns kind, id, name, since: one row per item of a queue.
-Listing = sa.Select[Unpack[tuple[Any, ...]]] | sa.CompoundSelect[Unpack[tuple[Any, ...]]]
+Listing = sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]]
 
 # The queues each role's home shows, in order.
 ROLE_QUEUES = {
