@@ -86,8 +86,8 @@ class OldUser:
 
 
 def old_user(db: Session, email: str, role: str, state: str | None = None) -> OldUser:
-    values = {"email": email, "password_hash": "x", "role": role, "state_code": state}
-    values |= {"active": True, "created_at": utcnow(), "version": 1}
+    values: dict[str, object] = {"email": email, "password_hash": "x", "role": role}
+    values |= {"state_code": state, "active": True, "created_at": utcnow(), "version": 1}
     user_id = db.execute(OLD_USERS.insert().values(**values).returning(OLD_USERS.c.id)).scalar_one()
     return OldUser(user_id, email)
 
