@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from capdb.config import LOCALES
 from notifications.kinds import DELIVERY_LABELS, KIND_LABELS
@@ -16,7 +17,7 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 
 
 def _delivery_field(label: object, default: str) -> SelectField:
-    choices = [(delivery, DELIVERY_LABELS[delivery]) for delivery in DELIVERIES]
+    choices = [SelectChoice(delivery, DELIVERY_LABELS[delivery]) for delivery in DELIVERIES]
     return SelectField(label, choices=choices, default=default)
 
 
@@ -35,7 +36,7 @@ def preferences_form(kinds: Iterable[str], current: dict[str, str], locale: str)
     fields = {kind: _delivery_field(KIND_LABELS[kind], current[kind]) for kind in kinds}
     fields["locale"] = SelectField(
         _l("Language of my mail"),
-        choices=[(code, LANGUAGE_NAMES[code]) for code in LOCALES],
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LOCALES],
         default=locale,
     )
     form_class = type("PreferencesForm", (ChoicesForm,), {**fields, "kinds": kinds})
