@@ -133,6 +133,7 @@ def register_features(app: Flask) -> None:
 def register_pages(app: Flask) -> None:
     from auth.admin_views import bp as admin_bp
     from auth.audit_views import bp as audit_bp
+    from auth.recovery_views import bp as recovery_bp
     from auth.views import bp as auth_bp
     from incidents.comments.views import bp as comments_bp
     from incidents.jobs.views import bp as jobs_bp
@@ -147,6 +148,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(recovery_bp)
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)

@@ -14,7 +14,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import groupby
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -28,6 +27,7 @@ from capdb import db as database
 from capdb.clock import now
 from capdb.config import current_config
 from capdb.mail import outbox
+from capdb.mail.links import external_url
 from notifications.kinds import EVENT_LABELS, KIND_LABELS
 from notifications.models import Notification
 from notifications.scope import visible_notifications
@@ -36,15 +36,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 UNSUBSCRIBE_SALT = "capdb-unsubscribe"
-
-
-def external_url(endpoint: str, **values: object) -> str:
-    """An absolute link to a page, on the site's address (``CAPDB_BASE_URL``)."""
-    base = urlsplit(current_config().base_url)
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def unsubscribe_serializer() -> URLSafeSerializer:
