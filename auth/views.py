@@ -69,7 +69,7 @@ def sign_in(user: User) -> str:
     """Open the user's session; where to go next."""
     next_target = session.get(PENDING, {}).get("next")
     credentials.clear_failures(db.session(), user.email)
-    if user.locale != current_locale():  # the language of the user's mail
+    if user.locale is None:  # the language of the user's mail, until the user chooses
         user.locale = current_locale()
     sessions.start(db.session(), user)
     audit.record(db.session(), "login", user=user)

@@ -28,8 +28,9 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @contextmanager
-def scratch_app(schema: str) -> Iterator[Flask]:
-    """An application on a fresh, migrated schema that is dropped afterwards."""
+def scratch_app(schema: str, **settings: object) -> Iterator[Flask]:
+    """An application on a fresh, migrated schema that is dropped afterwards (with the
+    settings given, such as ``redis_url``)."""
     base = make_url(os.environ.get("CAPDB_BENCH_DATABASE_URL", DEFAULT_URL))
     admin = sa.create_engine(base)
     with admin.begin() as connection:
@@ -41,7 +42,7 @@ def scratch_app(schema: str) -> Iterator[Flask]:
         database_url=url.render_as_string(hide_password=False),
         secret_key=secrets.token_urlsafe(32),
         instance_path=Path(tempfile.mkdtemp()),
-    )
+    ).replace(**settings)
     app = create_app(config)
     try:
         with app.app_context():

@@ -19,8 +19,10 @@ from capdb.reference import mission_hosts
 from incidents.models import Comment, Incident, JudicialCase, StageEvent, Victim
 from incidents.visibility import Condition, _denying_condition
 
+IncidentId = int | sa.BindParameter[int]
 
-def concerned_states(incident_id: int) -> sa.CompoundSelect[str]:
+
+def concerned_states(incident_id: IncidentId) -> sa.CompoundSelect[str]:
     """The States an incident concerns (see :func:`incidents.visibility.concerns`)."""
     alive = sa.and_(Victim.incident_id == incident_id, Victim.deleted_at.is_(None))
     return sa.union(
@@ -46,8 +48,12 @@ def _of_missions(missions: sa.Select[str]) -> Condition:
 
 
 @_denying_condition
-def incident_audience(incident_id: int) -> Condition:
-    """The active users who see the incident (as :func:`visible_incidents` would)."""
+def incident_audience(incident_id: IncidentId) -> Condition:
+    """The active users who see the incident (as :func:`visible_incidents` would).
+
+    The id may be a bound parameter, so that a statement built once serves every incident
+    (SQLAlchemy then reuses its compiled form without walking it again).
+    """
     live = sa.exists().where(Incident.id == incident_id, Incident.deleted_at.is_(None))
     validated = sa.exists().where(Incident.id == incident_id, Incident.status == "validated")
     mission = sa.select(Incident.mission_code).where(Incident.id == incident_id)

@@ -11,6 +11,8 @@ roll back together. The job worker mails them afterwards (:mod:`notifications.de
 from __future__ import annotations
 
 import logging
+from functools import cache
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -52,37 +54,58 @@ def notify(
     *,
     actor: User,
     subject: Incident | JudicialCase,
+    statement: sa.Insert | None = None,
+    **params: object,
 ) -> int:
-    """Write the kind's notification for every recipient but the actor; answers how many."""
-    own = aliased(NotificationPreference)
-    default = aliased(NotificationDefault)
-    delivery = sa.func.coalesce(own.delivery, default.delivery, SHIPPED_DELIVERY)
-    incident_id = subject.id if isinstance(subject, Incident) else None
-    case_id = subject.id if isinstance(subject, JudicialCase) else None
+    """Write the kind's notification for every recipient but the actor; answers how many
+    were written (-1 when the database does not say).
+
+    ``statement`` is one :func:`_insert` already built with ``recipients`` in bound
+    parameters (``params``), for the events that happen most.
+    """
     reference, mission = _names(subject)
-    rows = (
-        sa.select(
-            User.id,
-            sa.literal(kind, sa.String),
-            sa.literal(incident_id, sa.Integer),
-            sa.literal(case_id, sa.Integer),
-            sa.literal(reference, sa.String),
-            sa.literal(mission, sa.String),
-            delivery,
-            sa.literal(now(), UtcDateTime()),
-        )
-        .outerjoin(own, sa.and_(own.user_id == User.id, own.kind == kind))
-        .outerjoin(default, sa.and_(default.role == User.role, default.kind == kind))
-        .where(recipients, User.id != actor.id)
-    )
-    columns = ["user_id", "kind", "incident_id", "case_id", "reference", "mission_code"]
+    values = {
+        "kind": kind,
+        "incident_id": subject.id if isinstance(subject, Incident) else None,
+        "case_id": subject.id if isinstance(subject, JudicialCase) else None,
+        "reference": reference,
+        "mission": mission,
+        "actor": actor.id,
+        "created_at": now(),
+    }
     result = db.execute(
-        sa.insert(Notification).from_select([*columns, "delivery", "created_at"], rows)
+        statement if statement is not None else _insert(recipients), values | params
     )
-    count = int(getattr(result, "rowcount", 0) or 0)
+    count = int(getattr(result, "rowcount", -1))
     if count:
         deliver_after_commit(db)
     return count
+
+
+def _insert(recipients: Condition) -> sa.Insert:
+    """INSERT ... SELECT of the notifications of one event, every value a bound parameter."""
+    own = aliased(NotificationPreference)
+    default = aliased(NotificationDefault)
+    kind = sa.bindparam("kind", type_=sa.String)
+    rows = (
+        sa.select(
+            User.id,
+            kind,
+            sa.bindparam("incident_id", type_=sa.Integer),
+            sa.bindparam("case_id", type_=sa.Integer),
+            sa.bindparam("reference", type_=sa.String),
+            sa.bindparam("mission", type_=sa.String),
+            sa.func.coalesce(own.delivery, default.delivery, SHIPPED_DELIVERY),
+            sa.bindparam("created_at", type_=UtcDateTime()),
+        )
+        .outerjoin(own, sa.and_(own.user_id == User.id, own.kind == kind))
+        .outerjoin(default, sa.and_(default.role == User.role, default.kind == kind))
+        .where(recipients, User.id != sa.bindparam("actor", type_=sa.Integer))
+    )
+    columns = ["user_id", "kind", "incident_id", "case_id", "reference", "mission_code"]
+    # The table, not the mapped class: the ORM would take the parameters for rows to insert.
+    table = cast(sa.Table, Notification.__table__)
+    return sa.insert(table).from_select([*columns, "delivery", "created_at"], rows)
 
 
 def _names(subject: Incident | JudicialCase) -> tuple[str | None, str | None]:
@@ -118,18 +141,37 @@ STEP_KINDS = {
 }
 
 
-def on_incident_step(db: Session, *, incident: Incident, step: str, user: User) -> None:
-    audience = incident_audience(incident.id)
-    kind = STEP_KINDS[step]
+@cache
+def _incident_step_insert(kind: str) -> sa.Insert:
+    """The statement of a workflow step's notifications, built once per kind."""
+    audience = incident_audience(sa.bindparam("incident_id", type_=sa.Integer))
     if kind == "incident_submitted":
         # The mission's validators: its officers but the author and the submitter.
-        excluded = [i for i in (incident.created_by_id, incident.submitted_by_id) if i]
-        told = sa.and_(audience, User.role == "mission", User.id.not_in(excluded))
+        told = sa.and_(
+            audience,
+            User.role == "mission",
+            User.id != sa.func.coalesce(sa.bindparam("author", type_=sa.Integer), 0),
+            User.id != sa.func.coalesce(sa.bindparam("submitter", type_=sa.Integer), 0),
+        )
     elif kind == "incident_validated":
         told = sa.and_(audience, User.role == "member_state")
     else:
-        told = sa.and_(audience, User.id == incident.created_by_id)
-    notify(db, kind, told, actor=user, subject=incident)
+        told = sa.and_(audience, User.id == sa.bindparam("author", type_=sa.Integer))
+    return _insert(told)
+
+
+def on_incident_step(db: Session, *, incident: Incident, step: str, user: User) -> None:
+    kind = STEP_KINDS[step]
+    notify(
+        db,
+        kind,
+        sa.true(),
+        actor=user,
+        subject=incident,
+        statement=_incident_step_insert(kind),
+        author=incident.created_by_id,
+        submitter=incident.submitted_by_id,
+    )
 
 
 def on_stage_event(db: Session, *, event: StageEvent, user: User) -> None:
