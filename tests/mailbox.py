@@ -62,10 +62,11 @@ class _Handler:
 class Mailbox:
     """An SMTP listener on 127.0.0.1 and what it received."""
 
-    def __init__(self) -> None:
+    def __init__(self, **smtp_options: Any) -> None:
         self.port = free_port()
         self.handler = _Handler()
         self.controller: Controller | None = None
+        self.smtp_options = smtp_options  # e.g. tls_context and require_starttls
 
     @property
     def url(self) -> str:
@@ -77,7 +78,9 @@ class Mailbox:
 
     def start(self) -> None:
         if self.controller is None:
-            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+            self.controller = Controller(
+                self.handler, hostname="127.0.0.1", port=self.port, **self.smtp_options
+            )
             self.controller.start()
 
     def stop(self) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -184,3 +187,35 @@ def test_the_mail_url_names_the_transport(
 def test_an_unknown_mail_scheme_is_a_configuration_error(app: Flask) -> None:
     with pytest.raises(ConfigError, match="CAPDB_MAIL_URL"):
         app.extensions["capdb.config"].replace(mail_url="http://mail.example.org")
+
+
+@pytest.fixture
+def tls_mailbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """A listener that requires STARTTLS, with a certificate for 127.0.0.1 that the client
+    trusts (and nothing else)."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(  # noqa: S603 (fixed arguments)
+        ["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    box = Mailbox(tls_context=context, require_starttls=True)
+    box.start()
+    yield box
+    box.stop()
+
+
+def test_smtp_sends_over_starttls_to_a_server_it_trusts(
+    app: Flask, db: Session, tls_mailbox: Mailbox
+) -> None:
+    config = app.extensions["capdb.config"]
+    url = tls_mailbox.url.replace("smtp+insecure://", "smtp://")
+    app.extensions["capdb.config"] = config.replace(mail_url=url)
+    queued(app, db, a_mail())
+    assert send(app) == 1
+    (received,) = tls_mailbox.received
+    assert received.envelope_to == ["focal@chad.test"]
