@@ -91,6 +91,15 @@ class Mailbox:
     def to(self, address: str) -> list[Received]:
         return [mail for mail in self.received if address in mail.envelope_to]
 
+    def wait_for_mail_to(self, address: str, seconds: float = 60) -> list[Received]:
+        """The messages to the address, waiting for a worker to send the first."""
+        deadline = time.monotonic() + seconds
+        while not self.to(address) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        found = self.to(address)
+        assert found, f"no message to {address} came in {seconds} s"
+        return found
+
     def wait_for(self, count: int, seconds: float = 60) -> list[Received]:
         """At least ``count`` messages, waiting for a worker to send them."""
         deadline = time.monotonic() + seconds
