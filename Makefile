@@ -20,6 +20,7 @@ run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	$(FLASK) boundaries load-default --if-empty
 	$(FLASK) demo logins
 	@echo "The web server and one job worker run together; Ctrl-C stops both."
+	@echo "Mail (notifications, password reset links) is written to instance/mail/, one .eml file each."
 	@$(FLASK) jobs worker & worker=$$!; \
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000

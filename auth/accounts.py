@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from auth import audit, sessions, tokens
+from auth import account_mail, audit, recovery_codes, resets, sessions, tokens
 from auth.credentials import normalise_email
 from auth.models import ApiToken, User, UserSession
 from auth.passwords import hash_password, password_problems
@@ -164,8 +164,24 @@ def set_password(db: Session, user: User, password: str, *, by: User | None) -> 
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
     sessions.end_all(db, user)
+    resets.end_links(db, user)
     audit.record(db, "update", user=by, target=user, detail={"password": "changed"})
     revoke_all_tokens(db, user, by=by, reason="password changed")
+    account_mail.password_changed(db, user)
+    return user
+
+
+def reset_two_factor(db: Session, user: User, *, by: User) -> User:
+    """Forget the account's TOTP secret and recovery codes (a lost phone): its owner enrolls
+    again at the next sign-in. Its sessions end, as whoever holds them may hold the phone."""
+    if by.id == user.id:
+        raise AccountError({"totp": _("Ask another administrator to reset your two-factor.")})
+    user.totp_secret = None
+    user.totp_last_step = None
+    recovery_codes.discard(db, user)
+    sessions.end_all(db, user)
+    audit.record(db, "update", user=by, target=user, detail={"totp": "reset"})
+    account_mail.two_factor_changed(db, user, account_mail.RESET)
     return user
 
 
@@ -213,6 +229,7 @@ def issue_token(
     token, value = tokens.create(db, user, days=days)
     detail = {"user": user.id, "expires_at": _iso(token.expires_at)}
     audit.record(db, "create", user=by, target=token, detail=detail)
+    account_mail.token_created(db, user, token.prefix)
     return token, value
 
 

@@ -157,3 +157,25 @@ def change_status(user: User, *, active: bool) -> Response:
             "info",
         )
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+@roles_required("admin")
+def reset_two_factor(user_id: int) -> Response:
+    """Forget the user's TOTP secret and recovery codes: it enrolls at its next sign-in."""
+    user = user_or_404(user_id)
+    try:
+        accounts.reset_two_factor(db.session(), user, by=acting_admin())
+    except accounts.AccountError as error:
+        for reason in error.problems.values():
+            flash(reason, "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    flash(
+        _(
+            "The two-factor sign-in of %(email)s was reset; it will be set up again at the "
+            "next sign-in.",
+            email=user.email,
+        ),
+        "info",
+    )
+    return redirect(url_for("admin.users"))

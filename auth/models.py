@@ -36,6 +36,8 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer)
+    # The language of the mail the user receives: the one of the last sign-in, or chosen.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     state: Mapped[Country | None] = relationship()
     missions: Mapped[list[Mission]] = relationship(
@@ -164,3 +166,33 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None]
 
     __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures_not_negative"),)
+
+
+class PasswordReset(Base):
+    """A link to choose a new password, mailed on request. Only its token's hash is kept;
+    it works once, for a short time, and only while it is the account's newest link."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # Set when the link was used, or when a later link or a password change replaced it.
+    ended_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for a TOTP code (the phone is lost). Only its hash is
+    kept: the codes are shown once, when made."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash", name="uq_recovery_codes_code"),)

@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from auth import accounts, audit, credentials, sessions
-from auth.forms import ChangePasswordForm, CodeForm, LoginForm
+from auth import account_mail, accounts, audit, credentials, recovery_codes, sessions
+from auth.forms import ChangePasswordForm, CodeForm, LoginForm, RecoveryCodeForm
 from auth.models import User
 from auth.passwords import verify_password
 from capdb import db
+from capdb.i18n import current_locale
 from capdb.safe_redirect import safe_next
 from capdb.security import public
 
@@ -64,12 +65,19 @@ def pending_user() -> User:
     return user
 
 
-def finish_login(user: User) -> Response:
+def sign_in(user: User) -> str:
+    """Open the user's session; where to go next."""
     next_target = session.get(PENDING, {}).get("next")
     credentials.clear_failures(db.session(), user.email)
+    if user.locale is None:  # the language of the user's mail, until the user chooses
+        user.locale = current_locale()
     sessions.start(db.session(), user)
     audit.record(db.session(), "login", user=user)
-    return redirect(safe_next(next_target))
+    return safe_next(next_target)
+
+
+def finish_login(user: User) -> Response:
+    return redirect(sign_in(user))
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
@@ -93,6 +101,31 @@ def mfa() -> str | Response:
     return render_template("auth/mfa.html", form=form)
 
 
+@bp.route("/mfa/recovery", methods=["GET", "POST"])
+@public
+def recovery_code() -> str | Response:
+    """The code step with a recovery code instead of the authenticator app."""
+    user = pending_user()
+    form = RecoveryCodeForm()
+    if form.validate_on_submit():
+        try:
+            credentials.ensure_not_locked(db.session(), user.email)
+        except credentials.LockedOutError:
+            session.pop(PENDING, None)
+            flash(_(LOCKED_MESSAGE), "error")
+            return redirect(url_for("auth.login"))
+        if user.totp_secret and recovery_codes.use(db.session(), user, form.code.data):
+            left = recovery_codes.remaining(db.session(), user)
+            account_mail.two_factor_changed(
+                db.session(), user, account_mail.CODE_USED, codes_left=left
+            )
+            flash(_("You signed in with a recovery code; %(count)d are left.", count=left), "info")
+            return finish_login(user)
+        credentials.record_failure(db.session(), user.email, user, "recovery_code")
+        form.code.errors.append(_("This recovery code is not valid, or was already used."))
+    return render_template("auth/recovery_code.html", form=form)
+
+
 @bp.route("/enroll", methods=["GET", "POST"])
 @public
 def enroll() -> str | Response:
@@ -109,7 +142,10 @@ def enroll() -> str | Response:
             audit.record(
                 db.session(), "update", user=user, target=user, detail={"totp": "enrolled"}
             )
-            return finish_login(user)
+            codes = recovery_codes.renew(db.session(), user)
+            account_mail.two_factor_changed(db.session(), user, account_mail.ENROLLED)
+            # Shown this once, never again: the answer to this request, not a page to revisit.
+            return render_template("auth/recovery_codes.html", codes=codes, next=sign_in(user))
         form.code.errors.append(_("This code is not valid. Check the time on your phone."))
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     qr = segno.make(uri, error="m").svg_data_uri(scale=4)

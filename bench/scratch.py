@@ -30,14 +30,15 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @contextmanager
-def scratch_app(schema: str) -> Iterator[Flask]:
-    """An application on a fresh, migrated schema that is dropped afterwards."""
-    with _schema_app(schema, fresh=True, drop=True) as app:
+def scratch_app(schema: str, **settings: object) -> Iterator[Flask]:
+    """An application on a fresh, migrated schema that is dropped afterwards (with the
+    settings given, such as ``redis_url``)."""
+    with _schema_app(schema, fresh=True, drop=True, **settings) as app:
         yield app
 
 
 @contextmanager
-def _schema_app(schema: str, *, fresh: bool, drop: bool) -> Iterator[Flask]:
+def _schema_app(schema: str, *, fresh: bool, drop: bool, **settings: object) -> Iterator[Flask]:
     """An application on the schema (emptied first if ``fresh``), migrated and holding the
     reference data."""
     base = make_url(os.environ.get("CAPDB_BENCH_DATABASE_URL", DEFAULT_URL))
@@ -46,14 +47,13 @@ def _schema_app(schema: str, *, fresh: bool, drop: bool) -> Iterator[Flask]:
         _run(admin, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     _run(admin, f"CREATE SCHEMA IF NOT EXISTS {schema}")
     url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    app = create_app(
-        Config(
-            env=Environment.TEST,
-            database_url=url.render_as_string(hide_password=False),
-            secret_key=secrets.token_urlsafe(32),
-            instance_path=Path(tempfile.mkdtemp()),
-        )
-    )
+    config = Config(
+        env=Environment.TEST,
+        database_url=url.render_as_string(hide_password=False),
+        secret_key=secrets.token_urlsafe(32),
+        instance_path=Path(tempfile.mkdtemp()),
+    ).replace(**settings)
+    app = create_app(config)
     try:
         with app.app_context():
             command.upgrade(alembic_config(), "head")

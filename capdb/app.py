@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 from flask_compress import Compress
 from werkzeug.routing import IntegerConverter, Map
-from werkzeug.wrappers import Response
 
 from capdb import (
     cache,
@@ -30,6 +29,7 @@ from capdb import (
 )
 from capdb.backup import cli as backup_cli
 from capdb.config import Config
+from capdb.mail import outbox as mail_outbox
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     redis_store.init_app(app, config)
     jobs.init_app(app, config)
     cache.init_app(app, config)
+    mail_outbox.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -121,6 +122,8 @@ def register_features(app: Flask) -> None:
     from incidents import concerned_hook, history
     from incidents.signals import incidents_inserted, incidents_saved
     from maps import figure_upkeep
+    from notifications import wiring as notifications
+    from notifications.views import home
 
     guard.init_app(app)
     audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
@@ -137,16 +140,15 @@ def register_features(app: Flask) -> None:
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
     incidents_inserted.connect(count_new_incidents)
-
-    def home() -> Response:
-        return redirect(url_for("incidents.index"))
-
+    # Each role's home shows its work queues.
     app.add_url_rule("/", endpoint="home", view_func=home)
+    notifications.init_app(app)
 
 
 def register_pages(app: Flask) -> None:
     from auth.admin_views import bp as admin_bp
     from auth.audit_views import bp as audit_bp
+    from auth.recovery_views import bp as recovery_bp
     from auth.views import bp as auth_bp
     from incidents.comments.views import bp as comments_bp
     from incidents.jobs.views import bp as jobs_bp
@@ -156,10 +158,12 @@ def register_pages(app: Flask) -> None:
     from incidents.transfer.views import bp as transfer_bp
     from maps.trend_views import bp as trends_bp
     from maps.views import bp as maps_bp
+    from notifications.views import bp as notifications_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(recovery_bp)
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)
@@ -168,6 +172,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_jobs(app: Flask) -> None:

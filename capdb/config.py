@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse_many  # Flask-Limiter's own parser of rates
 
@@ -23,6 +24,7 @@ PREFIX = "CAPDB_"
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 LOCALES = ("en", "fr")
+MAIL_SCHEMES = ("smtp", "smtps", "smtp+insecure", "file")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Read by the test suite and the benchmarks, not by the application.
 NOT_FOR_THE_APP = frozenset({"CAPDB_TEST_DATABASE_URL", "CAPDB_BENCH_DATABASE_URL"})
@@ -76,6 +78,21 @@ class Config:
     job_dossier_incidents: int = 20
     # A job still running this long after it started lost its worker: it is failed.
     job_stale_minutes: int = 360
+    # Outgoing mail: smtp://host:587 (STARTTLS required), smtps://host:465 (TLS), or
+    # smtp+insecure://host:25 (no encryption: a relay on this machine); user and password
+    # in the URL or in the two settings below. Empty or file:///folder: each message is
+    # written as a file, by default into the instance folder's mail/.
+    mail_url: str = ""
+    mail_from: str = "capdb <capdb@localhost>"
+    mail_username: str = ""
+    mail_password: str = ""
+    # A message that still fails after this many tries is shown to administrators.
+    mail_max_attempts: int = 8
+    # The address of the site as users reach it, for the links in mail.
+    base_url: str = "http://127.0.0.1:5000"
+    password_reset_minutes: int = 30
+    # A case with no stage change for this long is shown as stalled on the home page.
+    stalled_case_days: int = 180
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:
@@ -85,6 +102,7 @@ class Config:
         _check_rate_limit("CAPDB_API_ANONYMOUS_RATE_LIMIT", self.api_anonymous_rate_limit)
         _check_rate_limit("CAPDB_API_RATE_LIMIT", self.api_rate_limit)
         _check_serving(self)
+        _check_mail(self)
         if self.backup_keep < 1:
             raise ConfigError("CAPDB_BACKUP_KEEP must be at least 1")
         if self.is_production:
@@ -184,6 +202,20 @@ def _check_serving(config: Config) -> None:
         raise ConfigError(f"CAPDB_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if config.web_workers < 0:
         raise ConfigError("CAPDB_WEB_WORKERS must be 0 (automatic) or more")
+
+
+def _check_mail(config: Config) -> None:
+    scheme = urlsplit(config.mail_url).scheme
+    if config.mail_url and scheme not in MAIL_SCHEMES:
+        raise ConfigError(f"CAPDB_MAIL_URL must start with one of {', '.join(MAIL_SCHEMES)}")
+    if config.mail_max_attempts < 1:
+        raise ConfigError("CAPDB_MAIL_MAX_ATTEMPTS must be at least 1")
+    if urlsplit(config.base_url).scheme not in {"http", "https"}:
+        raise ConfigError("CAPDB_BASE_URL must be an http:// or https:// address")
+    if config.password_reset_minutes < 1 or config.stalled_case_days < 1:
+        raise ConfigError(
+            "CAPDB_PASSWORD_RESET_MINUTES and CAPDB_STALLED_CASE_DAYS must be positive"
+        )
 
 
 def current_config() -> Config:

@@ -60,6 +60,8 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
         "missions": [],
         "state": "TCD",
         "totp": "JBSWY3DPEHPK3PXPCHADAAAA",
+        # Chad's focal point reads capdb's mail in French.
+        "locale": "fr",
     },
     {
         "email": "bangladesh@capdb.example",

@@ -169,6 +169,7 @@ def _seed_users(db: Session, report: DemoReport) -> dict[str, int]:
                 state_code=account["state"],
                 totp_secret=account["totp"],
                 missions=[missions[code] for code in account["missions"]],
+                locale=account.get("locale"),
             )
             db.add(user)
             db.flush()

@@ -9,8 +9,10 @@ from sqlalchemy import Connection
 
 # The feature models register their tables on Base.metadata when imported.
 import auth.models  # noqa: F401
+import capdb.mail.models  # noqa: F401
 import incidents.models  # noqa: F401
 import maps.models  # noqa: F401
+import notifications.models  # noqa: F401
 from capdb.db import Base, UtcDateTime
 
 target_metadata = Base.metadata

@@ -197,4 +197,4 @@ def cli(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.mailbox"]

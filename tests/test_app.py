@@ -17,11 +17,15 @@ def test_factory_uses_the_given_config(app: Flask) -> None:
     assert {"auth", "incidents", "maps"} <= set(app.blueprints)
 
 
-def test_home_leads_to_the_incident_list(client: FlaskClient, login_as: LoginAs) -> None:
+def test_home_shows_the_work_queues_and_leads_to_the_incident_list(
+    client: FlaskClient, login_as: LoginAs
+) -> None:
     login_as("analyst")
     response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/incidents/"
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Stalled cases" in page
+    assert 'href="/incidents/"' in page
 
 
 def test_pages_carry_security_headers(client: FlaskClient, login_as: LoginAs) -> None:

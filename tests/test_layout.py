@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("capdb", "auth", "incidents", "maps", "demo")
+PACKAGES = ("capdb", "auth", "incidents", "maps", "notifications", "demo")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 

@@ -260,7 +260,10 @@ def test_first_login_enrolls_an_authenticator(
         secret = browser["totp_enrolling"]
     assert post_form(client, "/auth/enroll", {"code": "123456"}).status_code == 200
     done = post_form(client, "/auth/enroll", {"code": code_for(secret)})
-    assert done.location == "/"
+    # Signed in, with the recovery codes shown once and the way on.
+    assert done.status_code == 200
+    assert done.text.count("<li><code>") == 10
+    assert 'href="/"' in done.text
     db.refresh(newcomer)
     assert newcomer.totp_secret == secret
 

@@ -1,6 +1,7 @@
 """``upgrade head`` builds exactly the models' schema, and ``downgrade base`` undoes it."""
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
@@ -9,8 +10,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
+from sqlalchemy.orm import Session
 
-from auth.models import User
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.db import Base, utcnow
@@ -65,6 +66,33 @@ OLD_COMMENTS = sa.table(
 
 
 # The trail as it was then (the chain's columns came later); written as it was, in SQL.
+# The users table as the earlier revisions have it (later ones add columns to the model).
+OLD_USERS = sa.table(
+    "users",
+    sa.column("id", sa.Integer),
+    sa.column("email", sa.String),
+    sa.column("password_hash", sa.String),
+    sa.column("role", sa.String),
+    sa.column("state_code", sa.String),
+    sa.column("active", sa.Boolean),
+    sa.column("created_at", sa.DateTime),
+    sa.column("version", sa.Integer),
+)
+
+
+@dataclass(frozen=True)
+class OldUser:
+    id: int
+    email: str
+
+
+def old_user(db: Session, email: str, role: str, state: str | None = None) -> OldUser:
+    values: dict[str, object] = {"email": email, "password_hash": "x", "role": role}
+    values |= {"state_code": state, "active": True, "created_at": utcnow(), "version": 1}
+    user_id = db.execute(OLD_USERS.insert().values(**values).returning(OLD_USERS.c.id)).scalar_one()
+    return OldUser(user_id, email)
+
+
 OLD_AUDIT_EVENTS = sa.table(
     "audit_events",
     sa.column("occurred_at", sa.DateTime),
@@ -80,7 +108,7 @@ OLD_AUDIT_EVENTS = sa.table(
 
 
 def old_audit_entry(
-    user: User, target_type: str, target_id: int, detail: dict[str, object]
+    user: OldUser, target_type: str, target_id: int, detail: dict[str, object]
 ) -> sa.Insert:
     return OLD_AUDIT_EVENTS.insert().values(
         occurred_at=utcnow(), user_id=user.id, actor=user.email, action="create",
@@ -98,12 +126,9 @@ def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
     command.upgrade(alembic_config(), BEFORE_THREADS)
     with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
         load_reference(db)
-        mali = User(email="mali@capdb.test", role="member_state", state_code="MLI")
-        chad = User(email="chad@capdb.test", role="member_state", state_code="TCD")
-        officer = User(email="officer@capdb.test", role="mission")
-        for user in (mali, chad, officer):
-            user.password_hash = "x"
-        db.add_all([mali, chad, officer])
+        mali = old_user(db, "mali@capdb.test", "member_state", "MLI")
+        chad = old_user(db, "chad@capdb.test", "member_state", "TCD")
+        officer = old_user(db, "officer@capdb.test", "mission")
         # In SQL, as the schema of that revision holds it (the models are those of head).
         incident = db.execute(
             sa.insert(Incident).values(version=1, **incident_values()).returning(Incident.id)

@@ -3,6 +3,8 @@ ends their sessions: enabling the account again brings none of them back."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -18,6 +20,13 @@ from tests.test_login import post_form
 
 API = "/api/v1/incidents"
 NEW_PASSWORD = "a much longer passphrase"
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    """Account changes mail their owner: the services run inside the application."""
+    with app.app_context():
+        yield
 
 
 @pytest.fixture
@@ -130,6 +139,7 @@ def test_a_refused_password_reset_changes_nothing(
     assert verify_password(user.password_hash, TEST_PASSWORD)
 
 
+@pytest.mark.usefixtures("app_context")
 def test_each_revocation_is_audited_without_the_token(
     db: Session, make_user: UserFactory, user: User
 ) -> None:
@@ -159,6 +169,7 @@ def test_each_revocation_is_audited_without_the_token(
     assert actors[-2:] == [admin.email, admin.email]
 
 
+@pytest.mark.usefixtures("app_context")
 def test_no_account_operation_writes_an_address_into_the_details_of_the_trail(
     db: Session, make_user: UserFactory
 ) -> None:

@@ -35,6 +35,7 @@ from incidents import policy
 from incidents.errors import InputError, NotAllowedError
 from incidents.models import Comment, Incident, JudicialCase
 from incidents.policy import person_label, visible_comments
+from incidents.signals import comment_posted
 
 MAX_BODY = 5000
 MAX_THREAD = 500
@@ -92,6 +93,7 @@ def post_comment(db: Session, user: User, subject: Subject, *, kind: str, body: 
     db.add(comment)
     db.flush()
     audit.record(db, "create", user=user, target=comment, detail=_subject_detail(subject, kind))
+    comment_posted.send(db, comment=comment, user=user, answers=None)
     return comment
 
 
@@ -174,6 +176,7 @@ def answer_request(
     db.flush()
     detail = _subject_detail(subject, "comment") | {"answers": request.id}
     audit.record(db, "create", user=user, target=reply, detail=detail)
+    comment_posted.send(db, comment=reply, user=user, answers=request)
     return reply
 
 

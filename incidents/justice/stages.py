@@ -43,6 +43,7 @@ from incidents.models import (
 from incidents.policy import (
     visible_incidents,
 )
+from incidents.signals import stage_event_recorded, stage_update_reviewed
 
 # Stage events and the stages they derive ---------------------------------------------------
 
@@ -142,6 +143,7 @@ def add_stage_event(
             "review_status": status,
         },
     )
+    stage_event_recorded.send(db, event=event, user=user)
     return event
 
 
@@ -169,6 +171,7 @@ def validate_update(db: Session, user: User, event: StageEvent, *, at: datetime)
     audit.record(
         db, "update", user=user, target=event, detail={"case": event.case_id, "review": "validated"}
     )
+    stage_update_reviewed.send(db, event=event, user=user)
 
 
 def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at: datetime) -> None:
@@ -187,6 +190,7 @@ def reject_update(db: Session, user: User, event: StageEvent, reason: str, *, at
     audit.record(
         db, "update", user=user, target=event, detail={"case": event.case_id, "review": "rejected"}
     )
+    stage_update_reviewed.send(db, event=event, user=user)
 
 
 def goes_to_review(user: User, event: StageEvent) -> bool:

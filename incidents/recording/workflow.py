@@ -21,6 +21,7 @@ from incidents.recording.service import (
     InvalidTransitionError,
     RecordingError,
 )
+from incidents.signals import incident_step
 
 SUBMIT, VALIDATE, RETURN = "submit", "validate", "return"
 
@@ -109,6 +110,7 @@ def _record_step(
     db.flush()
     detail = {"workflow": step, "from": before, "to": incident.status, **extra}
     audit.record(db, "update", user=user, target=incident, detail=detail)
+    incident_step.send(db, incident=incident, step=step, user=user)
 
 
 @dataclass(frozen=True)

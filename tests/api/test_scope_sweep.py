@@ -37,10 +37,14 @@ RECORD_ARGUMENTS = {
     "incident_id", "victim_id", "case_id", "defendant_id", "event_id", "record_id",
     "comment_id", "version", "job_id",
 }  # fmt: skip
-# Arguments naming no record: a file format, a figure, the user's own upload, an asset.
-NOT_RECORDS = {"export_format", "file_format", "name", "token", "filename", "package"}
-# Accounts are the administrators' pages: everyone else is refused (403) before any lookup.
-ADMINS_ONLY = {"user_id"}
+# Arguments naming no record: a file format, a figure, the user's own upload, an asset, one
+# of the user's own notifications (another's answers 404: test_notification_pages.py).
+NOT_RECORDS = {
+    "export_format", "file_format", "name", "token", "filename", "package", "notification_id",
+}  # fmt: skip
+# Accounts and outgoing mail are the administrators' pages: everyone else is refused (403)
+# before any lookup.
+ADMINS_ONLY = {"user_id", "message_id"}
 
 
 def record_rules(app: Flask) -> list[Rule]:
