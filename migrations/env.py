@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 # The feature models register their tables on Base.metadata when imported.
 import auth.models  # noqa: F401
+import incidents.attachments.models
 import incidents.models  # noqa: F401
 import maps.models  # noqa: F401
 from capdb.db import Base, UtcDateTime
