@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from PIL import ExifTags
 from sqlalchemy.orm import Session
@@ -56,7 +57,9 @@ def test_an_upload_answers_201_with_the_file_and_streams_back_unchanged(
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.headers["Content-Security-Policy"].startswith("default-src 'none'; sandbox")
     assert download.headers["Cache-Control"] == "no-store"
-    exports = db.query(AuditEvent).filter_by(action="export", target_type="attachments").all()
+    exports = db.scalars(
+        sa.select(AuditEvent).filter_by(action="export", target_type="attachments")
+    ).all()
     assert [(e.target_id, e.detail["sha256"]) for e in exports] == [
         (str(body["id"]), body["sha256"])
     ]
@@ -171,7 +174,7 @@ def test_a_refused_file_answers_422_naming_the_reason_and_leaves_nothing(
     answer = send(officer, f"/incidents/{world.mali.id}/attachments", data, name)
     assert answer.status_code == 422
     assert reason in " ".join(errors_of(answer)["file"])
-    assert db.query(Attachment).count() == 0
+    assert db.scalars(sa.select(Attachment).filter_by(incident_id=world.mali.id)).all() == []
     assert list(kept(app).stored()) == before
     assert staged_files(app) == []
 
