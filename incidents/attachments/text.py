@@ -113,15 +113,17 @@ def _slide_number(name: str) -> int:
 def _workbook(path: Path, out: _Collected) -> None:
     from openpyxl import load_workbook
 
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        for sheet in book.worksheets:
-            for row in sheet.iter_rows(values_only=True):
-                out.add(" ".join(str(v) for v in row if v is not None) + "\n")
-                if out.full:
-                    return
-    finally:
-        book.close()
+    # A file rather than its path: kept files have no extension for openpyxl to check.
+    with path.open("rb") as file:
+        book = load_workbook(file, read_only=True, data_only=True)
+        try:
+            for sheet in book.worksheets:
+                for row in sheet.iter_rows(values_only=True):
+                    out.add(" ".join(str(v) for v in row if v is not None) + "\n")
+                    if out.full:
+                        return
+        finally:
+            book.close()
 
 
 def _plain(path: Path, out: _Collected) -> None:
