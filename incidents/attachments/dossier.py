@@ -76,5 +76,3 @@ def _record(attachment: Attachment, references: dict[int, str], db: Session) -> 
         return str(_("The case"))
     event = db.get_one(StageEvent, attachment.stage_event_id)
     return str(_("Stage event of %(date)s", date=event.occurred_on.isoformat()))
-
-

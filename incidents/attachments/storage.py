@@ -96,6 +96,8 @@ class LocalStorage:
     def put(self, sha256: str, staged: Path) -> None:
         target = self.path(sha256)
         if target.exists():
+            # Named again: younger now, so that the sweep spares it until it is recorded.
+            os.utime(target)
             staged.unlink(missing_ok=True)
             return
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -164,12 +166,22 @@ class S3Storage:
         return folder
 
     def put(self, sha256: str, staged: Path) -> None:
+        key = self.key(sha256)
         try:
-            if not self.exists(sha256):
+            if self.exists(sha256):
+                # Named again: copied onto itself, it is younger, and the sweep spares it.
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": self.bucket, "Key": key},
+                    MetadataDirective="REPLACE",
+                    ContentType="application/octet-stream",
+                )
+            else:
                 self.client.upload_file(
                     str(staged),
                     self.bucket,
-                    self.key(sha256),
+                    key,
                     ExtraArgs={"ContentType": "application/octet-stream"},
                     Config=self.transfer,
                 )

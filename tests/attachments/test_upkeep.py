@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,6 +90,14 @@ def test_the_sweep_deletes_only_old_files_no_attachment_names(
     assert upkeep.sweep(db, storage, older_than=timedelta(0)) == [orphan_sha]
     assert not storage.exists(orphan_sha)
     assert storage.exists(named["sha256"])
+    # A file kept again (the same content uploaded anew) is young again.
+    stored_at = dict(storage.stored())[named["sha256"]]
+    time.sleep(1.1)
+    again = storage.staging_folder() / "again.partial"
+    again.write_bytes(samples.csv())
+    storage.put(named["sha256"], again)
+    assert dict(storage.stored())[named["sha256"]] > stored_at
+    assert not again.exists()
 
 
 @pytest.mark.parametrize(
