@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from capdb import cache
 from capdb.backup import archive, databases
 from capdb.backup.archive import BackupError
 from capdb.cli import alembic_config
@@ -96,7 +97,8 @@ def create_backup(engine: Engine, config: Config, destination: Path) -> dict[str
             "database": described,
             **summary,
         }
-        skip = [config.resolved_backup_dir, destination]
+        # Drawn charts are made again from the data when asked for (capdb/cache.py).
+        skip = [config.resolved_backup_dir, destination, config.instance_path / cache.FOLDER]
         if engine.dialect.name == "sqlite":
             skip.append(databases.sqlite_file(engine))
         files = archive.instance_files(config.instance_path, skip)
