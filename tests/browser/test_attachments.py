@@ -5,7 +5,7 @@ why a file is refused."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from incidents.models import Incident
 from tests.attachments import samples
@@ -51,13 +51,11 @@ def test_files_dropped_or_chosen_are_sent_one_by_one(
     expect(queue.first).to_contain_text("is a program")
 
     # Two good files chosen and sent: each attached, then the list shows them.
-    page.set_input_files(
-        "#attachment-file",
-        files=[
-            {"name": "report.pdf", "mimeType": "application/pdf", "buffer": samples.pdf()},
-            {"name": "scene.jpg", "mimeType": "image/jpeg", "buffer": samples.photo()},
-        ],
-    )
+    chosen: list[FilePayload] = [
+        {"name": "report.pdf", "mimeType": "application/pdf", "buffer": samples.pdf()},
+        {"name": "scene.jpg", "mimeType": "image/jpeg", "buffer": samples.photo()},
+    ]
+    page.set_input_files("#attachment-file", files=chosen)
     page.get_by_label("Kind").select_option(label="Photograph")
     page.get_by_role("button", name="Attach", exact=True).click()
     table = page.locator("table#attachments tbody tr")
