@@ -21,6 +21,7 @@ from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort, refused
 from incidents.api.schemas import ErrorSchema
 from incidents.attachments import policy, service, uploads
+from incidents.attachments.intake import title_from
 from incidents.attachments.models import Attachment
 from incidents.attachments.policy import Subject
 from incidents.attachments.schemas import (
@@ -130,7 +131,7 @@ def upload(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
     try:
         staged = uploads.receive(values["file"], keep_metadata=values["keep_metadata"])
         details = service.Details(
-            title=values["title"] or staged_title(staged.filename),
+            title=values["title"] or title_from(staged.filename),
             kind=values["kind"],
             personal_data=values["personal_data"],
         )
@@ -140,23 +141,6 @@ def upload(subject: Subject, values: dict[str, Any]) -> dict[str, Any]:
     except InputError as error:
         refused(error)
     return resource(attachment)
-
-
-def staged_title(filename: str) -> str:
-    from incidents.attachments.intake import title_from
-
-    return title_from(filename)
-
-
-def _upload_route(rule: str) -> Callable[[View], View]:
-    """POST of a multipart upload on the route, documented once for the three records."""
-
-    def decorate(view: View) -> View:
-        view = blp.arguments(AttachmentUpload, location=MULTIPART)(view)
-        view = refuse_oversized(view)
-        return view
-
-    return decorate
 
 
 @blp.route("/incidents/<int:incident_id>/attachments", methods=["GET"])

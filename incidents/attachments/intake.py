@@ -18,7 +18,6 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -174,7 +173,7 @@ def identify(path: Path, allowed: frozenset[str]) -> str:
                     "This file is %(type)s, whatever its name says, and capdb does not accept "
                     "that type. Accepted: %(allowed)s.",
                     type=found,
-                    allowed=", ".join(sorted(allowed)),
+                    allowed=", ".join(sorted(KNOWN_TYPES.get(t, (t,))[0] for t in allowed)),
                 )
             }
         )
@@ -248,12 +247,3 @@ def title_from(filename: str) -> str:
     """A title for a file sent without one: its name without the extension."""
     stem = filename.rpartition(".")[0] or filename
     return stem.replace("_", " ").strip()[:200] or filename[:200]
-
-
-def declared_too_large(content_length: int | None, limit_mb: int) -> bool:
-    """Whether a request announces more than one file of the limit and its form can be."""
-    return content_length is not None and content_length > (limit_mb + 1) * MB
-
-
-def labels(types: Mapping[str, tuple[str, ...]] = KNOWN_TYPES) -> str:
-    return ", ".join(sorted(ext for extensions in types.values() for ext in extensions[:1]))
