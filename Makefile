@@ -9,12 +9,13 @@ DEMO_INCIDENTS ?= 2000
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 PG_DUMP := /usr/bin/pg_dump
+MAGIC := /usr/share/misc/magic.mgc
 ASSETS := node_modules/.installed
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint test-sqlite test-postgres install translations messages clean
 
-run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
+run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(MAGIC)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --incidents $(DEMO_INCIDENTS) --if-empty
 	$(FLASK) boundaries load-default --if-empty
@@ -25,7 +26,7 @@ run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS)
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) lint test-sqlite test-postgres
+test: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(MAGIC) lint test-sqlite test-postgres
 
 # The style and the layering: ruff, mypy, and the import-linter contracts of pyproject.toml.
 lint: $(INSTALLED)
@@ -50,6 +51,12 @@ $(CHROMIUM):
 $(NGINX):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
+
+# libmagic (with its database of file types) decides what an uploaded attachment is, from
+# its content; python-magic loads it.
+$(MAGIC):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libmagic1
 
 # pg_dump, pg_restore and psql for backup and restore; Debian's client must be at least
 # as new as the server (bookworm's is 15, like its server).

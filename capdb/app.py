@@ -78,7 +78,8 @@ def configure_settings(app: Flask, config: Config) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.is_production,
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # The largest file (CAPDB_MAX_UPLOAD_MB) with the rest of its form.
+        MAX_CONTENT_LENGTH=(config.max_upload_mb + 1) * 1024 * 1024,
     )
 
 
@@ -120,12 +121,14 @@ def count_new_incidents(db: Any, incident_ids: list[int]) -> None:
 def register_features(app: Flask) -> None:
     from auth import audit, guard
     from incidents import concerned_hook, history
+    from incidents.attachments import storage
     from incidents.signals import incidents_inserted, incidents_saved
     from maps import figure_upkeep
     from notifications import wiring as notifications
     from notifications.views import home
 
     guard.init_app(app)
+    storage.init_app(app, app.extensions["capdb.config"])
     audit.link_at_commit(app.extensions["capdb.db"].sessionmaker)
     history.keep_versions()
     concerned_hook.keep_current()
@@ -150,6 +153,7 @@ def register_pages(app: Flask) -> None:
     from auth.audit_views import bp as audit_bp
     from auth.recovery_views import bp as recovery_bp
     from auth.views import bp as auth_bp
+    from incidents.attachments.views import bp as attachments_bp
     from incidents.comments.views import bp as comments_bp
     from incidents.jobs.views import bp as jobs_bp
     from incidents.justice.views import bp as cases_bp
@@ -173,6 +177,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(trends_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(attachments_bp)
 
 
 def register_jobs(app: Flask) -> None:
@@ -183,12 +188,15 @@ def register_jobs(app: Flask) -> None:
     """
     from auth.audit_anchor import link_and_anchor
     from capdb.backup.periodic import periodic_backup
+    from incidents.attachments import upkeep as attachments_upkeep
     from incidents.jobs import running
     from incidents.transfer.jobs import case_dossier_job, export_job, import_job
     from maps.boundaries_job import boundaries_job
     from maps.report_job import report_job
 
     running.register(app)
+    # Attachments: their text extracted for the search; a daily sweep of orphan files.
+    attachments_upkeep.register(app)
     # Hourly: link audit entries a crash left unlinked and anchor the chain's head; nightly:
     # a backup to CAPDB_BACKUP_DIR, keeping CAPDB_BACKUP_KEEP.
     jobs.register_periodic(
@@ -211,6 +219,7 @@ def register_jobs(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     from incidents import api
+    from incidents.attachments.api import blp as attachments_api_bp
     from incidents.comments.api import blp as comments_api_bp
     from incidents.justice.api import blp as cases_api_bp
     from incidents.justice.assistance_api import blp as assistance_api_bp
@@ -229,6 +238,7 @@ def register_api(app: Flask) -> None:
             comments_api_bp,
             assistance_api_bp,
             maps_api_bp,
+            attachments_api_bp,
         ),
     )
 

@@ -8,6 +8,7 @@ variable is an error rather than a silently ignored typo.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -93,6 +94,22 @@ class Config:
     password_reset_minutes: int = 30
     # A case with no stage change for this long is shown as stalled on the home page.
     stalled_case_days: int = 180
+    # Where attachments' files are kept: empty for the instance folder's attachments/, or
+    # s3://bucket/prefix for S3-compatible object storage (through boto3), reached at the
+    # endpoint (empty: AWS itself) with these credentials (empty: boto3's own chain).
+    storage_url: str = ""
+    storage_endpoint_url: str = ""
+    storage_region: str = ""
+    storage_access_key_id: str = ""
+    storage_secret_access_key: str = ""
+    # The largest file accepted, attachments and imported spreadsheets alike (megabytes); a
+    # request may be 1 MB more, for the rest of its form.
+    max_upload_mb: int = 20
+    # The media types an attachment may have, separated by commas; empty: PDF, images,
+    # office documents, plain text and CSV.
+    attachment_types: str = ""
+    # A stored file that no attachment names is deleted by the sweep once this old.
+    attachment_orphan_hours: int = 24
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:
@@ -105,6 +122,7 @@ class Config:
         _check_mail(self)
         if self.backup_keep < 1:
             raise ConfigError("CAPDB_BACKUP_KEEP must be at least 1")
+        _check_attachments(self)
         if self.is_production:
             if not self.database_url:
                 raise ConfigError("CAPDB_DATABASE_URL is required in production")
@@ -216,6 +234,25 @@ def _check_mail(config: Config) -> None:
         raise ConfigError(
             "CAPDB_PASSWORD_RESET_MINUTES and CAPDB_STALLED_CASE_DAYS must be positive"
         )
+
+
+def _check_attachments(config: Config) -> None:
+    url = config.storage_url
+    if url and not (url.startswith("s3://") and url.removeprefix("s3://").split("/")[0]):
+        raise ConfigError("CAPDB_STORAGE_URL must be empty or s3://bucket/prefix")
+    if config.max_upload_mb < 1:
+        raise ConfigError("CAPDB_MAX_UPLOAD_MB must be at least 1")
+    if config.attachment_orphan_hours < 1:
+        raise ConfigError("CAPDB_ATTACHMENT_ORPHAN_HOURS must be at least 1")
+    for media_type in filter(None, (t.strip() for t in config.attachment_types.split(","))):
+        if not _MEDIA_TYPE.fullmatch(media_type):
+            raise ConfigError(
+                f"CAPDB_ATTACHMENT_TYPES must list media types such as application/pdf, "
+                f"not {media_type!r}"
+            )
+
+
+_MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9][a-z0-9.+-]*")
 
 
 def current_config() -> Config:

@@ -68,11 +68,17 @@ def content_security_policy(nonce: str, tile_url: str = "") -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
+# A file sent as a download carries this policy instead of the pages' own: should a browser
+# ever show it, nothing in it runs, loads anything or frames anything.
+FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(
-        csp_nonce(), current_config().tile_url
-    )
+    if headers.get("Content-Security-Policy") != FILE_POLICY:
+        headers["Content-Security-Policy"] = content_security_policy(
+            csp_nonce(), current_config().tile_url
+        )
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

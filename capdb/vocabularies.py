@@ -316,6 +316,16 @@ AUDIT_ACTION = _define(
     ("permission_change", "Permission change", "Modification des droits"),
 )
 
+ATTACHMENT_KIND = _define(
+    "attachment_kind",
+    "kind of document",
+    "type de document",
+    ("report", "Report", "Rapport"),
+    ("judgment", "Judgment", "Jugement"),
+    ("photo", "Photograph", "Photographie"),
+    ("other", "Other document", "Autre document"),
+)
+
 
 @event.listens_for(Base, "mapper_configured", propagate=True)
 def _validate_vocabulary_columns(mapper: Mapper[Any], cls: type) -> None:

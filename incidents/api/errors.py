@@ -19,7 +19,9 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from incidents.api.schemas import ErrorSchema
 
 Problems = dict[str, list[str]]
-_LOCATIONS = frozenset({"json", "query", "querystring", "headers", "view_args"})
+_LOCATIONS = frozenset(
+    {"json", "query", "querystring", "headers", "view_args", "form", "files", "multipart"}
+)
 
 # marshmallow's and webargs's own messages, said in the user's language.
 _KNOWN_MESSAGES = {

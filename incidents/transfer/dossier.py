@@ -27,6 +27,7 @@ from capdb.clock import now
 from capdb.i18n import current_locale
 from capdb.pdf import html_to_pdf
 from capdb.vocabularies import AUDIT_ACTION, OUTCOME, PERSONNEL_CATEGORY, SEX
+from incidents.attachments.dossier import case_documents
 from incidents.comments import threads as comments
 from incidents.justice import case_pages
 from incidents.justice.cases import cases_of_incident
@@ -183,6 +184,7 @@ def case_pdf(db: Session, user: User, case: JudicialCase) -> bytes:
         "incidents/dossier_case.html",
         dossier=dossier,
         parts=[victims_by_category(db, user, incident) for incident in dossier.incidents],
+        documents=case_documents(db, user, case),
         comments=comments.thread(db, user, case),
         audit=audit_history(db, user, "judicial_cases", case.id, full=keeps_case(user, case)),
         viewer=user,

@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 
 from auth import tokens
 from auth.models import User
+from incidents.attachments.models import Attachment, AttachmentFile
 from incidents.models import (
     CapacityAssistance,
     Comment,
@@ -123,6 +124,8 @@ class World:
     congo_assistance: CapacityAssistance
     # A background job of another user (an administrator's): only its owner sees it.
     others_job: Job
+    # A document on the MONUSCO draft.
+    congo_attachment: Attachment
 
 
 @pytest.fixture
@@ -190,7 +193,13 @@ def world(db: Session, make_incident: IncidentFactory, make_user: UserFactory) -
     db.add_all([event, congo_event, congo_comment, congo_assistance])
     db.flush()
     others_job = Job(owner_id=author.id, kind="export", status="done", params={})
-    db.add(others_job)
+    congo_file = AttachmentFile(
+        number=1, sha256="0" * 64, size=1, media_type="application/pdf", filename="flash.pdf"
+    )
+    congo_attachment = Attachment(
+        incident_id=congo.id, title="Flash report", kind="report", files=[congo_file]
+    )
+    db.add_all([others_job, congo_attachment])
     db.flush()
     return World(
         mali=mali,
@@ -207,6 +216,7 @@ def world(db: Session, make_incident: IncidentFactory, make_user: UserFactory) -
         congo_comment=congo_comment,
         congo_assistance=congo_assistance,
         others_job=others_job,
+        congo_attachment=congo_attachment,
     )
 
 

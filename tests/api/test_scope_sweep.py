@@ -35,7 +35,7 @@ SWEEPERS = [
 # Arguments naming a record, swept with an out-of-scope one.
 RECORD_ARGUMENTS = {
     "incident_id", "victim_id", "case_id", "defendant_id", "event_id", "record_id",
-    "comment_id", "version", "job_id",
+    "comment_id", "version", "job_id", "attachment_id",
 }  # fmt: skip
 # Arguments naming no record: a file format, a figure, the user's own upload, an asset, one
 # of the user's own notifications (another's answers 404: test_notification_pages.py).
@@ -66,6 +66,7 @@ def out_of_scope_ids(world: World) -> dict[str, int]:
         "comment_id": world.congo_comment.id,
         "version": 1,
         "job_id": world.others_job.id,
+        "attachment_id": world.congo_attachment.id,
     }
 
 
