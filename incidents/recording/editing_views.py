@@ -35,6 +35,7 @@ from incidents.recording import drafts, workflow
 from incidents.recording import service as recording
 from incidents.recording.duplicates import likely_duplicates, link_duplicate
 from incidents.recording.forms import DuplicateForm, IncidentForm, ReturnForm, WorkflowForm
+from incidents.recording.rules import MAX_VICTIMS
 
 bp = Blueprint("recording", __name__, template_folder="../templates", url_prefix="/incidents")
 
@@ -153,6 +154,7 @@ def render_form(
         stale_victims=describe_victims(stale.victims) if stale else [],
         tile_url=current_config().tile_url,
         borders_url=_borders_url(),
+        max_victims=MAX_VICTIMS,
     )
     return page, status
 
