@@ -345,7 +345,7 @@
     }
   }, AUTOSAVE_EVERY);
   window.addEventListener("beforeunload", function (event) {
-    if (unsaved && !submitting) {
+    if (unsaved && !submitting && !document.documentElement.hasAttribute("data-signing-out")) {
       save();
       event.preventDefault();
       event.returnValue = "";

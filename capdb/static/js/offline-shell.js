@@ -362,6 +362,8 @@
       }
       await forgetEverything();
       cleared = true;
+      // Leaving the page now is what the user asked; its form's drafts went with the rest.
+      document.documentElement.setAttribute("data-signing-out", "");
       form.requestSubmit(event.submitter);
     });
   }
