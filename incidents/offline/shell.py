@@ -33,7 +33,7 @@ from capdb import vendor
 
 WORKER_SOURCE = Path(__file__).resolve().parent / "static" / "service-worker.js"
 # The pages' own scripts and styles, and those of the incident form.
-STATIC_ASSETS = (
+STATIC_ASSETS: tuple[str, ...] = (
     "css/capdb.css",
     "css/offline.css",
     "css/point-picker.css",
@@ -44,7 +44,7 @@ STATIC_ASSETS = (
     "js/point-picker.js",
     "img/capdb.svg",
 )
-VENDOR_ASSETS = (
+VENDOR_ASSETS: tuple[tuple[str, str], ...] = (
     ("leaflet", "leaflet.css"),
     ("leaflet", "leaflet.js"),
     ("idb", "umd.js"),
