@@ -146,3 +146,19 @@ def test_the_csp_lets_capdb_run_its_worker_and_manifest(client: FlaskClient) -> 
     policy = client.get("/auth/login").headers["Content-Security-Policy"]
     assert "worker-src 'self'" in policy
     assert "manifest-src 'self'" in policy
+
+
+def test_the_shell_speaks_french(client: FlaskClient, login_as: LoginAs) -> None:
+    login_as("mission", missions=("MINUSMA",))
+    french = {"Accept-Language": "fr"}
+    page = client.get("/incidents/new", headers=french).text
+    assert 'data-lang="fr"' in page
+    assert 'data-text-waiting-other="{n} en attente d&#39;envoi"' in page
+    assert 'data-text-attention-other="{n} demandent votre attention"' in page
+    assert "Reprendre le brouillon" in page
+    outbox = client.get("/offline/outbox", headers=french).text
+    assert "Vos brouillons et envois en attente" in outbox
+    assert 'data-text-victim="Victime {n}"' in outbox
+    assert (
+        "Cette page nécessite la liaison" in client.get("/offline/unavailable", headers=french).text
+    )
