@@ -153,7 +153,7 @@ def test_the_shell_speaks_french(client: FlaskClient, login_as: LoginAs) -> None
     french = {"Accept-Language": "fr"}
     page = client.get("/incidents/new", headers=french).text
     assert 'data-lang="fr"' in page
-    assert 'data-text-waiting-other="{n} en attente d&#39;envoi"' in page
+    assert 'data-text-waiting-other="{n} en attente d\'envoi"' in page
     assert 'data-text-attention-other="{n} demandent votre attention"' in page
     assert "Reprendre le brouillon" in page
     outbox = client.get("/offline/outbox", headers=french).text
