@@ -36,6 +36,7 @@ from auth.passwords import hash_password
 from capdb.app import create_app
 from capdb.reference import Mission
 from incidents.models import Incident
+from incidents.offline import shell
 from tests.browser.conftest import PASSWORD, Account, _prepare
 from tests.browser.link import Link
 from tests.browser.offline_pages import (
@@ -61,6 +62,7 @@ OFFICERS = {
         "leaver",
         "signer",
         "forgetter",
+        "updater",
     )
 }
 BER = IncidentEntry(
@@ -500,3 +502,33 @@ def test_the_answer_to_signing_out_clears_it_too(laptop: Laptop) -> None:
     page.evaluate("document.querySelector('form[action=\"/auth/logout\"]').submit()")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert kept(page) == {"caches": [], "databases": [], "workers": 0}
+
+
+def test_a_new_release_is_kept_before_the_old_one_goes(
+    laptop: Laptop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = signed_in(laptop, "updater")
+    form = OfflineFormPage(page).open()
+    Header(page).wait_until_kept_for_offline()
+    caches = kept(page)["caches"]
+    assert isinstance(caches, list)
+    [before] = [name for name in caches if name.startswith("capdb-assets-")]
+
+    # A release changes an asset: a new worker, which keeps the pages anew, then drops
+    # the old assets.
+    monkeypatch.setattr(shell, "STATIC_ASSETS", (*shell.STATIC_ASSETS, "css/map.css"))
+    page.reload()
+    page.wait_for_function(
+        """before => caches.keys().then(names => {
+            const assets = names.filter(name => name.startsWith("capdb-assets-"));
+            return assets.length === 1 && assets[0] !== before;
+        })""",
+        arg=before,
+        timeout=SLOW,
+    )
+
+    laptop.link_down()
+    form.open()
+    form.field("Place").fill("Boni, on the N16")
+    form.save_without_link()
+    Header(page).expect_outbox("1 waiting to send")

@@ -37,16 +37,22 @@ self.addEventListener("install", function (event) {
 });
 
 self.addEventListener("activate", function (event) {
-  event.waitUntil(
-    caches.keys()
-      .then(function (names) {
-        return Promise.all(names
-          .filter(function (name) { return name.indexOf("capdb-assets-") === 0 && name !== ASSETS; })
-          .map(function (name) { return caches.delete(name); }));
-      })
-      .then(function () { return self.clients.claim(); })
-  );
+  event.waitUntil(self.clients.claim().then(renew));
 });
+
+// A new version: the kept pages name the new assets once fetched again; until then the
+// old assets stay, so that the pages kept earlier still work without a link.
+async function renew() {
+  var meta = await store.getMeta("pages");
+  var complete = meta && meta.user ? await prepare(meta.user, true) : true;
+  if (!complete) {
+    return;
+  }
+  var names = await caches.keys();
+  await Promise.all(names
+    .filter(function (name) { return name.indexOf("capdb-assets-") === 0 && name !== ASSETS; })
+    .map(function (name) { return caches.delete(name); }));
+}
 
 self.addEventListener("message", function (event) {
   var data = event.data || {};
@@ -135,6 +141,11 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(page(request, url));
   } else if (keptData.has(local) || isBorders(url)) {
     event.respondWith(networkFirst(request, local));
+  } else if (/^\/(static|vendor)\//.test(url.pathname)) {
+    // An asset of an earlier version, named by a page kept before it was renewed.
+    event.respondWith(fetch(request).catch(function () {
+      return caches.match(request).then(function (kept) { return kept || Response.error(); });
+    }));
   }
 });
 
