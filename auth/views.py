@@ -158,7 +158,11 @@ def logout() -> Response:
     audit.record(db.session(), "logout", user=user)
     sessions.end(db.session())
     flash(_("You are signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # What this browser kept for working offline (drafts, outbox, cached pages) goes too;
+    # the page's script clears it first, after asking about anything not yet sent.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -157,6 +157,7 @@ def register_pages(app: Flask) -> None:
     from incidents.comments.views import bp as comments_bp
     from incidents.jobs.views import bp as jobs_bp
     from incidents.justice.views import bp as cases_bp
+    from incidents.offline.views import bp as offline_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
     from incidents.transfer.views import bp as transfer_bp
@@ -178,6 +179,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(attachments_bp)
+    app.register_blueprint(offline_bp)
 
 
 def register_jobs(app: Flask) -> None:

@@ -60,6 +60,9 @@ def content_security_policy(nonce: str, tile_url: str = "") -> str:
         "img-src": images,
         "font-src": "'self'",
         "connect-src": "'self'",
+        # The offline app shell: its service worker and web app manifest are capdb's own.
+        "worker-src": "'self'",
+        "manifest-src": "'self'",
         "object-src": "'none'",
         "base-uri": "'none'",
         "form-action": "'self'",

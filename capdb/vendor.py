@@ -14,11 +14,13 @@ import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from capdb.security import public
+from capdb.static_versions import VERSION_ARGUMENT, digest
 
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 # name in the URL -> where its files are: an xstatic module, or a folder of an npm
@@ -27,6 +29,9 @@ PACKAGES: dict[str, str | Path] = {
     "leaflet": "xstatic.pkg.leaflet",
     "leaflet.markercluster": NODE_MODULES / "leaflet.markercluster" / "dist",
     "leaflet.heat": NODE_MODULES / "leaflet.heat" / "dist",
+    # IndexedDB made pleasant: the offline drafts and outbox (UMD build, for pages and the
+    # service worker alike).
+    "idb": NODE_MODULES / "idb" / "build",
 }
 ONE_WEEK = 7 * 24 * 3600
 
@@ -75,5 +80,10 @@ def asset(package: str, filename: str) -> WerkzeugResponse:
 
 
 def url(package: str, filename: str) -> str:
-    """The URL of a vendored file, for templates."""
-    return url_for("vendor.asset", package=package, filename=filename)
+    """The URL of a vendored file, for templates: with the digest of its content, as the
+    application's own static files have (capdb.static_versions), so that a new release of
+    the package is a new URL."""
+    path = served_files(package).get(filename) if package in PACKAGES else None
+    version = digest(path) if path is not None else ""
+    arguments: dict[str, Any] = {VERSION_ARGUMENT: version} if version else {}
+    return url_for("vendor.asset", package=package, filename=filename, **arguments)

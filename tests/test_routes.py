@@ -35,6 +35,9 @@ PUBLIC_ENDPOINTS = {
     "vendor.asset",
     "health.healthz",
     "health.readyz",
+    # The offline app shell: browsers fetch them without the session (incidents/offline).
+    "offline.service_worker",
+    "offline.manifest",
 }
 
 

@@ -1,9 +1,11 @@
-"""What every API blueprint shares: its prefix, JSON errors, and why it skips CSRF.
+"""What every API blueprint shares: its prefix, JSON errors, and how it is guarded
+against forged requests.
 
 The API takes bearer tokens, which a browser never sends on its own, so its blueprints
-are exempt from the CSRF guard. That holds only if a change cannot ride on the session
-cookie instead: every request that changes something must carry the Authorization
-header, and one relying on the cookie is refused.
+are exempt from the form's CSRF guard. A change may also come from capdb's own pages (the
+offline outbox sends the incidents recorded without a link) on the browser's session:
+such a request must carry the session's CSRF token in the ``X-CSRFToken`` header, which
+another site can neither read nor set. A change relying on the cookie alone is refused.
 """
 
 from __future__ import annotations
@@ -13,15 +15,19 @@ from typing import Any, Protocol, TypeVar, cast
 
 from flask import Request, Response, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_smorest import Blueprint
+from flask_wtf.csrf import validate_csrf
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
+from wtforms.validators import ValidationError
 
 from capdb.security import csrf
 from incidents.api.errors import abort, json_error
 
 PREFIX = "/api/v1"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRFToken"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,12 +79,24 @@ def require_bearer_for_changes() -> None:
     if request.method in SAFE_METHODS:
         return
     authorization = request.authorization
-    if authorization is None or authorization.type != "bearer":
-        abort(
-            401,
-            message=_("Changes through the API need an API token, sent as a bearer token."),
-            headers={"WWW-Authenticate": 'Bearer realm="capdb"'},
-        )
+    if authorization is not None and authorization.type == "bearer":
+        return
+    if authorization is None and current_user.is_authenticated and _carries_csrf_token():
+        return
+    abort(
+        401,
+        message=_("Changes through the API need an API token, sent as a bearer token."),
+        headers={"WWW-Authenticate": 'Bearer realm="capdb"'},
+    )
+
+
+def _carries_csrf_token() -> bool:
+    """Whether the request carries this browser session's CSRF token in its header."""
+    try:
+        validate_csrf(request.headers.get(CSRF_HEADER))
+    except ValidationError:
+        return False
+    return True
 
 
 def no_store(response: Response) -> Response:

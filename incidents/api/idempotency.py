@@ -11,6 +11,12 @@ request with the same key waits for the first to finish, then replays its answer
 
 A key is kept for a day, as long as a client would go on retrying (Stripe's rule too);
 the user's older keys are deleted when they next send one, and may then be used again.
+
+The incident form claims its draft's key too (:func:`claim`, with the path of the API's
+create): a browser whose link dropped while the form was sent cannot tell whether it was
+saved, and sends the draft again through the API with the same key. The API answers that
+with what the form recorded, whatever the shape of the request: the form and the API name
+their fields alike, but the bodies differ.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ HEADER = "Idempotency-Key"
 KEEP_KEYS = timedelta(days=1)
 REPLAYED = "Idempotent-Replayed"
 _KEY = re.compile(r"[\x21-\x7e]{1,100}")  # visible ASCII, as long as the column holds
+# The request digest of a key claimed by a page's form rather than by an API request.
+FORM_DIGEST = "form"
 
 View = Callable[..., Any]
 
@@ -60,10 +68,10 @@ def idempotent(view: View) -> View:
         key = request.headers.get(HEADER)
         if key is None:
             return view(*args, **kwargs)
-        if not _KEY.fullmatch(key):
+        if not is_key(key):
             abort(400, errors={HEADER: [_("Use 1 to 100 visible ASCII characters.")]})
         db, digest = session(), request_digest()
-        entry, fresh = _claim(db, viewer(), key, digest)
+        entry, fresh = claim(db, viewer(), key, digest, request.method, request.path)
         if not fresh:
             return _replay(entry, digest)
         response: Response = make_response(view(*args, **kwargs))
@@ -87,8 +95,18 @@ def request_digest() -> str:
     return seen.hexdigest()
 
 
-def _claim(db: Session, user: User, key: str, digest: str) -> tuple[IdempotencyKey, bool]:
-    """The entry this request fills in (fresh), or the earlier one holding the answer."""
+def is_key(text: str) -> bool:
+    return bool(_KEY.fullmatch(text))
+
+
+def claim(
+    db: Session, user: User, key: str, digest: str, method: str, path: str
+) -> tuple[IdempotencyKey, bool]:
+    """The entry this request fills in (fresh), or the earlier one holding the answer.
+
+    A fresh entry holds no answer until the caller gives it one (``status_code`` and
+    ``body``); the request's transaction keeps it only if the request succeeds.
+    """
     moment = now()
     db.execute(
         sa.delete(IdempotencyKey).where(
@@ -101,8 +119,8 @@ def _claim(db: Session, user: User, key: str, digest: str) -> tuple[IdempotencyK
     entry = IdempotencyKey(
         user_id=user.id,
         key=key,
-        method=request.method,
-        path=request.path[:300],
+        method=method,
+        path=path[:300],
         request_hash=digest,
         status_code=0,
         body="",
@@ -130,7 +148,11 @@ def _stored(db: Session, user: User, key: str) -> IdempotencyKey | None:
 
 
 def _replay(earlier: IdempotencyKey, digest: str) -> Response:
-    if earlier.request_hash != digest:
+    by_form = earlier.request_hash == FORM_DIGEST and (earlier.method, earlier.path) == (
+        request.method,
+        request.path[:300],
+    )
+    if earlier.request_hash != digest and not by_form:
         abort(422, errors={HEADER: [_("This key was already used for another request.")]})
     response = Response(earlier.body, status=earlier.status_code, mimetype="application/json")
     response.headers[REPLAYED] = "true"

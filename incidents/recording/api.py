@@ -40,6 +40,7 @@ from incidents.recording.schemas import (
     IncidentInput,
     IncidentPage,
     IncidentPatch,
+    IncidentReplace,
     IncidentSchema,
     ReturnInput,
     WorkflowInput,
@@ -180,6 +181,46 @@ def update_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any
     try:
         recording.update_incident(
             db, user, incident, incident_fields(db, user, merged), [], loaded_version=version
+        )
+    except recording.StaleEditError:
+        stale(user, incident)
+    except NotAllowedError as refused:
+        abort(403, message=refused.message)
+    return resources.incident(user, incident)
+
+
+@blp.route("/incidents/<int:incident_id>", methods=["PUT"])
+@with_incident(policy.may_edit)
+@idempotent
+@blp.arguments(IncidentReplace)
+@blp.response(200, IncidentSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Changed meanwhile: `current` holds it.")
+def replace_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """Replace a draft's fields and victims, on the version the change was made on.
+
+    Victims with an ``id`` (and the ``version`` they were loaded at) are changed, those
+    without are added, and the incident's other victims are removed: the incident form's
+    edit, sent whole (the offline outbox sends it so).
+    """
+    db, user = session(), viewer()
+    ids = [v["id"] for v in values["victims"] if v["id"] is not None]
+    if len(ids) != len(set(ids)):
+        abort(422, errors={"victims": [_("The same victim appears twice.")]})
+    rows = [recording.VictimRow(v["id"], v["version"], victim_fields(v)) for v in values["victims"]]
+    kept = set(ids)
+    rows += [
+        recording.VictimRow(v.id, v.version, None)
+        for v in incident.victims
+        if v.deleted_at is None and v.id not in kept
+    ]
+    try:
+        recording.update_incident(
+            db,
+            user,
+            incident,
+            incident_fields(db, user, values),
+            rows,
+            loaded_version=values["version"],
         )
     except recording.StaleEditError:
         stale(user, incident)

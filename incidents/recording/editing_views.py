@@ -31,10 +31,11 @@ from incidents import policy
 from incidents.errors import NotAllowedError
 from incidents.models import Incident
 from incidents.policy import incident_or_404
+from incidents.recording import drafts, workflow
 from incidents.recording import service as recording
-from incidents.recording import workflow
 from incidents.recording.duplicates import likely_duplicates, link_duplicate
 from incidents.recording.forms import DuplicateForm, IncidentForm, ReturnForm, WorkflowForm
+from incidents.recording.rules import MAX_VICTIMS
 
 bp = Blueprint("recording", __name__, template_folder="../templates", url_prefix="/incidents")
 
@@ -60,6 +61,9 @@ def new() -> Page | Response:
         return render_form(form, None)
     if not form.validate():
         return render_form(form, None, status=422)
+    claimed, earlier = drafts.claim(session, user, form.draft_key.data)
+    if earlier is not None:
+        return already_recorded(earlier)
     try:
         incident = recording.create_incident(
             session, user, form.incident_fields(), form.victim_rows()
@@ -69,10 +73,18 @@ def new() -> Page | Response:
     except recording.RecordingError as refused:  # no free reference after several tries
         flash(refused.message, "error")
         return render_form(form, None, status=409)
+    if claimed is not None:
+        drafts.answer(claimed, user, incident)
     flash(
         _("Incident %(reference)s was recorded as a draft.", reference=incident.reference), "info"
     )
     return after_save(session, user, incident)
+
+
+def already_recorded(incident_id: int) -> Response:
+    """The draft was recorded already (its answer was lost on the way): to that incident."""
+    flash(_("This draft was recorded already; here it is."), "info")
+    return redirect(url_for("incidents.detail", incident_id=incident_id), code=303)
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
@@ -142,6 +154,7 @@ def render_form(
         stale_victims=describe_victims(stale.victims) if stale else [],
         tile_url=current_config().tile_url,
         borders_url=_borders_url(),
+        max_victims=MAX_VICTIMS,
     )
     return page, status
 

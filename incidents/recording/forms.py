@@ -27,11 +27,13 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
@@ -189,6 +191,8 @@ class IncidentForm(_IncidentFields):
     victims = FieldList(FormField(VictimForm), label=_l("Victims"), min_entries=1)
     # The version the edit form was loaded at: only compared, never assigned.
     version = hidden_integer()
+    # The key the browser gave the draft (incidents.recording.drafts); set by its script.
+    draft_key = StringField(widget=HiddenInput(), filters=[strip])
     add_victim = SubmitField(_l("Add a victim"))
     save = SubmitField(_l("Save"))
 

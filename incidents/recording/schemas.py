@@ -177,6 +177,46 @@ class IncidentPatch(IncidentInput):
         exclude = ("victims",)
 
 
+class VictimReplace(VictimInput):
+    """A victim of a whole incident sent again: one it has (``id`` and the ``version`` it
+    was loaded at) or a new one (neither)."""
+
+    id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=db.MAX_ID),
+        metadata={"description": "The victim's id; none for a new victim."},
+    )
+    version = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=db.MAX_ID),
+        metadata={"description": "The victim's version the change was made on."},
+    )
+
+    @ma.validates_schema
+    def _version_with_id(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if (data.get("id") is None) != (data.get("version") is None):
+            raise ma.ValidationError(
+                _l("Give both the victim's id and its version, or neither."), "version"
+            )
+
+
+class IncidentReplace(IncidentInput):
+    """The whole incident with its victims, and the version the change was made on."""
+
+    version = version_field()
+    victims = fields.List(
+        fields.Nested(VictimReplace),
+        required=True,
+        validate=validate.Length(
+            max=rules.MAX_VICTIMS, error=_l("At most {max} victims per incident.")
+        ),
+    )
+
+
 def incident_problems(values: Mapping[str, Any]) -> Problems:
     """What is wrong between an incident's fields, its victims' included, and with its
     mission (values keyed by model attribute, problems by API field).
