@@ -399,8 +399,13 @@ def test_an_answer_lost_on_the_way_back_and_a_retry_record_one_incident(laptop: 
     waiting = outbox.item("Waiting to send", place)
     expect(waiting).to_contain_text("On its way: waiting for capdb’s answer.", timeout=SLOW)
     page.wait_for_timeout(100)
-    until(lambda: bool(laptop.server.link.lost))
-    assert laptop.server.link.lost[0] == "POST /api/v1/incidents 201"
+    lost = laptop.server.link.lost
+    until(lambda: any(entry.endswith(" 201") for entry in lost))
+    # The throttle comes on while the outbox may already be sending: a request cut on the
+    # way reaches capdb incomplete and is refused (400, nothing recorded); the browser sends
+    # it again. What matters: the first answer that recorded it is the one lost.
+    first = next(n for n, entry in enumerate(lost) if entry.endswith(" 201"))
+    assert set(lost[:first]) <= {"POST /api/v1/incidents 400"}
     assert len(laptop.server.incidents(place)) == 1  # recorded, but the browser cannot know
     page.reload()
     expect(waiting).to_contain_text("On its way: waiting for capdb’s answer.")
