@@ -9,7 +9,7 @@ that a test can prove no page asks another host for anything. Screenshots go to
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,8 +78,14 @@ def _prepare(app: Flask) -> None:
         command.upgrade(alembic_config(), "head")
     with app.extensions["capdb.db"].sessionmaker.begin() as session:
         load_reference(session)
+    add_accounts(app, ACCOUNTS.values())
+
+
+def add_accounts(app: Flask, accounts: Iterable[Account]) -> None:
+    """Committed users for these accounts, all with the tests' password."""
+    with app.extensions["capdb.db"].sessionmaker.begin() as session:
         password_hash = hash_password(PASSWORD)
-        for account in ACCOUNTS.values():
+        for account in accounts:
             session.add(
                 User(
                     email=account.email,
