@@ -196,6 +196,24 @@ class Victim(Record, Base):
 CONCERN_REASONS = ("host", "place", "contributor", "nationality")
 
 
+class ReferenceCounter(Base):
+    """The last number given to an incident reference of a mission and year
+    (``MINUSMA-2021-0042``): a new incident takes the next one by updating this row, which
+    PostgreSQL locks until the transaction ends, so that concurrent recorders queue for a
+    moment instead of clashing, and finding the number never reads the year's references.
+
+    A row starts from the highest number already used (incidents inserted before it
+    existed); one put in by other means, such as the demo data, is caught by the
+    reference's uniqueness and the row moved past it.
+    """
+
+    __tablename__ = "reference_counters"
+
+    mission_code: Mapped[str] = mapped_column(ForeignKey("missions.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int]
+
+
 class IncidentState(Base):
     """A State an incident concerns, and why (one flag per reason); derived from the
     incident, its undeleted victims and its mission's hosts, and kept current by

@@ -25,7 +25,7 @@ from auth.models import User
 from capdb.clock import now
 from incidents import history, policy
 from incidents.errors import NotAllowedError
-from incidents.models import Incident, RecordVersion, Victim
+from incidents.models import Incident, RecordVersion, ReferenceCounter, Victim
 from incidents.policy import incident_if_visible
 from incidents.signals import incidents_saved
 
@@ -125,8 +125,48 @@ def ensure_editable(user: User, incident: Incident) -> None:
 # Creating and editing
 
 
+def take_references(db: Session, mission_code: str, year: int, count: int = 1) -> int:
+    """Take the next ``count`` numbers of the mission's references for the year and return
+    the first. The mission and year's counter row stays locked until the transaction ends
+    (on PostgreSQL), so a concurrent recorder waits for it rather than taking the same
+    number."""
+    row = (ReferenceCounter.mission_code == mission_code) & (ReferenceCounter.year == year)
+    take = (
+        sa.update(ReferenceCounter)
+        .where(row)
+        .values(last_number=ReferenceCounter.last_number + count)
+        .returning(ReferenceCounter.last_number)
+    )
+    last: int | None = db.scalar(take)
+    if last is None:
+        # The first reference of the mission and year since counters exist.
+        start = _highest_number(db, mission_code, year)
+        try:
+            with db.begin_nested():
+                db.execute(
+                    sa.insert(ReferenceCounter).values(
+                        mission_code=mission_code, year=year, last_number=start + count
+                    )
+                )
+            last = start + count
+        except IntegrityError:  # a concurrent request started the row first
+            last = int(db.execute(take).scalar_one())
+    return last - count + 1
+
+
+def format_reference(mission_code: str, year: int, number: int) -> str:
+    """``MINUSMA-2021-0042``."""
+    return f"{mission_code}-{year}-{number:04d}"
+
+
 def next_reference(db: Session, mission_code: str, year: int) -> str:
-    """The next free reference of the mission for the year, such as ``MINUSMA-2021-0042``."""
+    """Take the next reference of the mission for the year, such as ``MINUSMA-2021-0042``."""
+    return format_reference(mission_code, year, take_references(db, mission_code, year))
+
+
+def _highest_number(db: Session, mission_code: str, year: int) -> int:
+    """The highest number among the mission's references of the year (0 if none); reads
+    every one of them, so only where the counter must start or catch up."""
     prefix = f"{mission_code}-{year}-"
     taken = db.scalars(
         sa.select(Incident.reference).where(
@@ -135,7 +175,22 @@ def next_reference(db: Session, mission_code: str, year: int) -> str:
         )
     )
     numbers = [int(s) for s in (r[len(prefix) :] for r in taken) if s.isascii() and s.isdigit()]
-    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+    return max(numbers, default=0)
+
+
+def catch_up_references(db: Session, mission_code: str, year: int) -> None:
+    """Move the counter past the numbers used without it (incidents put in by other means
+    than recording, such as the demo data)."""
+    highest = _highest_number(db, mission_code, year)
+    db.execute(
+        sa.update(ReferenceCounter)
+        .where(
+            ReferenceCounter.mission_code == mission_code,
+            ReferenceCounter.year == year,
+            ReferenceCounter.last_number < highest,
+        )
+        .values(last_number=highest)
+    )
 
 
 def create_incident(
@@ -161,8 +216,8 @@ def create_incident(
 
 
 def _insert_under_next_reference(db: Session, incident: Incident) -> None:
-    """Insert the incident, retrying with the next number when a concurrent request took
-    the reference between reading the highest one and inserting (a unique violation)."""
+    """Insert the incident under the next reference, and under the one after the highest
+    in use when that one was taken without the counter (a unique violation)."""
     for _attempt in range(REFERENCE_ATTEMPTS):
         incident.reference = next_reference(db, incident.mission_code, incident.occurred_on.year)
         try:
@@ -174,6 +229,7 @@ def _insert_under_next_reference(db: Session, incident: Incident) -> None:
             # The savepoint is rolled back and the incident is transient again.
             if not _reference_taken(db, incident.mission_code, incident.reference):
                 raise
+            catch_up_references(db, incident.mission_code, incident.occurred_on.year)
     raise RecordingError(_("No free reference was found; please save again."))
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -46,7 +47,13 @@ from incidents.concerned import refresh_incident_states
 from incidents.fields import INCIDENT_FIELDS, Kind, named
 from incidents.models import Incident, Victim
 from incidents.recording import rules
-from incidents.recording.service import IncidentFields, VictimFields, next_reference
+from incidents.recording.service import (
+    IncidentFields,
+    VictimFields,
+    catch_up_references,
+    format_reference,
+    take_references,
+)
 from incidents.signals import incidents_inserted, incidents_saved
 from incidents.transfer.cells import (
     Cells,
@@ -428,15 +435,19 @@ def _values(record: IncidentFields | VictimFields) -> dict[str, Any]:
 
 
 def _references(db: Session, rows: Sequence[ParsedRow]) -> list[str]:
-    """The next free references of each mission and year, in the order of the rows."""
-    following: dict[tuple[str, int], int] = {}
+    """The next references of each mission and year, in the order of the rows; each
+    mission and year's numbers taken at once, in the order of the groups (so that two
+    imports wait for each other's counters rather than each holding one the other needs)."""
+    groups = Counter((row.fields.mission_code, row.fields.occurred_on.year) for row in rows)
+    following = {}
+    for group in sorted(groups):
+        # Past any number put in without the counter: a clash would fail the whole import.
+        catch_up_references(db, *group)
+        following[group] = take_references(db, *group, groups[group])
     references = []
     for row in rows:
         group = (row.fields.mission_code, row.fields.occurred_on.year)
-        if group not in following:
-            first = next_reference(db, *group)
-            following[group] = int(first.rsplit("-", 1)[1])
-        references.append(f"{group[0]}-{group[1]}-{following[group]:04d}")
+        references.append(format_reference(*group, following[group]))
         following[group] += 1
     return references
 
