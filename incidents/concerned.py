@@ -1,5 +1,6 @@
 """Which States each incident and each case concerns, and why: ``incident_states`` and
-``case_states``, kept to their rules.
+``case_states``, kept to their rules; and which missions' officers see each case,
+``case_missions``.
 
 An incident concerns a State that hosts its mission (``host``), the State it happened in
 (``place``), and each State that an undeleted victim belongs to (``nationality``) or served
@@ -45,6 +46,7 @@ from sqlalchemy.orm import Session
 from capdb.reference import mission_hosts
 from incidents.models import (
     CONCERN_REASONS,
+    CaseMission,
     CaseState,
     Incident,
     IncidentState,
@@ -150,6 +152,17 @@ def case_rows(which: Which) -> sa.Select[Any]:
     ).group_by(reasons.c.case_id, reasons.c.state)
 
 
+def case_mission_rows(which: Which) -> sa.Select[Any]:
+    """The missions' rule: one row per case ``which`` selects and mission of one of its
+    undeleted incidents (whose officers see the case)."""
+    return (
+        sa.select(case_incidents.c.case_id, _incidents.c.mission_code)
+        .join(_incidents, _incidents.c.id == case_incidents.c.incident_id)
+        .where(_incidents.c.deleted_at.is_(None), which(case_incidents.c.case_id))
+        .distinct()
+    )
+
+
 @dataclass(frozen=True)
 class Derived:
     """A table derived from a rule: its rows for any set of records (its key) are
@@ -222,6 +235,10 @@ INCIDENT_STATES = Derived(
     cast(sa.Table, IncidentState.__table__), "incident_id", incident_rows, _incidents
 )
 CASE_STATES = Derived(cast(sa.Table, CaseState.__table__), "case_id", case_rows, _cases)
+CASE_MISSIONS = Derived(cast(sa.Table, CaseMission.__table__), "case_id", case_mission_rows, _cases)
+# In the order they are rebuilt: the cases' States read the incidents'.
+DERIVED = (INCIDENT_STATES, CASE_STATES, CASE_MISSIONS)
+CASE_TABLES = (CASE_STATES, CASE_MISSIONS)
 
 
 def _among(ids: list[int]) -> Which:
@@ -260,13 +277,16 @@ def refresh_cases_of(db: Session, incident_ids: Iterable[int]) -> None:
     deletion changed: their cases' visibility follows)."""
     ids = sorted(set(incident_ids))
     for start in range(0, len(ids), CHUNK):
-        CASE_STATES.apply(db, _cases_of(ids[start : start + CHUNK]), write=True)
+        for derived in CASE_TABLES:
+            derived.apply(db, _cases_of(ids[start : start + CHUNK]), write=True)
 
 
 def refresh_case_states(db: Session, case_ids: Iterable[int]) -> Difference:
     """Recompute the rows of these cases (opened, linked to more incidents, or prosecuted
-    by another State)."""
-    return CASE_STATES.refresh(db, case_ids)
+    by another State), and their missions; the States' rows added and removed."""
+    ids = sorted(set(case_ids))
+    CASE_MISSIONS.refresh(db, ids)
+    return CASE_STATES.refresh(db, ids)
 
 
 def refresh_mission_hosts(db: Session, mission_code: str) -> Difference:
@@ -282,16 +302,14 @@ def refresh_mission_hosts(db: Session, mission_code: str) -> Difference:
     return difference
 
 
-def fill(db: Session) -> tuple[int, int]:
-    """Fill both empty tables in one statement each: how a bulk load (the demo seed) does
+def fill(db: Session) -> tuple[int, ...]:
+    """Fill the empty tables in one statement each: how a bulk load (the demo seed) does
     it, after inserting incidents, victims and cases. The rows written to each."""
     everything: Which = lambda _column: sa.true()  # noqa: E731
-    incidents = INCIDENT_STATES.insert(db, incident_rows(everything))
-    return incidents, CASE_STATES.insert(db, case_rows(everything))
+    return tuple(derived.insert(db, derived.rule(everything)) for derived in DERIVED)
 
 
-def rebuild(db: Session, *, write: bool = True) -> tuple[Difference, Difference]:
-    """Make both tables their rules' answers (or, without ``write``, count the rows they
-    lack and the rows they should not hold): incidents first, which cases read."""
-    incidents = INCIDENT_STATES.rebuild(db, write=write)
-    return incidents, CASE_STATES.rebuild(db, write=write)
+def rebuild(db: Session, *, write: bool = True) -> tuple[Difference, ...]:
+    """Make the tables their rules' answers (or, without ``write``, count the rows they
+    lack and the rows they should not hold), in the order of :data:`DERIVED`."""
+    return tuple(derived.rebuild(db, write=write) for derived in DERIVED)

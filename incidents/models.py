@@ -268,6 +268,23 @@ class CaseState(Base):
     )
 
 
+class CaseMission(Base):
+    """A mission whose officers see a case: one of the case's undeleted incidents is the
+    mission's. Kept current by :mod:`incidents.concerned`, with ``case_states``, so that
+    "the cases of my missions", newest first, is an index range rather than a walk through
+    every newer case of other missions."""
+
+    __tablename__ = "case_missions"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("judicial_cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    # No foreign key: copied from the incident's, which has one.
+    mission_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    __table_args__ = (sa.Index("ix_case_missions_mission_case", "mission_code", "case_id"),)
+
+
 class JudicialCase(Record, Base):
     __tablename__ = "judicial_cases"
 

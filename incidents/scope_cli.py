@@ -12,8 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from capdb import db
-from incidents.concerned import Difference, rebuild
-from incidents.models import CaseState, IncidentState
+from incidents.concerned import DERIVED, Difference, rebuild
 
 scope_cli = AppGroup("scope", help="Which States each incident and case concerns.")
 
@@ -48,10 +47,10 @@ def check_command() -> None:
     raise SystemExit(1)
 
 
-def _lines(session: Session, differences: tuple[Difference, Difference], wording: str) -> list[str]:
+def _lines(session: Session, differences: tuple[Difference, ...], wording: str) -> list[str]:
     lines = []
-    for model, difference in zip((IncidentState, CaseState), differences, strict=True):
-        rows = session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+    for derived, difference in zip(DERIVED, differences, strict=True):
+        rows = session.scalar(sa.select(sa.func.count()).select_from(derived.table)) or 0
         change = wording.format(added=difference.added, removed=difference.removed)
-        lines.append(f"  {model.__tablename__}: {change}; {rows} rows.")
+        lines.append(f"  {derived.table.name}: {change}; {rows} rows.")
     return lines

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from auth.models import AuditEvent, User
 from incidents.models import (
     CapacityAssistance,
+    CaseMission,
     CaseState,
     Comment,
     Defendant,
@@ -122,22 +123,39 @@ def visible_victims(user: User | None) -> Condition:
 
 
 @_denying_condition
+@_denying_condition
 def visible_cases(user: User | None) -> Condition:
     """The SQL condition a judicial case must meet for the user to see it."""
-    through_incident = (
+    return sa.and_(JudicialCase.deleted_at.is_(None), _case_rule(user))
+
+
+def _case_rule(user: User | None) -> Condition:
+    if user is None or not user.is_authenticated:
+        return sa.false()
+    match user.role:
+        case "mission":
+            # Through an undeleted incident of one of the user's missions: the rows
+            # :mod:`incidents.concerned` keeps, one index range per mission in list order.
+            return JudicialCase.id.in_(_cases_of_missions(user))
+        case "member_state":
+            # Prosecuted by the State, or through an incident its focal points see: the
+            # rows :mod:`incidents.concerned` keeps, in the order of a list of cases.
+            seen = sa.select(CaseState.case_id).where(CaseState.state == user.state_code)
+            return JudicialCase.id.in_(seen.correlate(None))
+    return (
         sa.exists()
         .where(case_incidents.c.case_id == JudicialCase.id)
         .where(case_incidents.c.incident_id == Incident.id)
         .where(visible_incidents(user))
         .correlate(JudicialCase)
     )
-    rule: Condition = through_incident
-    if user is not None and user.is_authenticated and user.role == "member_state":
-        # Prosecuted by the State, or through an incident its focal points see: the
-        # rows :mod:`incidents.concerned` keeps, in the order of a list of cases.
-        seen = sa.select(CaseState.case_id).where(CaseState.state == user.state_code)
-        rule = JudicialCase.id.in_(seen.correlate(None))
-    return sa.and_(JudicialCase.deleted_at.is_(None), rule)
+
+
+def _cases_of_missions(user: User) -> sa.Select[int]:
+    missions = sorted(user.mission_codes)
+    return (
+        sa.select(CaseMission.case_id).where(CaseMission.mission_code.in_(missions)).correlate(None)
+    )
 
 
 @_denying_condition
@@ -156,6 +174,7 @@ def _reporting_cases(user: User | None) -> Condition:
         case "admin":
             return sa.true()
         case "mission":
+            # Every incident of the case counts, deleted or not, as in keeps_case.
             return (
                 sa.exists()
                 .where(case_incidents.c.case_id == JudicialCase.id)

@@ -20,6 +20,7 @@ from demo.seed import seed_demo
 from incidents.concerned import Difference, rebuild, refresh_mission_hosts
 from incidents.models import (
     CONCERN_REASONS,
+    CaseMission,
     CaseState,
     Incident,
     IncidentState,
@@ -177,7 +178,7 @@ def test_the_demo_seed_fills_the_table_as_the_rule_would(db: Session) -> None:
     seed_demo(db, 300, 7)
     rows = db.scalar(sa.select(sa.func.count()).select_from(IncidentState))
     assert (rows or 0) > 300
-    assert rebuild(db, write=False) == (Difference(), Difference())
+    assert rebuild(db, write=False) == (Difference(),) * 3
 
 
 # Cases ----------------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ def test_a_case_unlinked_from_its_incidents_side_loses_what_it_saw_through_it(
     incident.cases.remove(case)
     db.flush()
     assert case_rows_of(db, case) == {("FRA", "prosecutor")}
-    assert rebuild(db, write=False) == (Difference(), Difference())
+    assert rebuild(db, write=False) == (Difference(),) * 3
 
 
 def test_a_hard_deleted_incident_no_longer_shows_its_cases(
@@ -283,7 +284,40 @@ def test_a_hard_deleted_incident_no_longer_shows_its_cases(
     assert case_rows_of(db, case) == {
         ("FRA", "prosecutor"), ("MLI", "through_incident"), ("BFA", "through_incident"),
     }  # fmt: skip
-    assert rebuild(db, write=False) == (Difference(), Difference())
+    assert rebuild(db, write=False) == (Difference(),) * 3
+
+
+def missions_of(db: Session, case: JudicialCase) -> set[str]:
+    statement = sa.select(CaseMission.mission_code).where(CaseMission.case_id == case.id)
+    return set(db.scalars(statement))
+
+
+def test_a_cases_missions_follow_its_incidents_moves_deletions_and_links(
+    db: Session, make_user: UserFactory, make_incident: IncidentFactory
+) -> None:
+    first = make_incident(mission_code="MINUSMA", status="draft")
+    second = make_incident(mission_code="MINUSCA", country_code="CAF")
+    case = open_case(db, first)
+    assert missions_of(db, case) == {"MINUSMA"}
+    case.incidents.append(second)
+    db.flush()
+    assert missions_of(db, case) == {"MINUSMA", "MINUSCA"}
+    first.mission_code = "MONUSCO"
+    db.flush()
+    assert missions_of(db, case) == {"MONUSCO", "MINUSCA"}
+    second.deleted_at = utcnow()
+    db.flush()
+    assert missions_of(db, case) == {"MONUSCO"}
+    db.expire_all()
+    first.cases.remove(case)
+    db.flush()
+    assert missions_of(db, case) == set()
+    assert rebuild(db, write=False) == (Difference(),) * 3
+    second.deleted_at = None
+    db.flush()
+    officer = make_user("mission", missions=("MINUSCA",))
+    visible = sa.select(JudicialCase.id).where(visible_cases(officer))
+    assert set(db.scalars(visible)) == {case.id}
 
 
 # The command ----------------------------------------------------------------------------------
@@ -336,7 +370,7 @@ def test_rebuild_in_ranges_covers_every_incident(
     db.execute(
         sa.delete(IncidentState).where(IncidentState.incident_id.in_([i.id for i in incidents]))
     )
-    assert rebuild(db) == (Difference(added=9, removed=0), Difference())
+    assert rebuild(db) == (Difference(added=9, removed=0), Difference(), Difference())
     assert all(rows_of(db, i) == {("MLI", "host"), (i.country_code, "place")} for i in incidents)
 
 
@@ -351,4 +385,4 @@ def test_a_victim_written_in_sql_is_caught_by_check(
         )
     )  # fmt: skip
     # Written past the session: only a check (or a rebuild) finds it.
-    assert rebuild(db, write=False) == (Difference(added=1, removed=0), Difference())
+    assert rebuild(db, write=False) == (Difference(added=1, removed=0), Difference(), Difference())

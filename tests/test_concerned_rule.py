@@ -142,6 +142,18 @@ def old_visible_cases(state: str) -> sa.ColumnElement[bool]:
     return sa.and_(JudicialCase.deleted_at.is_(None), seen)
 
 
+def old_mission_cases(mission: str) -> sa.ColumnElement[bool]:
+    """A mission officer's cases as the policy computed them before ``case_missions``."""
+    through_incident = (
+        sa.exists()
+        .where(case_incidents.c.case_id == JudicialCase.id)
+        .where(case_incidents.c.incident_id == Incident.id)
+        .where(Incident.deleted_at.is_(None), Incident.mission_code == mission)
+        .correlate(JudicialCase)
+    )
+    return sa.and_(JudicialCase.deleted_at.is_(None), through_incident)
+
+
 def cases_seen(
     db: Session, cases: list[JudicialCase], condition: sa.ColumnElement[bool]
 ) -> set[int]:
@@ -150,7 +162,8 @@ def cases_seen(
 
 
 def check_cases(db: Session, cases: list[JudicialCase]) -> None:
-    """Each State's focal point sees the cases the former rule gave it."""
+    """Each State's focal point and each mission's officer sees the cases the former
+    rules gave them."""
     for state in STATES:
         # Active as a stored account would be: the column's default is only applied when
         # the row is inserted, and an inactive user sees nothing.
@@ -159,6 +172,11 @@ def check_cases(db: Session, cases: list[JudicialCase]) -> None:
         )
         kept = cases_seen(db, cases, visible_cases(focal_point))
         assert kept == cases_seen(db, cases, old_visible_cases(state)), state
+    for mission in MISSIONS:
+        officer = User(email=f"{mission}@capdb.test", role="mission", active=True)
+        officer.missions = [db.get_one(Mission, mission)]
+        kept = cases_seen(db, cases, visible_cases(officer))
+        assert kept == cases_seen(db, cases, old_mission_cases(mission)), mission
 
 
 class Editor:

@@ -26,8 +26,12 @@ def upgrade() -> None:
         sa.Column("mission_code", sa.String(length=16), nullable=False),
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("last_number", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["mission_code"], ["missions.code"]),
-        sa.PrimaryKeyConstraint("mission_code", "year"),
+        sa.ForeignKeyConstraint(
+            ["mission_code"],
+            ["missions.code"],
+            name=op.f("fk_reference_counters_mission_code_missions"),
+        ),
+        sa.PrimaryKeyConstraint("mission_code", "year", name=op.f("pk_reference_counters")),
     )
 
 
