@@ -252,11 +252,17 @@ def hidden_incidents_known(user: User | None) -> Condition:
     """The incidents out of the user's sight whose existence the user may still be told of,
     as a count ("and 2 other incidents outside your access"): validated, undeleted ones.
     Drafts and deleted incidents of others are never counted."""
-    return sa.and_(
-        Incident.deleted_at.is_(None),
-        Incident.status == "validated",
-        sa.not_(visible_incidents(user)),
-    )
+    known = sa.and_(Incident.deleted_at.is_(None), Incident.status == "validated")
+    if user is not None and user.is_authenticated and user.role == "member_state":
+        # A validated, undeleted incident is hidden from a focal point when it does not
+        # concern the State. Asked per incident (an anti-join probing the key), not as
+        # the negation of :func:`concerns`, which PostgreSQL answers by hashing every
+        # incident concerning the State (a host State's grow with the data).
+        concerning = sa.exists().where(
+            IncidentState.incident_id == Incident.id, IncidentState.state == user.state_code
+        )
+        return sa.and_(known, ~concerning)
+    return sa.and_(known, sa.not_(visible_incidents(user)))
 
 
 @_denying_condition
