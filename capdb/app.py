@@ -139,6 +139,7 @@ def register_pages(app: Flask) -> None:
     from auth.views import bp as auth_bp
     from incidents.comments.views import bp as comments_bp
     from incidents.jobs.views import bp as jobs_bp
+    from incidents.justice.review_views import bp as case_reviews_bp
     from incidents.justice.views import bp as cases_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
@@ -152,6 +153,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(case_reviews_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)

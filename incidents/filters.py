@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import Response, current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from auth.models import User
 from capdb.db import MAX_ID
@@ -127,6 +128,11 @@ class IncidentFilters:
             for name, value in asdict(self).items()
             if value is not None
         }
+
+    def link_args(self) -> dict[str, str]:
+        """The filter as query arguments of a link to another page: an empty filter is
+        ``q=`` there, so that the page does not take its preset instead."""
+        return self.as_args() or {"q": ""}
 
     @property
     def active(self) -> bool:
@@ -431,14 +437,28 @@ def takes_filter(paging: Paging = FILTER_ONLY) -> Callable[[V], V]:
     return mark
 
 
-def from_request(db: Session) -> tuple[FilterRequest, dict[str, str]]:
+def from_request(
+    db: Session, *, preset: Mapping[str, str] | None = None
+) -> tuple[FilterRequest, dict[str, str]]:
     """The filter of the current request, read as its view's mark says; a view that is not
-    marked cannot read one (a programming error, found by any test of the view)."""
+    marked cannot read one (a programming error, found by any test of the view).
+
+    A page opened with no query at all (from the menu) starts from the ``preset`` filter
+    (:func:`incidents.filter_choices.preset_filter`); any query, even one clearing every
+    field (``?q=``), replaces it.
+    """
     view = current_app.view_functions.get(request.endpoint or "")
     paging = getattr(view, FILTER_MARK, None)
     if not isinstance(paging, Paging):
         raise LookupError(f"{request.endpoint} reads the incident filter unmarked")
-    return parse_request(db, request.args, paging)
+    return parse_request(db, shown_args(preset), paging)
+
+
+def shown_args(preset: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The query the page's filter form shows: the request's, or the preset without one."""
+    if preset and not request.args:
+        return MultiDict(preset)
+    return request.args
 
 
 def invalid_filter(errors: Mapping[str, str]) -> Response:

@@ -202,8 +202,16 @@ class JudicialCase(Record, Base):
     # Derived from the validated stage events; kept here so lists can filter on it.
     current_stage: Mapped[str | None] = mapped_column(JUDICIAL_STAGE.column_type(), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A case a Member State opens waits, pending, until the mission validates it.
+    review_status: Mapped[str] = mapped_column(
+        REVIEW_STATUS.column_type(), default="validated", server_default="validated"
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(Text)
 
     prosecuting_state: Mapped[Country] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     incidents: Mapped[list[Incident]] = relationship(
         secondary=case_incidents, back_populates="cases", order_by=Incident.occurred_on
     )
@@ -238,8 +246,17 @@ class Defendant(Record, Base):
     verdict: Mapped[str | None] = mapped_column(String(200))
     sentence: Mapped[str | None] = mapped_column(String(200))
     sentence_months: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A defendant a Member State adds waits, pending, until the mission validates it.
+    review_status: Mapped[str] = mapped_column(
+        REVIEW_STATUS.column_type(), default="validated", server_default="validated"
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[JudicialCase] = relationship(back_populates="defendants")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
     __table_args__ = (
         sa.CheckConstraint("sentence_months IS NULL OR sentence_months >= 0", name="sentence"),

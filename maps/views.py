@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from auth.access import viewer
 from capdb import db
 from capdb.i18n import current_locale
-from incidents.filter_choices import filter_choices
-from incidents.filters import IncidentFilters, from_request, takes_filter
+from incidents.filter_choices import filter_choices, preset_filter
+from incidents.filters import IncidentFilters, from_request, shown_args, takes_filter
 from maps import map_data
 from maps.map_data import LEVELS, MEASURES
 from maps.viewport import View
@@ -31,7 +31,8 @@ bp = Blueprint("maps", __name__, template_folder="templates", url_prefix="/maps"
 def index() -> tuple[str, int]:
     session = db.session()
     user = viewer()
-    asked, errors = from_request(session)
+    preset = preset_filter(user)
+    asked, errors = from_request(session, preset=preset)
     filters = asked.filters
     measure = _choice(request.args, "measure", MEASURES, errors) or "incidents"
     context: dict[str, Any] = {
@@ -39,6 +40,8 @@ def index() -> tuple[str, int]:
         "errors": errors,
         "measure": measure,
         "choices": filter_choices(session, user),
+        "filter_args": shown_args(preset),
+        "preset": {} if request.args else preset,
     }
     if not errors:
         from maps.folium_map import render_map

@@ -19,8 +19,15 @@ from capdb.i18n import current_locale
 from capdb.vocabularies import VOCABULARIES
 from incidents import history, policy, restoring
 from incidents.comments.threads import comment_panel
-from incidents.filter_choices import filter_choices
-from incidents.filters import PAGED, from_request, page_of, scoped_incidents, takes_filter
+from incidents.filter_choices import filter_choices, preset_filter
+from incidents.filters import (
+    PAGED,
+    from_request,
+    page_of,
+    scoped_incidents,
+    shown_args,
+    takes_filter,
+)
 from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
@@ -37,7 +44,8 @@ bp = Blueprint("incidents", __name__, template_folder="../templates", url_prefix
 @takes_filter(PAGED)
 def index() -> tuple[str, int]:
     session = db.session()
-    asked, errors = from_request(session)
+    preset = preset_filter(viewer())
+    asked, errors = from_request(session, preset=preset)
     filters = asked.filters
     page = None
     if not errors:
@@ -58,6 +66,8 @@ def index() -> tuple[str, int]:
         ),
         "choices": filter_choices(session, viewer()),
         "may_record": policy.may_record_incidents(viewer()),
+        "filter_args": shown_args(preset),
+        "preset": {} if request.args else preset,
     }
     return render_template("incidents/index.html", **context), 400 if errors else 200
 
