@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 from flask_compress import Compress
+from flask_login import current_user
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -30,6 +31,7 @@ from capdb import (
 )
 from capdb.backup import cli as backup_cli
 from capdb.config import Config
+from capdb.security import public
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -127,10 +129,16 @@ def register_features(app: Flask) -> None:
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
 
-    def home() -> Response:
-        return redirect(url_for("incidents.index"))
-
     app.add_url_rule("/", endpoint="home", view_func=home)
+
+
+@public
+def home() -> str | Response:
+    """The sign-in page to visitors; each role's home to signed-in users."""
+    from auth.views import login
+    from incidents.home_views import role_home
+
+    return role_home() if current_user.is_authenticated else login()
 
 
 def register_pages(app: Flask) -> None:
@@ -138,11 +146,13 @@ def register_pages(app: Flask) -> None:
     from auth.audit_views import bp as audit_bp
     from auth.views import bp as auth_bp
     from incidents.comments.views import bp as comments_bp
+    from incidents.help.views import bp as help_bp
     from incidents.jobs.views import bp as jobs_bp
     from incidents.justice.review_views import bp as case_reviews_bp
     from incidents.justice.views import bp as cases_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
+    from incidents.saved.views import bp as saved_views_bp
     from incidents.transfer.views import bp as transfer_bp
     from maps.trend_views import bp as trends_bp
     from maps.views import bp as maps_bp
@@ -159,6 +169,8 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(saved_views_bp)
+    app.register_blueprint(help_bp)
 
 
 def register_jobs(app: Flask) -> None:
@@ -202,6 +214,7 @@ def register_api(app: Flask) -> None:
     from incidents.justice.assistance_api import blp as assistance_api_bp
     from incidents.recording.api import blp as incidents_api_bp
     from incidents.recording.victims_api import blp as victims_api_bp
+    from incidents.saved.api import blp as saved_views_api_bp
     from incidents.transfer.api import blp as exports_api_bp
     from maps.api import blp as maps_api_bp
 
@@ -215,6 +228,7 @@ def register_api(app: Flask) -> None:
             comments_api_bp,
             assistance_api_bp,
             maps_api_bp,
+            saved_views_api_bp,
         ),
     )
 

@@ -31,6 +31,7 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     Vocabulary,
 )
+from incidents import search
 from incidents.models import Incident, JudicialCase, Victim, case_incidents
 from incidents.policy import concerns, visible_incidents
 
@@ -102,23 +103,7 @@ class IncidentFilters:
                 )
                 .correlate(Incident)
             )
-        if self.q:
-            pattern = (
-                "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            conditions.append(
-                sa.or_(
-                    *(
-                        column.ilike(pattern, escape="\\")
-                        for column in (
-                            Incident.reference,
-                            Incident.place,
-                            Incident.perpetrator_name,
-                            Incident.narrative,
-                        )
-                    )
-                )
-            )
+        # The text (``q``) is searched with the viewer's scope: scoped_incidents.
         return conditions
 
     def as_args(self) -> dict[str, str]:
@@ -267,8 +252,12 @@ def _one_value(args: Mapping[str, str], name: str) -> str:
 
 
 def scoped_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident]:
-    """The incidents the user may see that match the filter, in no particular order."""
-    return sa.select(Incident).where(visible_incidents(user), *filters.conditions())
+    """The incidents the user may see that match the filter, in no particular order.
+
+    The text is searched within what the user may see (see :mod:`incidents.search`).
+    """
+    searched = [search.matches(user, filters.q)] if filters.q else []
+    return sa.select(Incident).where(visible_incidents(user), *filters.conditions(), *searched)
 
 
 # Paging: keyset on the sort column and the id, so a page costs the same at any depth.
@@ -279,8 +268,21 @@ SORTS: dict[str, tuple[str, bool]] = {
     "date": ("occurred_on", False),
     "-reference": ("reference", True),
     "reference": ("reference", False),
+    # The best answers to the text first; by date without a text. The default with a text.
+    "relevance": ("relevance", True),
 }
 DEFAULT_SORT = "-date"
+
+
+def order_key(sort: str, q: str | None = None) -> sa.ColumnElement[Any]:
+    """What a sort orders by: an attribute of the incident, or the search's rank."""
+    attribute = SORTS[sort][0]
+    if attribute == "relevance":
+        if q:
+            return search.rank(q)
+        attribute = "occurred_on"
+    column: sa.ColumnElement[Any] = getattr(Incident, attribute)
+    return column
 
 
 @dataclass(frozen=True)
@@ -293,19 +295,23 @@ class CursorError(ValueError):
     pass
 
 
-def encode_cursor(sort: str, incident: Incident) -> str:
-    value = getattr(incident, SORTS[sort][0])
-    payload = [value.isoformat() if isinstance(value, date) else value, incident.id]
+def encode_cursor(value: Any, incident_id: int) -> str:
+    """The last row's sort value and id, as the next page's cursor."""
+    payload = [value.isoformat() if isinstance(value, date) else value, incident_id]
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+def _decode_cursor(sort: str, cursor: str, q: str | None = None) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, last_id = json.loads(base64.urlsafe_b64decode(padded))
         if not isinstance(last_id, int) or not 0 < last_id <= MAX_ID:
             raise TypeError
-        if SORTS[sort][0] == "occurred_on":
+        attribute = SORTS[sort][0]
+        if attribute == "relevance" and q:
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise TypeError
+        elif attribute in ("occurred_on", "relevance"):
             value = date.fromisoformat(value)
         elif not isinstance(value, str) or "\x00" in value:
             raise TypeError
@@ -321,19 +327,22 @@ def page_of(
     sort: str = DEFAULT_SORT,
     cursor: str | None = None,
     per_page: int = DEFAULT_PER_PAGE,
+    q: str | None = None,
 ) -> Page:
-    """One page of the query's incidents after ``cursor``, and the cursor of the next."""
-    attribute, descending = SORTS[sort]
-    column = getattr(Incident, attribute)
+    """One page of the query's incidents after ``cursor``, and the cursor of the next;
+    ``q`` is the filter's text, which the relevance of a search ranks."""
+    descending = SORTS[sort][1]
+    column = order_key(sort, q)
     if cursor:
-        value, last_id = _decode_cursor(sort, cursor)
+        value, last_id = _decode_cursor(sort, cursor, q)
         after = sa.tuple_(column, Incident.id)
         query = query.where(after < (value, last_id) if descending else after > (value, last_id))
     order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
-    rows = list(db.scalars(query.order_by(*order).limit(per_page + 1)))
-    more = len(rows) > per_page
-    items = rows[:per_page]
-    return Page(items, encode_cursor(sort, items[-1]) if more and items else None)
+    query = query.add_columns(column.label("sort_key")).order_by(*order).limit(per_page + 1)
+    rows = db.execute(query).all()
+    items = [row[0] for row in rows[:per_page]]
+    last = rows[per_page - 1] if len(rows) > per_page else None
+    return Page(items, encode_cursor(last.sort_key, last[0].id) if last is not None else None)
 
 
 # Requests: the filter and what a path takes beside it ---------------------------------------
@@ -363,6 +372,8 @@ class FilterRequest:
     sort: str = DEFAULT_SORT
     cursor: str | None = None
     per_page: int = DEFAULT_PER_PAGE
+    # A paged list counts exactly beyond 10,000 only when asked (``count=exact``).
+    exact_total: bool = False
 
 
 def parse_request(
@@ -373,9 +384,10 @@ def parse_request(
     statistics share (the API's query schemas call it)."""
     filters, errors = IncidentFilters.parse(db, args)
     sort, cursor, per_page = DEFAULT_SORT, None, paging.default_per_page
+    exact_total = False
     if paging.sort:
         try:
-            sort = _sort(_one_value(args, "sort"))
+            sort = _sort(_one_value(args, "sort"), filters.q)
         except ValueError as error:
             errors["sort"] = str(error)
     if paging.pages:
@@ -384,15 +396,25 @@ def parse_request(
         except ValueError as error:
             errors["per_page"] = str(error)
         try:
-            cursor = _cursor(_one_value(args, "cursor"), sort)
+            cursor = _cursor(_one_value(args, "cursor"), sort, filters.q)
         except ValueError as error:
             errors["cursor"] = str(error)
-    return FilterRequest(filters, sort, cursor, per_page), errors
+        try:
+            exact_total = _exact(_one_value(args, "count"))
+        except ValueError as error:
+            errors["count"] = str(error)
+    return FilterRequest(filters, sort, cursor, per_page, exact_total), errors
 
 
-def _sort(raw: str) -> str:
+def _exact(raw: str) -> bool:
+    if raw not in ("", "exact"):
+        raise ValueError(_("Leave this out, or ask for the exact count with exact."))
+    return raw == "exact"
+
+
+def _sort(raw: str, q: str | None = None) -> str:
     if not raw:
-        return DEFAULT_SORT
+        return "relevance" if q else DEFAULT_SORT
     if raw not in SORTS:
         raise ValueError(_("Unknown sort order."))
     return raw
@@ -411,12 +433,12 @@ def _per_page(raw: str, paging: Paging) -> int:
     return number
 
 
-def _cursor(raw: str, sort: str) -> str | None:
+def _cursor(raw: str, sort: str, q: str | None = None) -> str | None:
     if not raw:
         return None
     if len(raw) > MAX_CURSOR:
         raise CursorError(_("This page link is not valid; start from the first page."))
-    _decode_cursor(sort, raw)
+    _decode_cursor(sort, raw, q)
     return raw
 
 

@@ -415,3 +415,33 @@ class Job(Base):
         if not self.progress_total:
             return 0
         return min(100, self.progress_done * 100 // self.progress_total)
+
+
+# Saved views --------------------------------------------------------------------------------
+
+SAVED_VIEW_PAGES = ("list", "map", "trends")
+
+
+class SavedView(Base):
+    """A filter a user named, to open again on the list, the map or the trends page.
+
+    It holds query arguments only, never data: opened, the page reads them through the
+    viewer's own scope. An analyst may share a view with the other analysts.
+    """
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    page: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    shared: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("owner_id", "page", "name", name="uq_saved_views_owner_page_name"),
+        sa.CheckConstraint("page IN ('list', 'map', 'trends')", name="known_page"),
+    )

@@ -81,7 +81,8 @@ def cases_of(scoped: sa.Subquery, user: User) -> tuple[sa.FromClause, sa.Select[
         .select_from(links)
         .join(scoped, scoped.c.id == links.c.incident_id)
         .join(JudicialCase, JudicialCase.id == links.c.case_id)
-        .where(visible_cases(user))
+        # A case a Member State opened counts once the mission has validated it.
+        .where(visible_cases(user), JudicialCase.review_status == "validated")
     )
     return links, joined
 

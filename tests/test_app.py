@@ -17,11 +17,16 @@ def test_factory_uses_the_given_config(app: Flask) -> None:
     assert {"auth", "incidents", "maps"} <= set(app.blueprints)
 
 
-def test_home_leads_to_the_incident_list(client: FlaskClient, login_as: LoginAs) -> None:
+def test_home_is_the_sign_in_page_then_the_roles_home(
+    client: FlaskClient, login_as: LoginAs
+) -> None:
+    visitor = client.get("/")
+    assert visitor.status_code == 200
+    assert '<form method="post" action="/auth/login" novalidate>' in visitor.text
     login_as("analyst")
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/incidents/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert 'id="work-queues"' in home.text
 
 
 def test_pages_carry_security_headers(client: FlaskClient, login_as: LoginAs) -> None:

@@ -40,6 +40,7 @@ from incidents.models import (
     Defendant,
     Incident,
     JudicialCase,
+    SavedView,
     StageEvent,
     Victim,
 )
@@ -203,6 +204,9 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("-", "may_export"): EVERYONE,
     ("-", "sees_deleted"): ADMIN,
     ("-", "sees_unvalidated"): MINUSMA | {"monusco"},
+    # Saved views: analysts share theirs with analysts; the owner alone removes one.
+    ("-", "may_share_views"): _("analyst"),
+    ("analyst_view", "may_delete_view"): _("analyst"),
 }
 
 
@@ -313,6 +317,11 @@ def small(db: Session, make_user: UserFactory, make_incident: IncidentFactory) -
     records |= _justice(db, incidents["validated"], incidents["congo"], users["france"])
     records |= _comments(db, incidents["validated"], users["mali"], users["officer_a"])
     records |= _national(db, incidents["validated"], records["mali_case"], users)
+    records["analyst_view"] = SavedView(
+        owner_id=users["analyst"].id, page="list", name="Mali", query={"state": "MLI"}, shared=True
+    )
+    db.add(records["analyst_view"])
+    db.flush()
     return Small(users, records)
 
 

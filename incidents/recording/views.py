@@ -34,6 +34,7 @@ from incidents.policy import incident_or_404, sees_victim_identity
 from incidents.recording.restore_checks import restore_problems
 from incidents.recording.restore_page import difference_rows, problem_rows
 from incidents.recording.service import casualties
+from incidents.totals import total
 
 Page = tuple[str, int]
 
@@ -47,7 +48,7 @@ def index() -> tuple[str, int]:
     preset = preset_filter(viewer())
     asked, errors = from_request(session, preset=preset)
     filters = asked.filters
-    page = None
+    page = counted = None
     if not errors:
         page = page_of(
             session,
@@ -55,8 +56,11 @@ def index() -> tuple[str, int]:
             sort=asked.sort,
             cursor=asked.cursor,
             per_page=asked.per_page,
+            q=filters.q,
         )
+        counted = total(session, scoped_incidents(viewer(), filters), exact=asked.exact_total)
     context = {
+        "total": counted,
         "filters": filters,
         "errors": errors,
         "sort": asked.sort,
