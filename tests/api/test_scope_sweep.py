@@ -37,8 +37,12 @@ RECORD_ARGUMENTS = {
     "incident_id", "victim_id", "case_id", "defendant_id", "event_id", "record_id",
     "comment_id", "version", "job_id",
 }  # fmt: skip
-# Arguments naming no record: a file format, a figure, the user's own upload, an asset.
-NOT_RECORDS = {"export_format", "file_format", "name", "token", "filename", "package"}
+# Arguments naming no record: a file format, a figure, the user's own upload, an asset, a
+# role's help page; and a saved view, which only its owner (and, shared, the analysts)
+# opens: tests/test_saved_views.py answers 404 to everyone else.
+NOT_RECORDS = {
+    "export_format", "file_format", "name", "token", "filename", "package", "role", "view_id",
+}  # fmt: skip
 # Accounts are the administrators' pages: everyone else is refused (403) before any lookup.
 ADMINS_ONLY = {"user_id"}
 
