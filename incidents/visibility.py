@@ -137,14 +137,23 @@ def visible_cases(user: User | None) -> Condition:
         # rows :mod:`incidents.concerned` keeps, in the order of a list of cases.
         seen = sa.select(CaseState.case_id).where(CaseState.state == user.state_code)
         rule = JudicialCase.id.in_(seen.correlate(None))
-    return sa.and_(JudicialCase.deleted_at.is_(None), rule)
+    # A case a Member State opened is seen, until validated, by those who keep it and the
+    # prosecuting State only (and a rejected one stays with them).
+    reviewed = sa.and_(JudicialCase.review_status == "validated", rule)
+    return sa.and_(JudicialCase.deleted_at.is_(None), sa.or_(reviewed, _reporting_cases(user)))
 
 
 @_denying_condition
 def visible_defendants(user: User | None) -> Condition:
-    """Defendants (undeleted) of the cases the user sees."""
+    """Defendants (undeleted) of the cases the user sees; pending and rejected ones only
+    for those who keep the case or report its progress."""
     seen = sa.select(JudicialCase.id).where(visible_cases(user)).correlate(None)
-    return sa.and_(Defendant.deleted_at.is_(None), Defendant.case_id.in_(seen))
+    reporting = sa.select(JudicialCase.id).where(_reporting_cases(user)).correlate(None)
+    return sa.and_(
+        Defendant.deleted_at.is_(None),
+        Defendant.case_id.in_(seen),
+        sa.or_(Defendant.review_status == "validated", Defendant.case_id.in_(reporting)),
+    )
 
 
 def _reporting_cases(user: User | None) -> Condition:

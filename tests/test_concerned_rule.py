@@ -152,7 +152,9 @@ def cases_seen(
 def check_cases(db: Session, cases: list[JudicialCase]) -> None:
     """Each State's focal point sees the cases the former rule gave it."""
     for state in STATES:
-        focal_point = User(email=f"{state}@capdb.test", role="member_state", state_code=state)
+        focal_point = User(
+            email=f"{state}@capdb.test", role="member_state", state_code=state, active=True
+        )
         kept = cases_seen(db, cases, visible_cases(focal_point))
         assert kept == cases_seen(db, cases, old_visible_cases(state)), state
 
