@@ -21,7 +21,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
-from serving import ROOT, load_average, seeded_app
+from scratch import seeded_app
+from serving import ROOT, load_average
 
 SCHEMA = "capdb_bench_backup"
 
@@ -30,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=100_000)
     args = parser.parse_args()
-    with seeded_app(SCHEMA, args.incidents) as app:
+    with seeded_app(SCHEMA, args.incidents, reseed=True, drop=True) as app:
         environ = command_environment(app)
         file = Path(tempfile.mkdtemp(prefix="capdb-bench-backup-")) / "capdb.tar"
         rows = row_counts(app)

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from scratch import seeded_app
 from serving import (
     as_dict,
     create_accounts,
     gunicorn,
     load_average,
-    seeded_app,
     signed_in,
     visible_ids,
     warm_up,
@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--max-requests", type=int, default=200_000)
     args = parser.parse_args()
-    with seeded_app(SCHEMA, args.incidents) as app:
+    with seeded_app(SCHEMA, args.incidents, reseed=True, drop=True) as app:
         plan_file = write_plan(app, args.users)
         warming = warm_up_visits(app)
         with gunicorn(app, args.port) as base:

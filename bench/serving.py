@@ -27,11 +27,9 @@ import redis
 import requests
 import sqlalchemy as sa
 from flask import Flask
-from scratch import scratch_app, settle
 
 from auth import accounts
 from auth.models import User
-from demo.seed import seed_demo
 from incidents import policy
 from incidents.models import Incident, JudicialCase
 
@@ -49,18 +47,6 @@ class Account:
     password: str
     totp: str
     token: str = ""
-
-
-@contextmanager
-def seeded_app(schema: str, incidents: int) -> Iterator[Flask]:
-    """A scratch schema with ``incidents`` demo incidents, vacuumed and analysed."""
-    with scratch_app(schema) as app:
-        started = time.perf_counter()
-        with app.extensions["capdb.db"].sessionmaker.begin() as session:
-            seed_demo(session, incidents, 2589)
-        settle(app)
-        print(f"seeded {incidents} incidents in {time.perf_counter() - started:.0f} s", flush=True)
-        yield app
 
 
 def create_accounts(

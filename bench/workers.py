@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 import requests
 from flask import Flask
+from scratch import seeded_app
 from serving import (
     Account,
     create_accounts,
     gunicorn,
     load_average,
     same_browser,
-    seeded_app,
     signed_in,
     visible_ids,
     warm_up,
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--port", type=int, default=8741)
     args = parser.parse_args()
-    with seeded_app(SCHEMA, args.incidents) as app:
+    with seeded_app(SCHEMA, args.incidents, reseed=True, drop=True) as app:
         focal_point = create_accounts(app, "member_state", 1, missions=[], state="TCD")[0]
         analyst = create_accounts(app, "analyst", 1, missions=[], state=None)[0]
         incidents = visible_ids(app, focal_point.email, Incident, 500)

@@ -16,8 +16,9 @@ How the tables stay current, in the same transaction as the change:
 - ORM writes, by a session hook (:func:`keep_current`, connected by the app factory): after
   each flush, the incidents created or whose country, mission or date changed, or whose
   victims were added, removed, undeleted or changed nationality or contributing country,
-  have their rows recomputed, and so have the cases linked to them, to an incident whose
-  status or deletion changed, or whose links or prosecuting State changed; a mission's
+  have their rows recomputed, and so have the cases linked to them or to an incident whose
+  status or deletion changed, the cases whose links (changed from either side) or
+  prosecuting State changed, and those a hard-deleted incident was linked to; a mission's
   incidents when its hosts change. A hook rather than calls in each service because every
   form, API call, workflow step, restore, undelete, admin script and test factory writes
   through the ORM, and a call forgotten in one of them would silently show a record to the

@@ -21,9 +21,9 @@ from incidents.models import Incident, JudicialCase, Victim
 
 # What the rows depend on: the incident's and victims' columns that decide the States it
 # concerns; the incident's columns that decide whether focal points see it (and so its
-# cases); the case's prosecuting State and links.
+# cases); the case's prosecuting State and links (changed from either side: see _case_ids).
 _INCIDENT_SCOPE = ("country_code", "mission_code", "occurred_on")
-_INCIDENT_SIGHT = ("status", "deleted_at", "cases")
+_INCIDENT_SIGHT = ("status", "deleted_at")
 _VICTIM_SCOPE = ("nationality_code", "contributing_country_code", "deleted_at", "incident_id")
 _CASE_SCOPE = ("prosecuting_state_code", "incidents")
 
@@ -52,6 +52,10 @@ def _after_flush(session: Session, _context: object) -> None:
     for record in session.deleted:
         if isinstance(record, Victim):
             changes.incidents |= _incident_ids_of(record)
+        elif isinstance(record, Incident):
+            # Its links went with it: the cases it was linked to are no longer seen
+            # through it, and only its collection still names them.
+            changes.cases |= _case_ids(record, everything=True)
     if changes.incidents:
         refresh_incident_states(session, changes.incidents)
     if changes.seen - changes.incidents:
@@ -77,6 +81,7 @@ def _dirty(record: object, changes: _Changes) -> None:
             changes.incidents.add(record.id)
         elif _changed(record, _INCIDENT_SIGHT):
             changes.seen.add(record.id)
+        changes.cases |= _case_ids(record)
     elif isinstance(record, Victim) and _changed(record, _VICTIM_SCOPE):
         changes.incidents |= _incident_ids_of(record)
     elif isinstance(record, JudicialCase) and _changed(record, _CASE_SCOPE):
@@ -88,6 +93,18 @@ def _dirty(record: object, changes: _Changes) -> None:
 def _changed(record: object, names: Collection[str]) -> bool:
     attributes = sa.inspect(record).attrs
     return any(attributes[name].history.has_changes() for name in names)
+
+
+def _case_ids(incident: Incident, *, everything: bool = False) -> set[int]:
+    """The cases linked to or unlinked from the incident in the flush (with ``everything``,
+    those it was linked to as well).
+
+    Read from the incident's side: a case unlinked there drops out of the links that
+    :func:`refresh_cases_of` follows after the flush, and the case itself shows no change
+    when its own collection was not loaded (the backref only queues the removal)."""
+    history = sa.inspect(incident).attrs.cases.history
+    cases = history.sum() if everything else [*history.added, *history.deleted]
+    return {case.id for case in cases if case.id is not None}
 
 
 def _incident_ids_of(victim: Victim) -> set[int]:

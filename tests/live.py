@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from auth.models import User
+from capdb import db as capdb_db
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.config import ROOT, Config
@@ -49,6 +50,15 @@ def migrated_app(config: Config) -> Flask:
     with app.extensions["capdb.db"].sessionmaker.begin() as db:
         load_reference(db)
     return app
+
+
+@contextmanager
+def writing_session(app: Flask) -> Iterator[Session]:
+    """A session whose transactions take SQLite's write lock when they begin, as a request
+    that writes does, so that a test writing beside a worker process queues for the lock
+    instead of failing with "database is locked" (see :func:`capdb.db.sqlite_begin`)."""
+    with capdb_db.writes(), app.extensions["capdb.db"].sessionmaker() as session:
+        yield session
 
 
 def add_user(db: Session, email: str, role: str, missions: tuple[str, ...] = ()) -> User:

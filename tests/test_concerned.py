@@ -29,6 +29,7 @@ from incidents.models import (
 from incidents.recording.restore_checks import restore_problems
 from incidents.restoring import restore_version
 from incidents.transfer import importing
+from incidents.visibility import visible_cases
 from tests.factories import IncidentFactory, UserFactory, VictimFactory
 from tests.test_import import ENGLISH_ROW, csv_file
 
@@ -238,6 +239,51 @@ def test_a_cases_rows_follow_its_links_prosecutor_and_incidents(
     db.flush()
     assert ("NER", "through_incident") in case_rows_of(db, case)
     assert ("BFA", "through_incident") not in case_rows_of(db, case)
+
+
+def test_a_focal_point_sees_the_case_its_state_prosecutes_over_a_deleted_incident(
+    db: Session, make_user: UserFactory, make_incident: IncidentFactory, make_victim: VictimFactory
+) -> None:
+    # The edits the random test once failed on: the table was right, its check asked with
+    # an unsaved focal point, inactive until inserted, who sees nothing.
+    incident = make_incident(mission_code="MINUSCA", country_code="FRA", status="draft")
+    victim = make_victim(incident, nationality_code="BFA", contributing_country_code=None)
+    victim.deleted_at = incident.deleted_at = utcnow()
+    db.flush()
+    case = open_case(db, incident, prosecutor="BFA")
+    assert case_rows_of(db, case) == {("BFA", "prosecutor")}
+    for state, seen in (("BFA", {case.id}), ("FRA", set()), ("CAF", set())):
+        focal_point = make_user("member_state", state=state)
+        visible = sa.select(JudicialCase.id).where(
+            JudicialCase.id == case.id, visible_cases(focal_point)
+        )
+        assert set(db.scalars(visible)) == seen, state
+
+
+def test_a_case_unlinked_from_its_incidents_side_loses_what_it_saw_through_it(
+    db: Session, make_incident: IncidentFactory
+) -> None:
+    incident = make_incident(country_code="NER")
+    case = open_case(db, incident, prosecutor="FRA")
+    db.expire_all()  # the case's incidents not loaded: the backref only queues the removal
+    incident.cases.remove(case)
+    db.flush()
+    assert case_rows_of(db, case) == {("FRA", "prosecutor")}
+    assert rebuild(db, write=False) == (Difference(), Difference())
+
+
+def test_a_hard_deleted_incident_no_longer_shows_its_cases(
+    db: Session, make_incident: IncidentFactory
+) -> None:
+    incident, other = make_incident(country_code="NER"), make_incident(country_code="BFA")
+    case = open_case(db, incident, other, prosecutor="FRA")
+    db.expire_all()
+    db.delete(incident)
+    db.flush()
+    assert case_rows_of(db, case) == {
+        ("FRA", "prosecutor"), ("MLI", "through_incident"), ("BFA", "through_incident"),
+    }  # fmt: skip
+    assert rebuild(db, write=False) == (Difference(), Difference())
 
 
 # The command ----------------------------------------------------------------------------------

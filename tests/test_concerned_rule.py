@@ -152,6 +152,8 @@ def cases_seen(
 def check_cases(db: Session, cases: list[JudicialCase]) -> None:
     """Each State's focal point sees the cases the former rule gave it."""
     for state in STATES:
+        # Active as a stored account would be: the column's default is only applied when
+        # the row is inserted, and an inactive user sees nothing.
         focal_point = User(
             email=f"{state}@capdb.test", role="member_state", state_code=state, active=True
         )

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +41,7 @@ from incidents.models import Incident, Job, JudicialCase
 from tests import factories
 from tests.conftest import config_for
 from tests.factories import TEST_TOTP_SECRET, incident_values
-from tests.live import migrated_app
+from tests.live import migrated_app, writing_session
 from tests.test_i18n import csrf_token
 from tests.test_import import ENGLISH_ROW
 
@@ -56,9 +57,8 @@ class Site:
     worker: subprocess.Popen[bytes]
     log: Path
 
-    def session(self) -> Session:
-        made: Session = self.app.extensions["capdb.db"].sessionmaker()
-        return made
+    def session(self) -> AbstractContextManager[Session]:
+        return writing_session(self.app)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from incidents.models import Incident, Victim
 from notifications.models import Notification
 from tests.conftest import config_for
 from tests.factories import incident_values
-from tests.live import migrated_app
+from tests.live import migrated_app, writing_session
 from tests.mailbox import Mailbox
 from tests.test_i18n import csrf_token
 from tests.test_jobs import WORKER_OPTIONS, sign_in
@@ -44,9 +45,8 @@ class Site:
     app: Flask
     mailbox: Mailbox
 
-    def session(self) -> Session:
-        made: Session = self.app.extensions["capdb.db"].sessionmaker()
-        return made
+    def session(self) -> AbstractContextManager[Session]:
+        return writing_session(self.app)
 
 
 @pytest.fixture(scope="module")
