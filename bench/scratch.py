@@ -68,11 +68,13 @@ def _schema_app(schema: str, *, fresh: bool, drop: bool, **settings: object) -> 
 
 
 @contextmanager
-def seeded_app(schema: str, size: int, *, reseed: bool, drop: bool) -> Iterator[Flask]:
-    """An application on a kept schema, seeded with ``size`` incidents of ``demo seed``
-    data unless it already holds them (``reseed`` empties it first; ``drop`` removes it
-    afterwards), vacuumed and analysed."""
-    with _schema_app(schema, fresh=reseed, drop=drop) as app:
+def seeded_app(
+    schema: str, size: int, *, reseed: bool, drop: bool, **settings: object
+) -> Iterator[Flask]:
+    """An application on a kept schema (with the settings given), seeded with ``size``
+    incidents of ``demo seed`` data unless it already holds them (``reseed`` empties it
+    first; ``drop`` removes it afterwards), vacuumed and analysed."""
+    with _schema_app(schema, fresh=reseed, drop=drop, **settings) as app:
         sessions = app.extensions["capdb.db"].sessionmaker
         with sessions() as session:
             held = session.scalar(sa.select(sa.func.count()).select_from(Incident)) or 0

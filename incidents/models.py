@@ -139,7 +139,7 @@ class Incident(Record, Base):
         ),
         sa.CheckConstraint("version > 0", name="version_positive"),
         sa.Index("ix_incidents_occurred_on_id", "occurred_on", "id"),
-        sa.Index("ix_incidents_mission_occurred_on", "mission_code", "occurred_on"),
+        sa.Index("ix_incidents_mission_occurred_on", "mission_code", "occurred_on", "id"),
         sa.Index("ix_incidents_status", "status"),
         # Map aggregation reads only these columns of live incidents.
         sa.Index(

@@ -63,6 +63,12 @@ SELECT reasons.case_id, reasons.state,
 
 
 def upgrade() -> None:
+    # A mission's incidents newest first, in the list's order (date, then id): read as one
+    # index range, however many newer incidents other missions have.
+    op.drop_index("ix_incidents_mission_occurred_on", table_name="incidents")
+    op.create_index(
+        "ix_incidents_mission_occurred_on", "incidents", ["mission_code", "occurred_on", "id"]
+    )
     op.create_table(
         "incident_states",
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -112,6 +118,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_mission_occurred_on", table_name="incidents")
+    op.create_index(
+        "ix_incidents_mission_occurred_on", "incidents", ["mission_code", "occurred_on"]
+    )
     with op.batch_alter_table("case_states", schema=None) as batch_op:
         batch_op.drop_index("ix_case_states_state_case")
     op.drop_table("case_states")
