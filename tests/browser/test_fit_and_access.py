@@ -43,7 +43,7 @@ def world(live_server: LiveServer) -> World:
             "country_code": "MLI", "place": "Tarkint road, north of Gao", "latitude": 16.9,
             "longitude": 0.1, "geo_precision": "exact", "means_of_attack": "ied",
             "attack_context": "convoy", "location_type": "road",
-            "perpetrator_type": "non_state_armed_group",
+            "perpetrator_type": "armed_group",
             "narrative": "A logistics convoy struck an IED 40 km north of Gao.",
         }  # fmt: skip
         incident = Incident(reference="MINUSMA-2021-0042", status="validated", **common)

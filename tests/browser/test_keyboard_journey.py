@@ -72,7 +72,7 @@ def test_an_officer_records_an_incident_with_the_keyboard_alone(
 
     field = page.get_by_label
     keys.tab_to(field("Date", exact=True))
-    page.keyboard.type("15062021")  # the date input's day, month and year (en-GB)
+    page.keyboard.type("06152021")  # the date input's month, day and year (en-US, the default)
     expect(field("Date", exact=True)).to_have_value("2021-06-15")
     keys.choose(field("Country where it happened"), "Mali")
     keys.fill(field("Place"), "Anefis checkpoint")
