@@ -142,6 +142,7 @@ def validate(app: Flask, client: object, incident_id: int, *, notifying: bool) -
         incident_step.disconnect(events.on_incident_step)
     try:
         page = client.get(f"/incidents/{incident_id}")  # type: ignore[attr-defined]
+        assert page.status_code == 200, page.status_code
         token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         with app.extensions["capdb.db"].sessionmaker() as session:
             version = session.get_one(Incident, incident_id).version

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from auth import sessions
-from auth.models import User, UserSession
+from auth.models import User
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.config import Config, Environment
@@ -128,12 +128,13 @@ def schema_size(app: Flask, schema: str) -> int:
 
 
 def signed_in_client(app: Flask, email: str) -> FlaskClient:
-    """A test client with a server-side session for the user, as after a full login."""
+    """A test client with a session for the user, as after a full login (in the
+    database, and in Redis where the application keeps its sessions there)."""
     client = app.test_client()
-    token = secrets.token_urlsafe(32)
-    with app.extensions["capdb.db"].sessionmaker.begin() as session:
-        user = session.scalars(sa.select(User).where(User.email == email)).one()
-        session.add(UserSession(token_hash=sessions.token_hash(token), user_id=user.id))
+    with app.test_request_context(), app.extensions["capdb.db"].sessionmaker.begin() as db:
+        user = db.scalars(sa.select(User).where(User.email == email)).one()
+        sessions.start(db, user)
+        token = session[sessions.SESSION_KEY]
     with client.session_transaction() as browser:
         browser[sessions.SESSION_KEY] = token
     return client

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,8 +88,14 @@ def _prepare(app: Flask) -> None:
         command.upgrade(alembic_config(), "head")
     with app.extensions["capdb.db"].sessionmaker.begin() as session:
         load_reference(session)
+    add_accounts(app, ACCOUNTS.values())
+
+
+def add_accounts(app: Flask, accounts: Iterable[Account]) -> None:
+    """Committed users for these accounts, all with the tests' password."""
+    with app.extensions["capdb.db"].sessionmaker.begin() as session:
         password_hash = hash_password(PASSWORD)
-        for account in ACCOUNTS.values():
+        for account in accounts:
             account.last_step = -1  # a fresh database: no code used yet
             session.add(
                 User(

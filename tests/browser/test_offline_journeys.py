@@ -32,12 +32,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from auth import tokens
 from auth.models import User
-from auth.passwords import hash_password
 from capdb.app import create_app
-from capdb.reference import Mission
 from incidents.models import Incident
 from incidents.offline import shell
-from tests.browser.conftest import PASSWORD, Account, _prepare
+from tests.browser.conftest import Account, _prepare, add_accounts
 from tests.browser.link import Link
 from tests.browser.offline_pages import (
     SLOW,
@@ -129,28 +127,13 @@ class FieldServer:
         assert response.status_code == 200, response.json
 
 
-def _add_officers(app: Flask, officers: dict[str, Account]) -> None:
-    with app.extensions["capdb.db"].sessionmaker.begin() as session:
-        password_hash = hash_password(PASSWORD)
-        for account in officers.values():
-            session.add(
-                User(
-                    email=account.email,
-                    role=account.role,
-                    password_hash=password_hash,
-                    totp_secret=account.totp_secret,
-                    missions=[session.get_one(Mission, code) for code in account.missions],
-                )
-            )
-
-
 @pytest.fixture(scope="module")
 def field_server(
     make_database_url: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FieldServer]:
     app = create_app(config_for(make_database_url("offline"), tmp_path_factory.mktemp("field")))
     _prepare(app)
-    _add_officers(app, OFFICERS)
+    add_accounts(app, OFFICERS.values())
     link = Link(app)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, link, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -399,8 +382,13 @@ def test_an_answer_lost_on_the_way_back_and_a_retry_record_one_incident(laptop: 
     waiting = outbox.item("Waiting to send", place)
     expect(waiting).to_contain_text("On its way: waiting for capdb’s answer.", timeout=SLOW)
     page.wait_for_timeout(100)
-    until(lambda: bool(laptop.server.link.lost))
-    assert laptop.server.link.lost[0] == "POST /api/v1/incidents 201"
+    lost = laptop.server.link.lost
+    until(lambda: any(entry.endswith(" 201") for entry in lost))
+    # The throttle comes on while the outbox may already be sending: a request cut on the
+    # way reaches capdb incomplete and is refused (400, nothing recorded); the browser sends
+    # it again. What matters: the first answer that recorded it is the one lost.
+    first = next(n for n, entry in enumerate(lost) if entry.endswith(" 201"))
+    assert set(lost[:first]) <= {"POST /api/v1/incidents 400"}
     assert len(laptop.server.incidents(place)) == 1  # recorded, but the browser cannot know
     page.reload()
     expect(waiting).to_contain_text("On its way: waiting for capdb’s answer.")
