@@ -12,6 +12,10 @@ PG_DUMP := /usr/bin/pg_dump
 MAGIC := /usr/share/misc/magic.mgc
 ASSETS := node_modules/.installed
 PYTEST_WORKERS ?= 2
+# Where `make run` serves: `make run PORT=5001` beside another checkout, `HOST=0.0.0.0` to
+# be reached from other machines of the network.
+PORT ?= 5000
+HOST ?= 127.0.0.1
 
 .PHONY: run test lint test-sqlite test-postgres install translations messages clean
 
@@ -19,12 +23,12 @@ run: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(MAGIC)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --incidents $(DEMO_INCIDENTS) --if-empty
 	$(FLASK) boundaries load-default --if-empty
-	$(FLASK) demo logins
+	$(FLASK) demo logins --url http://$(HOST):$(PORT)/
 	@echo "The web server and one job worker run together; Ctrl-C stops both."
 	@echo "Mail (notifications, password reset links) is written to instance/mail/, one .eml file each."
 	@$(FLASK) jobs worker & worker=$$!; \
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED) $(TRANSLATIONS) $(ASSETS) $(MAGIC) lint test-sqlite test-postgres
 

@@ -79,7 +79,13 @@ def measure(app: Flask, email: str, filters: dict[str, str]) -> tuple[float, flo
     return page_ms, sql_ms, request()
 
 
-def page_statement(session: sa.orm.Session, query: sa.Select[Incident]) -> tuple[str, Any]:
+def page_statement(
+    session: sa.orm.Session,
+    query: sa.Select[Incident],
+    *,
+    sort: str = "-date",
+    q: str | None = None,
+) -> tuple[str, Any]:
     """The first page's query exactly as the driver receives it, with its parameters."""
     captured: list[tuple[str, Any]] = []
     engine = session.get_bind()
@@ -91,7 +97,7 @@ def page_statement(session: sa.orm.Session, query: sa.Select[Incident]) -> tuple
 
     sa.event.listen(engine, "before_cursor_execute", capture)
     try:
-        page_of(session, query, per_page=DEFAULT_PER_PAGE)
+        page_of(session, query, per_page=DEFAULT_PER_PAGE, sort=sort, q=q)
     finally:
         sa.event.remove(engine, "before_cursor_execute", capture)
     return captured[-1]

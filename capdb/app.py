@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import Flask
 from flask_compress import Compress
+from flask_login import current_user
 from werkzeug.routing import IntegerConverter, Map
+from werkzeug.wrappers import Response
 
 from capdb import (
     cache,
@@ -30,6 +32,7 @@ from capdb import (
 from capdb.backup import cli as backup_cli
 from capdb.config import Config
 from capdb.mail import outbox as mail_outbox
+from capdb.security import public
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -120,12 +123,12 @@ def count_new_incidents(db: Any, incident_ids: list[int]) -> None:
 
 def register_features(app: Flask) -> None:
     from auth import audit, guard
-    from incidents import concerned_hook, history
+    from incidents import concerned_hook, history, search
+    from incidents.attachments import search as attachment_search
     from incidents.attachments import storage
     from incidents.signals import incidents_inserted, incidents_saved
     from maps import figure_upkeep
     from notifications import wiring as notifications
-    from notifications.views import home
 
     guard.init_app(app)
     storage.init_app(app, app.extensions["capdb.config"])
@@ -143,9 +146,20 @@ def register_features(app: Flask) -> None:
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
     incidents_inserted.connect(count_new_incidents)
-    # Each role's home shows its work queues.
+    # The full-text search also finds incidents by the words of their documents.
+    search.also_found_by(attachment_search.incidents_found)
     app.add_url_rule("/", endpoint="home", view_func=home)
     notifications.init_app(app)
+
+
+@public
+def home() -> str | Response:
+    """The sign-in page to visitors; to signed-in users, their role's home with its work
+    queues (:func:`notifications.views.home`)."""
+    from auth.views import login
+    from notifications.views import home as role_home
+
+    return role_home() if current_user.is_authenticated else login()
 
 
 def register_pages(app: Flask) -> None:
@@ -155,11 +169,14 @@ def register_pages(app: Flask) -> None:
     from auth.views import bp as auth_bp
     from incidents.attachments.views import bp as attachments_bp
     from incidents.comments.views import bp as comments_bp
+    from incidents.help.views import bp as help_bp
     from incidents.jobs.views import bp as jobs_bp
+    from incidents.justice.review_views import bp as case_reviews_bp
     from incidents.justice.views import bp as cases_bp
     from incidents.offline.views import bp as offline_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
+    from incidents.saved.views import bp as saved_views_bp
     from incidents.transfer.views import bp as transfer_bp
     from maps.trend_views import bp as trends_bp
     from maps.views import bp as maps_bp
@@ -172,6 +189,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(incidents_bp)
     app.register_blueprint(recording_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(case_reviews_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(transfer_bp)
     app.register_blueprint(maps_bp)
@@ -180,6 +198,8 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(offline_bp)
+    app.register_blueprint(saved_views_bp)
+    app.register_blueprint(help_bp)
 
 
 def register_jobs(app: Flask) -> None:
@@ -227,6 +247,7 @@ def register_api(app: Flask) -> None:
     from incidents.justice.assistance_api import blp as assistance_api_bp
     from incidents.recording.api import blp as incidents_api_bp
     from incidents.recording.victims_api import blp as victims_api_bp
+    from incidents.saved.api import blp as saved_views_api_bp
     from incidents.transfer.api import blp as exports_api_bp
     from maps.api import blp as maps_api_bp
 
@@ -241,6 +262,7 @@ def register_api(app: Flask) -> None:
             assistance_api_bp,
             maps_api_bp,
             attachments_api_bp,
+            saved_views_api_bp,
         ),
     )
 

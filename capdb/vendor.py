@@ -20,7 +20,7 @@ from flask import Blueprint, Response, abort, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from capdb.security import public
-from capdb.static_versions import VERSION_ARGUMENT, digest
+from capdb.static_versions import FOR_GOOD, VERSION_ARGUMENT, digest
 
 NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 # name in the URL -> where its files are: an xstatic module, or a folder of an npm
@@ -73,8 +73,12 @@ def asset(package: str, filename: str) -> WerkzeugResponse:
         abort(404)
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     response = Response(_content(package, filename), mimetype=mimetype)
-    response.cache_control.public = True
-    response.cache_control.max_age = ONE_WEEK
+    if request.args.get(VERSION_ARGUMENT) == digest(served_files(package)[filename]):
+        # The URL names this very content: kept for good (capdb/static_versions.py).
+        response.headers["Cache-Control"] = FOR_GOOD
+    else:
+        response.cache_control.public = True
+        response.cache_control.max_age = ONE_WEEK
     response.add_etag()
     return response.make_conditional(request)
 
@@ -82,7 +86,7 @@ def asset(package: str, filename: str) -> WerkzeugResponse:
 def url(package: str, filename: str) -> str:
     """The URL of a vendored file, for templates: with the digest of its content, as the
     application's own static files have (capdb.static_versions), so that a new release of
-    the package is a new URL."""
+    the package is a new URL, and browsers keep each one for good."""
     path = served_files(package).get(filename) if package in PACKAGES else None
     version = digest(path) if path is not None else ""
     arguments: dict[str, Any] = {VERSION_ARGUMENT: version} if version else {}

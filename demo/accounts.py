@@ -71,3 +71,18 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
         "totp": "JBSWY3DPEHPK3PXPBGDAAAAA",
     },
 ]
+
+
+# The language each demo account is meant to be tried in (the pages follow the browser and
+# the language switch; this is what `flask demo logins` suggests). English when not listed.
+DEMO_LANGUAGES: dict[str, str] = {
+    "minusma@capdb.example": "fr",
+    "minusma.validator@capdb.example": "fr",
+    "monusco@capdb.example": "fr",
+    "mali@capdb.example": "fr",
+    "chad@capdb.example": "fr",
+}
+
+
+def demo_language(email: str) -> str:
+    return DEMO_LANGUAGES.get(email, "en")

@@ -154,11 +154,11 @@ def case_rows(which: Which) -> sa.Select[Any]:
 
 def case_mission_rows(which: Which) -> sa.Select[Any]:
     """The missions' rule: one row per case ``which`` selects and mission of one of its
-    undeleted incidents (whose officers see the case)."""
+    incidents, deleted or not (whose officers keep the case)."""
     return (
         sa.select(case_incidents.c.case_id, _incidents.c.mission_code)
         .join(_incidents, _incidents.c.id == case_incidents.c.incident_id)
-        .where(_incidents.c.deleted_at.is_(None), which(case_incidents.c.case_id))
+        .where(which(case_incidents.c.case_id))
         .distinct()
     )
 

@@ -21,9 +21,14 @@ def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[
     locale = current_locale()
     # A mission officer looks among its own missions' incidents; others among all.
     missions = missions_among(session, policy.missions_seen(user))
+    states = country_choices(session, locale)
+    if user.role == "member_state":
+        # The focal point's own State first, before the world's.
+        states = sorted(states, key=lambda choice: choice[0] != user.state_code)
     return {
+        "own_missions": [(m.code, m.code) for m in missions] if user.role == "mission" else [],
         "mission": [(m.code, m.code) for m in missions],
-        "state": country_choices(session, locale),
+        "state": states,
         "means_of_attack": [(t.code, t.label(locale)) for t in MEANS_OF_ATTACK],
         "outcome": [(t.code, t.label(locale)) for t in OUTCOME],
         "stage": [(t.code, t.label(locale)) for t in JUDICIAL_STAGE],
@@ -34,6 +39,18 @@ def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[
             else []
         ),
     }
+
+
+def preset_filter(user: User) -> dict[str, str]:
+    """What the list, map and trends pages filter on when opened from the menu: a focal
+    point's own State, a mission officer's mission (when it has one; with several, its
+    scope already holds them all). Removable: any query replaces it."""
+    if user.role == "member_state" and user.state_code:
+        return {"state": user.state_code}
+    missions = policy.missions_seen(user)
+    if user.role == "mission" and missions is not None and len(missions) == 1:
+        return {"mission": next(iter(missions))}
+    return {}
 
 
 def country_choices(session: sa.orm.Session, locale: str) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""The incident filter that lists, maps, charts, exports and the API share, and paging.
+"""The incident filter that lists, maps, charts, exports and the API share, and what a path
+takes beside it (an order, pages: :mod:`incidents.paging`).
 
 A filter is parsed from query arguments, field by field, into either values or reasons
 why a value is refused. Applied to a query, it narrows what the access rule already
@@ -7,9 +8,6 @@ allows: callers always start from :func:`scoped_incidents`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -19,10 +17,9 @@ import sqlalchemy as sa
 from flask import Response, current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import util as sql_util
+from werkzeug.datastructures import MultiDict
 
 from auth.models import User
-from capdb.db import MAX_ID
 from capdb.reference import Country, Mission
 from capdb.vocabularies import (
     JUDICIAL_STAGE,
@@ -31,12 +28,20 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
     Vocabulary,
 )
+from incidents import search
 from incidents.models import Incident, IncidentState, JudicialCase, Victim, case_incidents
+from incidents.paging import DEFAULT_PER_PAGE as DEFAULT_PER_PAGE
+from incidents.paging import DEFAULT_SORT as DEFAULT_SORT
+from incidents.paging import SORTS as SORTS
+from incidents.paging import CursorError as CursorError
+from incidents.paging import Page as Page
+from incidents.paging import decode_cursor
+from incidents.paging import order_key as order_key
+from incidents.paging import page_of as page_of
 from incidents.policy import concerns, visible_incidents
 from incidents.visibility import incident_listing
 
 MAX_PER_PAGE = 200
-DEFAULT_PER_PAGE = 50
 Q_MAX_LENGTH = 200
 
 
@@ -103,23 +108,7 @@ class IncidentFilters:
                 )
                 .correlate(Incident)
             )
-        if self.q:
-            pattern = (
-                "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            conditions.append(
-                sa.or_(
-                    *(
-                        column.ilike(pattern, escape="\\")
-                        for column in (
-                            Incident.reference,
-                            Incident.place,
-                            Incident.perpetrator_name,
-                            Incident.narrative,
-                        )
-                    )
-                )
-            )
+        # The text (``q``) is searched with the viewer's scope: scoped_incidents.
         return conditions
 
     def as_args(self) -> dict[str, str]:
@@ -129,6 +118,11 @@ class IncidentFilters:
             for name, value in asdict(self).items()
             if value is not None
         }
+
+    def link_args(self) -> dict[str, str]:
+        """The filter as query arguments of a link to another page: an empty filter is
+        ``q=`` there, so that the page does not take its preset instead."""
+        return self.as_args() or {"q": ""}
 
     @property
     def active(self) -> bool:
@@ -263,8 +257,12 @@ def _one_value(args: Mapping[str, str], name: str) -> str:
 
 
 def scoped_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident]:
-    """The incidents the user may see that match the filter, in no particular order."""
-    return sa.select(Incident).where(visible_incidents(user), *filters.conditions())
+    """The incidents the user may see that match the filter, in no particular order.
+
+    The text is searched within what the user may see (see :mod:`incidents.search`).
+    """
+    searched = [search.matches(user, filters.q)] if filters.q else []
+    return sa.select(Incident).where(visible_incidents(user), *filters.conditions(), *searched)
 
 
 def listed_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident]:
@@ -275,9 +273,12 @@ def listed_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident
     and the date range applies to those rows too: a page then reads about as many rows as
     it shows. In the incidents' own date order PostgreSQL would walk every newer incident
     of other States first, ten times as many with ten times the data.
+
+    The text is searched within what the user may see, as in :func:`scoped_incidents`.
     """
     listing = incident_listing(user)
-    statement = sa.select(Incident).where(listing.condition, *filters.conditions())
+    searched = [search.matches(user, filters.q)] if filters.q else []
+    statement = sa.select(Incident).where(listing.condition, *filters.conditions(), *searched)
     if listing.state is None:
         return statement
     rows = IncidentState
@@ -289,80 +290,6 @@ def listed_incidents(user: User, filters: IncidentFilters) -> sa.Select[Incident
     if filters.date_to:
         statement = statement.where(rows.occurred_on <= filters.date_to)
     return statement
-
-
-def _order_columns(query: sa.Select[Incident], attribute: str) -> tuple[Any, Any]:
-    """What a page is ordered and continued on: the sort attribute and the id; in date
-    order, those of the rows of ``incident_states`` a list is joined to, if it is."""
-    joined = {t for f in query.get_final_froms() for t in sql_util.find_tables(f)}
-    if attribute == "occurred_on" and IncidentState.__table__ in joined:
-        return IncidentState.occurred_on, IncidentState.incident_id
-    return getattr(Incident, attribute), Incident.id
-
-
-# Paging: keyset on the sort column and the id, so a page costs the same at any depth.
-
-# sort name -> (attribute of Incident, descending)
-SORTS: dict[str, tuple[str, bool]] = {
-    "-date": ("occurred_on", True),
-    "date": ("occurred_on", False),
-    "-reference": ("reference", True),
-    "reference": ("reference", False),
-}
-DEFAULT_SORT = "-date"
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Incident]
-    next_cursor: str | None
-
-
-class CursorError(ValueError):
-    pass
-
-
-def encode_cursor(sort: str, incident: Incident) -> str:
-    value = getattr(incident, SORTS[sort][0])
-    payload = [value.isoformat() if isinstance(value, date) else value, incident.id]
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        if not isinstance(last_id, int) or not 0 < last_id <= MAX_ID:
-            raise TypeError
-        if SORTS[sort][0] == "occurred_on":
-            value = date.fromisoformat(value)
-        elif not isinstance(value, str) or "\x00" in value:
-            raise TypeError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise CursorError(_("This page link is not valid; start from the first page.")) from None
-    return value, last_id
-
-
-def page_of(
-    db: Session,
-    query: sa.Select[Incident],
-    *,
-    sort: str = DEFAULT_SORT,
-    cursor: str | None = None,
-    per_page: int = DEFAULT_PER_PAGE,
-) -> Page:
-    """One page of the query's incidents after ``cursor``, and the cursor of the next."""
-    attribute, descending = SORTS[sort]
-    column, id_column = _order_columns(query, attribute)
-    if cursor:
-        value, last_id = _decode_cursor(sort, cursor)
-        after = sa.tuple_(column, id_column)
-        query = query.where(after < (value, last_id) if descending else after > (value, last_id))
-    order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
-    rows = list(db.scalars(query.order_by(*order).limit(per_page + 1)))
-    more = len(rows) > per_page
-    items = rows[:per_page]
-    return Page(items, encode_cursor(sort, items[-1]) if more and items else None)
 
 
 # Requests: the filter and what a path takes beside it ---------------------------------------
@@ -392,6 +319,8 @@ class FilterRequest:
     sort: str = DEFAULT_SORT
     cursor: str | None = None
     per_page: int = DEFAULT_PER_PAGE
+    # A paged list counts exactly beyond 10,000 only when asked (``count=exact``).
+    exact_total: bool = False
 
 
 def parse_request(
@@ -402,9 +331,10 @@ def parse_request(
     statistics share (the API's query schemas call it)."""
     filters, errors = IncidentFilters.parse(db, args)
     sort, cursor, per_page = DEFAULT_SORT, None, paging.default_per_page
+    exact_total = False
     if paging.sort:
         try:
-            sort = _sort(_one_value(args, "sort"))
+            sort = _sort(_one_value(args, "sort"), filters.q)
         except ValueError as error:
             errors["sort"] = str(error)
     if paging.pages:
@@ -413,15 +343,25 @@ def parse_request(
         except ValueError as error:
             errors["per_page"] = str(error)
         try:
-            cursor = _cursor(_one_value(args, "cursor"), sort)
+            cursor = _cursor(_one_value(args, "cursor"), sort, filters.q)
         except ValueError as error:
             errors["cursor"] = str(error)
-    return FilterRequest(filters, sort, cursor, per_page), errors
+        try:
+            exact_total = _exact(_one_value(args, "count"))
+        except ValueError as error:
+            errors["count"] = str(error)
+    return FilterRequest(filters, sort, cursor, per_page, exact_total), errors
 
 
-def _sort(raw: str) -> str:
+def _exact(raw: str) -> bool:
+    if raw not in ("", "exact"):
+        raise ValueError(_("Leave this out, or ask for the exact count with exact."))
+    return raw == "exact"
+
+
+def _sort(raw: str, q: str | None = None) -> str:
     if not raw:
-        return DEFAULT_SORT
+        return "relevance" if q else DEFAULT_SORT
     if raw not in SORTS:
         raise ValueError(_("Unknown sort order."))
     return raw
@@ -440,12 +380,12 @@ def _per_page(raw: str, paging: Paging) -> int:
     return number
 
 
-def _cursor(raw: str, sort: str) -> str | None:
+def _cursor(raw: str, sort: str, q: str | None = None) -> str | None:
     if not raw:
         return None
     if len(raw) > MAX_CURSOR:
         raise CursorError(_("This page link is not valid; start from the first page."))
-    _decode_cursor(sort, raw)
+    decode_cursor(sort, raw, q)
     return raw
 
 
@@ -466,14 +406,28 @@ def takes_filter(paging: Paging = FILTER_ONLY) -> Callable[[V], V]:
     return mark
 
 
-def from_request(db: Session) -> tuple[FilterRequest, dict[str, str]]:
+def from_request(
+    db: Session, *, preset: Mapping[str, str] | None = None
+) -> tuple[FilterRequest, dict[str, str]]:
     """The filter of the current request, read as its view's mark says; a view that is not
-    marked cannot read one (a programming error, found by any test of the view)."""
+    marked cannot read one (a programming error, found by any test of the view).
+
+    A page opened with no query at all (from the menu) starts from the ``preset`` filter
+    (:func:`incidents.filter_choices.preset_filter`); any query, even one clearing every
+    field (``?q=``), replaces it.
+    """
     view = current_app.view_functions.get(request.endpoint or "")
     paging = getattr(view, FILTER_MARK, None)
     if not isinstance(paging, Paging):
         raise LookupError(f"{request.endpoint} reads the incident filter unmarked")
-    return parse_request(db, request.args, paging)
+    return parse_request(db, shown_args(preset), paging)
+
+
+def shown_args(preset: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The query the page's filter form shows: the request's, or the preset without one."""
+    if preset and not request.args:
+        return MultiDict(preset)
+    return request.args
 
 
 def invalid_filter(errors: Mapping[str, str]) -> Response:

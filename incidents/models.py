@@ -31,6 +31,12 @@ from capdb.vocabularies import (
     VERIFICATION_STATUS,
 )
 
+# The States an incident or a case concerns, kept by incidents.concerned; defined apart.
+from incidents.scope_models import CONCERN_REASONS as CONCERN_REASONS
+from incidents.scope_models import CaseMission as CaseMission
+from incidents.scope_models import CaseState as CaseState
+from incidents.scope_models import IncidentState as IncidentState
+
 
 class Record:
     """What every editable record carries: a version for optimistic locking, timestamps,
@@ -191,11 +197,6 @@ class Victim(Record, Base):
     )
 
 
-# Why an incident concerns a State: the mission's host, the country it happened in, a
-# victim's contributing country, a victim's nationality.
-CONCERN_REASONS = ("host", "place", "contributor", "nationality")
-
-
 class ReferenceCounter(Base):
     """The last number given to an incident reference of a mission and year
     (``MINUSMA-2021-0042``): a new incident takes the next one by updating this row, which
@@ -214,77 +215,6 @@ class ReferenceCounter(Base):
     last_number: Mapped[int]
 
 
-class IncidentState(Base):
-    """A State an incident concerns, and why (one flag per reason); derived from the
-    incident, its undeleted victims and its mission's hosts, and kept current by
-    :mod:`incidents.concerned`.
-
-    One row per incident and State, with the incident's date, so that a State's incidents
-    lie in date order in one index: a focal point's list reads a page of it.
-    """
-
-    __tablename__ = "incident_states"
-
-    incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
-    )
-    # No foreign key: every value is copied from a column that has one.
-    state: Mapped[str] = mapped_column(String(3), primary_key=True)
-    occurred_on: Mapped[date]
-    host: Mapped[bool] = mapped_column(default=False)
-    place: Mapped[bool] = mapped_column(default=False)
-    contributor: Mapped[bool] = mapped_column(default=False)
-    nationality: Mapped[bool] = mapped_column(default=False)
-
-    __table_args__ = (
-        sa.CheckConstraint("host OR place OR contributor OR nationality", name="some_reason"),
-        # "The incidents concerning State X", newest first.
-        sa.Index("ix_incident_states_state_date", "state", "occurred_on", "incident_id"),
-    )
-
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        return tuple(reason for reason in CONCERN_REASONS if getattr(self, reason))
-
-
-class CaseState(Base):
-    """A State whose focal points see a case, and why: it prosecutes the case, or one of
-    the case's incidents that they see (validated, undeleted, concerning the State) is
-    linked to it. Kept current by :mod:`incidents.concerned`, with ``incident_states``."""
-
-    __tablename__ = "case_states"
-
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("judicial_cases.id", ondelete="CASCADE"), primary_key=True
-    )
-    state: Mapped[str] = mapped_column(String(3), primary_key=True)
-    prosecutor: Mapped[bool] = mapped_column(default=False)
-    through_incident: Mapped[bool] = mapped_column(default=False)
-
-    __table_args__ = (
-        sa.CheckConstraint("prosecutor OR through_incident", name="some_reason"),
-        # "The cases State X sees", newest first.
-        sa.Index("ix_case_states_state_case", "state", "case_id"),
-    )
-
-
-class CaseMission(Base):
-    """A mission whose officers see a case: one of the case's undeleted incidents is the
-    mission's. Kept current by :mod:`incidents.concerned`, with ``case_states``, so that
-    "the cases of my missions", newest first, is an index range rather than a walk through
-    every newer case of other missions."""
-
-    __tablename__ = "case_missions"
-
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("judicial_cases.id", ondelete="CASCADE"), primary_key=True
-    )
-    # No foreign key: copied from the incident's, which has one.
-    mission_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-
-    __table_args__ = (sa.Index("ix_case_missions_mission_case", "mission_code", "case_id"),)
-
-
 class JudicialCase(Record, Base):
     __tablename__ = "judicial_cases"
 
@@ -296,8 +226,16 @@ class JudicialCase(Record, Base):
     # Derived from the validated stage events; kept here so lists can filter on it.
     current_stage: Mapped[str | None] = mapped_column(JUDICIAL_STAGE.column_type(), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A case a Member State opens waits, pending, until the mission validates it.
+    review_status: Mapped[str] = mapped_column(
+        REVIEW_STATUS.column_type(), default="validated", server_default="validated"
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(Text)
 
     prosecuting_state: Mapped[Country] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     incidents: Mapped[list[Incident]] = relationship(
         secondary=case_incidents, back_populates="cases", order_by=Incident.occurred_on
     )
@@ -332,8 +270,17 @@ class Defendant(Record, Base):
     verdict: Mapped[str | None] = mapped_column(String(200))
     sentence: Mapped[str | None] = mapped_column(String(200))
     sentence_months: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A defendant a Member State adds waits, pending, until the mission validates it.
+    review_status: Mapped[str] = mapped_column(
+        REVIEW_STATUS.column_type(), default="validated", server_default="validated"
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[JudicialCase] = relationship(back_populates="defendants")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
     __table_args__ = (
         sa.CheckConstraint("sentence_months IS NULL OR sentence_months >= 0", name="sentence"),
@@ -492,3 +439,33 @@ class Job(Base):
         if not self.progress_total:
             return 0
         return min(100, self.progress_done * 100 // self.progress_total)
+
+
+# Saved views --------------------------------------------------------------------------------
+
+SAVED_VIEW_PAGES = ("list", "map", "trends")
+
+
+class SavedView(Base):
+    """A filter a user named, to open again on the list, the map or the trends page.
+
+    It holds query arguments only, never data: opened, the page reads them through the
+    viewer's own scope. An analyst may share a view with the other analysts.
+    """
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    page: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    shared: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("owner_id", "page", "name", name="uq_saved_views_owner_page_name"),
+        sa.CheckConstraint("page IN ('list', 'map', 'trends')", name="known_page"),
+    )

@@ -18,9 +18,12 @@ The rule (see the product spec, "Roles and the access rule"):
 - mission: the incidents of the user's own missions, drafts included; keeps their record.
 - member_state: validated incidents that concern the user's State (it hosts the mission,
   the incident happened there, or a victim is of its nationality or from its contingent),
-  and the cases its State prosecutes.
+  and the cases its State prosecutes; it opens cases on those incidents and adds their
+  defendants and stages, pending until the mission validates them
+  (:mod:`incidents.policy_cases`).
 
-A case is seen by whoever sees one of its incidents, and by the State prosecuting it.
+A case is seen by whoever sees one of its incidents, and by the State prosecuting it; a
+case or defendant pending validation only by those who keep the case and that State.
 
 An error inside the policy denies: a visibility condition becomes ``false()``, a verb
 answers False; both are logged.
@@ -30,8 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
@@ -53,6 +55,16 @@ from incidents.models import (
     StageEvent,
     Victim,
 )
+from incidents.policy_cases import denying as _denying
+from incidents.policy_cases import enters_pending as enters_pending
+from incidents.policy_cases import keeps_case as keeps_case
+from incidents.policy_cases import may_open_national_case as may_open_national_case
+from incidents.policy_cases import may_validate_case as may_validate_case
+from incidents.policy_cases import may_validate_defendant as may_validate_defendant
+from incidents.policy_cases import prosecutes as prosecutes
+from incidents.policy_saved import may_delete_view as may_delete_view
+from incidents.policy_saved import may_share_views as may_share_views
+from incidents.policy_saved import visible_saved_views as visible_saved_views
 from incidents.visibility import Condition as Condition
 from incidents.visibility import concerns as concerns
 from incidents.visibility import hidden_incidents_known as hidden_incidents_known
@@ -67,7 +79,6 @@ from incidents.visibility import visible_stage_events as visible_stage_events
 from incidents.visibility import visible_victims as visible_victims
 
 log = logging.getLogger(__name__)
-Verb = TypeVar("Verb", bound=Callable[..., bool])
 # A verb on one incident, as views pass them around.
 IncidentVerb = Callable[[User, Incident], bool]
 
@@ -139,20 +150,6 @@ def assistance_or_404(db: Session, user: User, record_id: int) -> CapacityAssist
 # Capabilities: one function per verb on one object -------------------------------------------
 
 
-def _denying(verb: Verb) -> Verb:
-    """A verb that fails answers False (and is logged), never True."""
-
-    @wraps(verb)
-    def safe(*args: Any, **kwargs: Any) -> bool:
-        try:
-            return bool(verb(*args, **kwargs))
-        except Exception:
-            log.exception("access rule %s failed; denying", verb.__name__)
-            return False
-
-    return safe  # type: ignore[return-value]
-
-
 _VISIBILITY: dict[type, Callable[[User | None], Condition]] = {
     Incident: visible_incidents,
     Victim: visible_victims,
@@ -183,24 +180,6 @@ def keeps_record_of(user: User, incident: Incident) -> bool:
     return user.role == "admin" or (
         user.role == "mission" and incident.mission_code in user.mission_codes
     )
-
-
-@_denying
-def keeps_case(user: User, case: JudicialCase) -> bool:
-    """Admins, and mission officers of one of the case's incidents, keep the case."""
-    if case.deleted_at is not None:
-        return False
-    if user.role == "admin":
-        return True
-    return user.role == "mission" and any(
-        incident.mission_code in user.mission_codes for incident in case.incidents
-    )
-
-
-@_denying
-def prosecutes(user: User, case: JudicialCase) -> bool:
-    """The user is a focal point of the State prosecuting the case."""
-    return user.role == "member_state" and user.state_code == case.prosecuting_state_code
 
 
 @_denying
@@ -335,8 +314,9 @@ def may_restore(user: User, record: Any) -> bool:
 
 @_denying
 def may_open_case(user: User, incident: Incident) -> bool:
-    """Mission officers of the incident's mission and admins open cases on it."""
-    return keeps_record_of(user, incident)
+    """Mission officers of the incident's mission and admins open cases on it; so does a
+    focal point of a State it concerns, for its State to prosecute (pending validation)."""
+    return keeps_record_of(user, incident) or may_open_national_case(user, incident)
 
 
 @_denying
@@ -347,7 +327,8 @@ def may_edit_case(user: User, case: JudicialCase) -> bool:
 
 @_denying
 def may_add_defendant(user: User, case: JudicialCase) -> bool:
-    return keeps_case(user, case)
+    """Keepers add defendants; the prosecuting State too, pending validation."""
+    return keeps_case(user, case) or prosecutes(user, case)
 
 
 @_denying

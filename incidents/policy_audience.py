@@ -73,17 +73,21 @@ def case_missions(case: JudicialCase) -> sa.Select[str]:
 
 @_denying_condition
 def case_audience(case: JudicialCase) -> Condition:
-    """The active users who see the case (as :func:`visible_cases` would): whoever sees
-    one of its incidents, and the prosecuting State."""
+    """The active users who see the case (as :func:`visible_cases` would): those who report
+    its progress (administrators, the officers who keep it, the prosecuting State) and,
+    once it is validated, whoever sees one of its incidents."""
     if case.deleted_at is not None:
         return sa.false()
-    through_incidents: Iterable[Condition] = (incident_audience(i) for i in _case_incidents(case))
     prosecutes = sa.and_(
         User.active,
         User.role == "member_state",
         User.state_code == case.prosecuting_state_code,
     )
-    return sa.or_(prosecutes, *through_incidents)
+    reporting = sa.or_(sa.and_(User.active, User.role == "admin"), case_keepers(case), prosecutes)
+    if case.review_status != "validated":
+        return reporting
+    through_incidents: Iterable[Condition] = (incident_audience(i) for i in _case_incidents(case))
+    return sa.or_(reporting, *through_incidents)
 
 
 @_denying_condition

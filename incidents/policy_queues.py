@@ -13,7 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from auth.models import User
-from incidents.models import Comment, Incident, JudicialCase, StageEvent, case_incidents
+from incidents.models import (
+    Comment,
+    Defendant,
+    Incident,
+    JudicialCase,
+    StageEvent,
+    case_incidents,
+)
 from incidents.visibility import (
     Condition,
     _denying_condition,
@@ -68,6 +75,21 @@ def updates_to_validate(user: User) -> Condition:
         visible_stage_events(user),
         StageEvent.review_status == "pending",
         StageEvent.case_id.in_(_kept_cases(user)),
+    )
+
+
+@_denying_condition
+def cases_to_validate(user: User) -> Condition:
+    """Cases waiting for the user's review (``may_validate_case``,
+    ``may_validate_defendant``): opened by a Member State, or with a defendant it added,
+    still pending, on a case the user keeps."""
+    pending_defendants = sa.select(Defendant.case_id).where(
+        Defendant.review_status == "pending", Defendant.deleted_at.is_(None)
+    )
+    return sa.and_(
+        visible_cases(user),
+        JudicialCase.id.in_(_kept_cases(user)),
+        sa.or_(JudicialCase.review_status == "pending", JudicialCase.id.in_(pending_defendants)),
     )
 
 

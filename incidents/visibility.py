@@ -123,32 +123,40 @@ def visible_victims(user: User | None) -> Condition:
 
 
 @_denying_condition
-@_denying_condition
 def visible_cases(user: User | None) -> Condition:
-    """The SQL condition a judicial case must meet for the user to see it."""
+    """The SQL condition a judicial case must meet for the user to see it. A case a Member
+    State opened is seen, until validated, by those who keep it and the prosecuting State
+    only (and a rejected one stays with them)."""
     return sa.and_(JudicialCase.deleted_at.is_(None), _case_rule(user))
 
 
 def _case_rule(user: User | None) -> Condition:
     if user is None or not user.is_authenticated:
         return sa.false()
+    validated = JudicialCase.review_status == "validated"
     match user.role:
+        case "admin":
+            return sa.true()
         case "mission":
-            # Through an undeleted incident of one of the user's missions: the rows
-            # :mod:`incidents.concerned` keeps, one index range per mission in list order.
+            # Officers keep the cases of their missions' incidents, reviewed or not (so
+            # see them): the rows :mod:`incidents.concerned` keeps, one index range per
+            # mission in list order.
             return JudicialCase.id.in_(_cases_of_missions(user))
         case "member_state":
-            # Prosecuted by the State, or through an incident its focal points see: the
-            # rows :mod:`incidents.concerned` keeps, in the order of a list of cases.
+            # Prosecuted by the State, reviewed or not; or reviewed and linked to an
+            # incident its focal points see. Both are rows :mod:`incidents.concerned`
+            # keeps, in the order of a list of cases.
             seen = sa.select(CaseState.case_id).where(CaseState.state == user.state_code)
-            return JudicialCase.id.in_(seen.correlate(None))
-    return (
+            prosecuted = JudicialCase.prosecuting_state_code == user.state_code
+            return sa.and_(JudicialCase.id.in_(seen.correlate(None)), sa.or_(validated, prosecuted))
+    through_incident = (
         sa.exists()
         .where(case_incidents.c.case_id == JudicialCase.id)
         .where(case_incidents.c.incident_id == Incident.id)
         .where(visible_incidents(user))
         .correlate(JudicialCase)
     )
+    return sa.and_(validated, through_incident)
 
 
 def _cases_of_missions(user: User) -> sa.Select[int]:
@@ -160,9 +168,15 @@ def _cases_of_missions(user: User) -> sa.Select[int]:
 
 @_denying_condition
 def visible_defendants(user: User | None) -> Condition:
-    """Defendants (undeleted) of the cases the user sees."""
+    """Defendants (undeleted) of the cases the user sees; pending and rejected ones only
+    for those who keep the case or report its progress."""
     seen = sa.select(JudicialCase.id).where(visible_cases(user)).correlate(None)
-    return sa.and_(Defendant.deleted_at.is_(None), Defendant.case_id.in_(seen))
+    reporting = sa.select(JudicialCase.id).where(_reporting_cases(user)).correlate(None)
+    return sa.and_(
+        Defendant.deleted_at.is_(None),
+        Defendant.case_id.in_(seen),
+        sa.or_(Defendant.review_status == "validated", Defendant.case_id.in_(reporting)),
+    )
 
 
 def _reporting_cases(user: User | None) -> Condition:
@@ -175,13 +189,7 @@ def _reporting_cases(user: User | None) -> Condition:
             return sa.true()
         case "mission":
             # Every incident of the case counts, deleted or not, as in keeps_case.
-            return (
-                sa.exists()
-                .where(case_incidents.c.case_id == JudicialCase.id)
-                .where(case_incidents.c.incident_id == Incident.id)
-                .where(Incident.mission_code.in_(sorted(user.mission_codes)))
-                .correlate(JudicialCase)
-            )
+            return JudicialCase.id.in_(_cases_of_missions(user))
         case "member_state" if user.state_code:
             return JudicialCase.prosecuting_state_code == user.state_code
     return sa.false()

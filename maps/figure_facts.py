@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from capdb.vocabularies import OUTCOME
 from incidents.models import Incident, IncidentState, JudicialCase, Victim, case_incidents
 from maps.grid import ORIGIN_X, ORIGIN_Y, SPAN, micro
-from maps.ladder import TIMED_STEPS, Step, stage_progress
+from maps.ladder import COUNTED_CASE, TIMED_STEPS, Step, stage_progress
 from maps.models import EVERYONE
 
 # A condition on an incident id column: which incidents a query covers.
@@ -168,7 +168,7 @@ def _add_cases(connection: sa.Connection, which: Which, facts: dict[int, Fact]) 
         sa.select(links.c.incident_id, links.c.case_id, covered, progress.c.step, *firsts)
         .join(JudicialCase, JudicialCase.id == links.c.case_id)
         .outerjoin(progress, progress.c.case_id == links.c.case_id)
-        .where(JudicialCase.deleted_at.is_(None), which(links.c.incident_id))
+        .where(COUNTED_CASE, which(links.c.incident_id))
     )
     for incident_id, case_id, incidents, step, *first_on in connection.execute(cases):
         if (fact := facts.get(incident_id)) is None:

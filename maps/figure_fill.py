@@ -28,7 +28,7 @@ from maps.figure_facts import (
     TABLES,
 )
 from maps.grid import ORIGIN_X, ORIGIN_Y, SPAN, micro
-from maps.ladder import TIMED_STEPS, Step, stage_progress
+from maps.ladder import COUNTED_CASE, TIMED_STEPS, Step, stage_progress
 from maps.models import EVERYONE
 
 _SHARES = sa.Table(
@@ -112,7 +112,7 @@ def _victim_sums() -> sa.Subquery:
 
 
 def _steps() -> sa.Subquery:
-    """Per incident, the furthest step one of its undeleted cases reached."""
+    """Per incident, the furthest step one of its counted cases reached."""
     progress = stage_progress(sa.select(case_incidents.c.case_id))
     return (
         sa.select(
@@ -121,7 +121,7 @@ def _steps() -> sa.Subquery:
         )
         .join(JudicialCase, JudicialCase.id == case_incidents.c.case_id)
         .outerjoin(progress, progress.c.case_id == case_incidents.c.case_id)
-        .where(JudicialCase.deleted_at.is_(None))
+        .where(COUNTED_CASE)
         .group_by(case_incidents.c.incident_id)
         .subquery("steps")
     )
@@ -253,12 +253,12 @@ def _days_between(later: Any, earlier: Any, dialect: str) -> sa.ColumnElement[in
 
 
 def _cases_covering(how_many: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    """Undeleted cases by the number of undeleted incidents they cover, and that number."""
+    """Counted cases by the number of undeleted incidents they cover, and that number."""
     return (
         sa.select(case_incidents.c.case_id, sa.func.count().label("incidents"))
         .join(Incident, Incident.id == case_incidents.c.incident_id)
         .join(JudicialCase, JudicialCase.id == case_incidents.c.case_id)
-        .where(Incident.deleted_at.is_(None), JudicialCase.deleted_at.is_(None))
+        .where(Incident.deleted_at.is_(None), COUNTED_CASE)
         .group_by(case_incidents.c.case_id)
         .having(how_many)
     )
@@ -310,7 +310,7 @@ def _fill_cases(connection: sa.Connection) -> None:
         .join(s, s.c.incident_id == links.c.incident_id)
         .outerjoin(progress, progress.c.case_id == alone.c.case_id)
         .join(measures, sa.true())
-        .where(JudicialCase.deleted_at.is_(None))
+        .where(COUNTED_CASE)
         .where(sa.or_(measures.c.measure == REACHED, taken.is_not(None)))
         .subquery("counted")
     )

@@ -327,7 +327,7 @@ def _changed(touched: _Touched, record: object) -> None:
         if _has_changes(record, (*_VICTIM, "incident", "incident_id")):
             touched.incident_ids.update(_ids(record, "incident", "incident_id"))
     elif isinstance(record, JudicialCase):
-        if _has_changes(record, ("deleted_at", "incidents")):
+        if _has_changes(record, ("deleted_at", "review_status", "incidents")):
             touched.case_ids.add(record.id)
             touched.incident_ids.update(_ids(record, "incidents"))
     elif isinstance(record, StageEvent):

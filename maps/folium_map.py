@@ -126,6 +126,8 @@ def map_config(filters: IncidentFilters, measure: str, *, has_tiles: bool) -> di
             "failed": _("The map data could not be loaded. Try again later."),
             "legend": _("Incidents") if measure == "incidents" else _("Fatalities"),
             "unmapped": _("{count} incidents are in no area of this level."),
+            "zoomIn": _("Zoom in"),
+            "zoomOut": _("Zoom out"),
         },
     }
 

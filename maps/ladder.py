@@ -59,6 +59,10 @@ LADDER: dict[str, Step] = {
 }
 
 
+# The cases the figures count, live or kept (maps.figure_facts): undeleted ones, once
+# validated (a case a Member State opened counts once the mission has validated it).
+COUNTED_CASE = sa.and_(JudicialCase.deleted_at.is_(None), JudicialCase.review_status == "validated")
+
 # The steps whose delay from the incident is measured.
 TIMED_STEPS = (
     Step.SUSPECT_IDENTIFIED,
@@ -81,7 +85,7 @@ def cases_of(scoped: sa.Subquery, user: User) -> tuple[sa.FromClause, sa.Select[
         .select_from(links)
         .join(scoped, scoped.c.id == links.c.incident_id)
         .join(JudicialCase, JudicialCase.id == links.c.case_id)
-        .where(visible_cases(user))
+        .where(visible_cases(user), COUNTED_CASE)
     )
     return links, joined
 

@@ -13,8 +13,14 @@ from capdb import db
 from capdb.clock import now
 from capdb.downloads import attachment
 from capdb.i18n import current_locale
-from incidents.filter_choices import filter_choices
-from incidents.filters import IncidentFilters, from_request, invalid_filter, takes_filter
+from incidents.filter_choices import filter_choices, preset_filter
+from incidents.filters import (
+    IncidentFilters,
+    from_request,
+    invalid_filter,
+    shown_args,
+    takes_filter,
+)
 from incidents.jobs import running
 from maps import report, stats
 from maps.charts import NAMES, Figures, figure_csv, summary_items
@@ -24,9 +30,11 @@ from maps.tables import chart_points
 bp = Blueprint("trends", __name__, template_folder="templates", url_prefix="/trends")
 
 
-def parse_query(session: Session) -> tuple[IncidentFilters, Period, dict[str, str]]:
+def parse_query(
+    session: Session, preset: dict[str, str] | None = None
+) -> tuple[IncidentFilters, Period, dict[str, str]]:
     """The shared filter and the period of the request, and a reason per value refused."""
-    asked, errors = from_request(session)
+    asked, errors = from_request(session, preset=preset)
     filters = asked.filters
     raw = (request.args.get("period") or "").strip()
     period = stats.default_period(filters)
@@ -46,7 +54,8 @@ def query_args(filters: IncidentFilters, period: Period) -> dict[str, str]:
 @takes_filter()
 def index() -> tuple[str, int]:
     session = db.session()
-    filters, period, errors = parse_query(session)
+    preset = preset_filter(viewer())
+    filters, period, errors = parse_query(session, preset)
     figures = summary = None
     if not errors:
         built = Figures(session, viewer(), filters, period, current_locale())
@@ -62,6 +71,8 @@ def index() -> tuple[str, int]:
         args=query_args(filters, period),
         choices=filter_choices(session, viewer()),
         chart_points=chart_points,
+        filter_args=shown_args(preset),
+        preset={} if request.args else preset,
     )
     return page, 400 if errors else 200
 

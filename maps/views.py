@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from auth.access import viewer
 from capdb import db
 from capdb.i18n import current_locale
-from incidents.filter_choices import filter_choices
-from incidents.filters import IncidentFilters, from_request, takes_filter
+from incidents.filter_choices import filter_choices, preset_filter
+from incidents.filters import IncidentFilters, from_request, shown_args, takes_filter
 from maps import map_data, warm_up
 from maps.map_data import LEVELS, MEASURES
 from maps.viewport import View
@@ -34,7 +34,8 @@ bp.before_app_request(warm_up.start)
 def index() -> tuple[str, int]:
     session = db.session()
     user = viewer()
-    asked, errors = from_request(session)
+    preset = preset_filter(user)
+    asked, errors = from_request(session, preset=preset)
     filters = asked.filters
     measure = _choice(request.args, "measure", MEASURES, errors) or "incidents"
     context: dict[str, Any] = {
@@ -42,6 +43,8 @@ def index() -> tuple[str, int]:
         "errors": errors,
         "measure": measure,
         "choices": filter_choices(session, user),
+        "filter_args": shown_args(preset),
+        "preset": {} if request.args else preset,
     }
     if not errors:
         from maps.folium_map import render_map

@@ -15,6 +15,7 @@ import incidents.models  # noqa: F401
 import maps.models  # noqa: F401
 import notifications.models  # noqa: F401
 from capdb.db import Base, UtcDateTime
+from incidents.search import outside_the_models
 
 target_metadata = Base.metadata
 
@@ -35,6 +36,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        include_object=outside_the_models,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -20,6 +20,7 @@ from capdb.clock import now
 from capdb.config import current_config
 from incidents.models import Comment, Incident, JudicialCase, StageEvent
 from incidents.policy_queues import (
+    cases_to_validate,
     incidents_to_validate,
     requests_awaiting_answer,
     returned_incidents,
@@ -78,7 +79,13 @@ def _to_validate(user: User) -> Listing:
         sa.null().label("name"),
         StageEvent.created_at.label("since"),
     ).where(updates_to_validate(user))
-    return sa.union_all(incidents, updates)
+    cases = sa.select(
+        sa.literal("case_review").label("kind"),
+        JudicialCase.id.label("id"),
+        sa.null().label("name"),
+        JudicialCase.created_at.label("since"),
+    ).where(cases_to_validate(user))
+    return sa.union_all(incidents, updates, cases)
 
 
 def _awaiting_answer(user: User) -> Listing:
@@ -120,6 +127,9 @@ def _stalled(user: User) -> Listing:
 def _item(kind: str, record_id: int, name: str | None, since: datetime | None) -> QueueItem:
     if kind == "update":
         label = _("Progress update on case %(number)d", number=record_id)
+        return QueueItem(label, url_for("cases.detail", case_id=record_id), since)
+    if kind == "case_review":
+        label = _("Case %(number)d to review", number=record_id)
         return QueueItem(label, url_for("cases.detail", case_id=record_id), since)
     if kind == "case_comment":
         label = _("Request about case %(number)d", number=record_id)

@@ -1,6 +1,6 @@
-"""The pages of notifications: the home page's work queues, the list of notifications, the
-user's mail settings, unsubscribing from a mail, the administrators' defaults and the
-outgoing mail that failed."""
+"""The pages of notifications: each role's home page with its work queues, the list of
+notifications, the user's mail settings, unsubscribing from a mail, the administrators'
+defaults and the outgoing mail that failed."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from capdb.vocabularies import ROLE
 from notifications import queues, settings
 from notifications.delivery import unsubscribe_serializer
 from notifications.forms import ChoicesForm, ConfirmForm, defaults_form, preferences_form
+from notifications.home import tasks
 from notifications.kinds import EVENT_LABELS, KIND_LABELS, ROLE_KINDS
 from notifications.models import KINDS
 
@@ -30,10 +31,14 @@ INVALID = 422
 
 
 def home() -> str:
-    """The work queues of the user's role."""
+    """The role's home (``/`` once signed in, see ``capdb.app``): the work queues of the
+    user's role, and where the role's work is."""
     user = viewer()
     return render_template(
         "notifications/home.html",
+        role=ROLE.label(user.role, current_locale()),
+        who=user.email,
+        tasks=tasks(user),
         queues=queues.queues_for(db.session(), user),
         unread=settings.unread_count(db.session(), user),
     )

@@ -17,15 +17,18 @@ def test_factory_uses_the_given_config(app: Flask) -> None:
     assert {"auth", "incidents", "maps"} <= set(app.blueprints)
 
 
-def test_home_shows_the_work_queues_and_leads_to_the_incident_list(
+def test_home_is_the_sign_in_page_then_the_roles_home_with_its_work_queues(
     client: FlaskClient, login_as: LoginAs
 ) -> None:
+    visitor = client.get("/")
+    assert visitor.status_code == 200
+    assert '<form method="post" action="/auth/login" novalidate>' in visitor.text
     login_as("analyst")
-    response = client.get("/")
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert "Stalled cases" in page
-    assert 'href="/incidents/"' in page
+    home = client.get("/")
+    assert home.status_code == 200
+    assert 'id="work-queues"' in home.text
+    assert "Stalled cases" in home.text
+    assert 'href="/incidents/"' in home.text
 
 
 def test_pages_carry_security_headers(client: FlaskClient, login_as: LoginAs) -> None:

@@ -111,7 +111,7 @@ def test_who_reads_a_comment(db: Session, everyone: list[User], incidents: list[
         assert audience(db, comment_audience(comment, incidents[0])) == readers, thread
 
 
-def test_a_case_without_incidents_in_sight_is_seen_by_its_prosecutor_only(
+def test_a_case_without_incidents_in_sight_is_seen_by_those_who_report_its_progress(
     db: Session, everyone: list[User], incidents: list[Incident]
 ) -> None:
     case: JudicialCase = new_case(db, incidents[4], state="NER")

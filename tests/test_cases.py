@@ -157,7 +157,8 @@ def test_a_mission_officer_opens_a_case_on_its_incident(
         ("admin", {}, 200),
         ("mission", {"missions": ("MONUSCO",)}, 404),  # cannot see the incident
         ("analyst", {}, 403),
-        ("member_state", {"state": "MLI"}, 403),  # sees the incident, opens no case
+        ("member_state", {"state": "MLI"}, 200),  # a national case, Mali prosecuting it
+        ("member_state", {"state": "BRA"}, 404),  # the incident does not concern Brazil
     ],
 )
 def test_who_may_open_a_case(

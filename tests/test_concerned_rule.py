@@ -138,20 +138,29 @@ def old_visible_cases(state: str) -> sa.ColumnElement[bool]:
         .where(old_concerns(state))
         .correlate(JudicialCase)
     )
-    seen = sa.or_(through_incident, JudicialCase.prosecuting_state_code == state)
+    validated = JudicialCase.review_status == "validated"
+    prosecuted = JudicialCase.prosecuting_state_code == state
+    seen = sa.or_(sa.and_(validated, sa.or_(through_incident, prosecuted)), prosecuted)
     return sa.and_(JudicialCase.deleted_at.is_(None), seen)
 
 
 def old_mission_cases(mission: str) -> sa.ColumnElement[bool]:
-    """A mission officer's cases as the policy computed them before ``case_missions``."""
-    through_incident = (
-        sa.exists()
-        .where(case_incidents.c.case_id == JudicialCase.id)
-        .where(case_incidents.c.incident_id == Incident.id)
-        .where(Incident.deleted_at.is_(None), Incident.mission_code == mission)
-        .correlate(JudicialCase)
-    )
-    return sa.and_(JudicialCase.deleted_at.is_(None), through_incident)
+    """A mission officer's cases as the policy computed them before ``case_missions``:
+    reviewed ones linked to an undeleted incident of the mission, and every case the
+    officer keeps (linked to any incident of the mission)."""
+
+    def linked(*conditions: sa.ColumnElement[bool]) -> sa.Exists:
+        return (
+            sa.exists()
+            .where(case_incidents.c.case_id == JudicialCase.id)
+            .where(case_incidents.c.incident_id == Incident.id)
+            .where(Incident.mission_code == mission, *conditions)
+            .correlate(JudicialCase)
+        )
+
+    validated = JudicialCase.review_status == "validated"
+    seen = sa.or_(sa.and_(validated, linked(Incident.deleted_at.is_(None))), linked())
+    return sa.and_(JudicialCase.deleted_at.is_(None), seen)
 
 
 def cases_seen(

@@ -2,10 +2,11 @@
 
 A demo database (incidents spread over missions, years, means, victims of many States,
 cases at every stage, some covering two incidents) is shaken up at random (drafts,
-deleted incidents and victims, pending and rejected stage events, cases covering several
-incidents, incidents without coordinates); then every trend figure, the summary, and the
-map's clusters, heat and choropleth at several zooms are computed both ways, for every
-role, for filters the sums answer and filters they do not, and compared exactly.
+deleted incidents and victims, pending and rejected stage events and cases, cases
+covering several incidents, incidents without coordinates); then every trend figure, the
+summary, and the map's clusters, heat and choropleth at several zooms are computed both
+ways, for every role, for filters the sums answer and filters they do not, and compared
+exactly.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def shake(db: Session, rng: random.Random) -> None:
                 review_status=rng.choice(("validated", "validated", "pending", "rejected")),
             )
         )
+    # Cases a Member State opened, which the mission has not validated (or has rejected).
+    for case in rng.sample(cases, len(cases) // 15):
+        case.review_status = rng.choice(("pending", "rejected"))
     db.flush()
 
 

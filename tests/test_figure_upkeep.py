@@ -66,6 +66,7 @@ operations = st.one_of(
     st.tuples(st.just("unlink"), index, index),
     st.tuples(st.just("event"), index, st.sampled_from(STAGES), days, st.booleans()),
     st.tuples(st.just("review"), index, index, st.sampled_from(("validated", "rejected"))),
+    st.tuples(st.just("review_case"), index, st.sampled_from(("pending", "validated", "rejected"))),
     st.tuples(st.just("delete_case"), index),
     st.tuples(st.just("hosts"), st.sampled_from(MISSIONS), st.sets(states, min_size=1, max_size=2)),
     st.tuples(st.just("areas"), index, st.sampled_from(("A1", "A2", None))),
@@ -201,6 +202,12 @@ class Editor:
         case = self.case(number)
         if case is not None and case.stage_events:
             case.stage_events[which % len(case.stage_events)].review_status = status
+
+    def review_case(self, number: int, status: str) -> None:
+        """A case a Member State opened counts once validated."""
+        case = self.case(number)
+        if case is not None:
+            case.review_status = status
 
     def delete_case(self, number: int) -> None:
         case = self.case(number)

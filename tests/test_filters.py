@@ -83,10 +83,14 @@ def incidents(db: Session, make_incident: IncidentFactory) -> dict[str, Incident
         ({"outcome": "killed"}, {"B-1"}),
         ({"stage": "charged"}, {"A-1"}),
         ({"status": "submitted"}, {"A-2"}),
+        # The text is searched word by word (tests/test_search.py): no character of it is
+        # a wildcard, and words are whole.
         ({"q": "gao"}, {"A-1"}),
+        ({"q": "road GAO"}, {"A-1"}),
         ({"q": "100%"}, {"B-1"}),
-        ({"q": "a%"}, set()),
-        ({"q": "e_a"}, {"B-1"}),
+        ({"q": "z%"}, set()),
+        ({"q": "ambush"}, {"B-1"}),
+        ({"q": "e_a"}, set()),
         ({"q": "d_o"}, set()),
     ],
     ids=lambda value: str(value) if isinstance(value, dict) else None,

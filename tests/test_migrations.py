@@ -12,11 +12,14 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from auth.models import User
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.db import Base, utcnow
 from capdb.reference import load_reference
+from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
+from incidents.search import is_search_table, outside_the_models
 from tests.conftest import config_for
 from tests.factories import incident_values
 
@@ -42,9 +45,14 @@ def test_upgrade_head_equals_the_models_and_downgrade_empties(empty_app: Flask) 
 
     command.upgrade(alembic_config(), "head")
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_object": outside_the_models}
+        )
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
-    assert table_names(empty_app) == set(Base.metadata.tables) | {"alembic_version"}
+    made = {name for name in table_names(empty_app) if not is_search_table(name)}
+    assert made == set(Base.metadata.tables) | {"alembic_version"}
+    assert {"incident_search", "case_search"} <= table_names(empty_app)
 
     command.downgrade(alembic_config(), "base")
     assert table_names(empty_app) == {"alembic_version"}
@@ -203,3 +211,87 @@ def test_the_scope_migration_fills_the_states_of_existing_incidents(empty_app: F
         ("NER", "2019-06-01", False, True, False, False),
         ("TCD", "2019-06-01", False, False, True, True),
     ]
+
+
+BEFORE_NATIONAL_CASES = "80182952a60c"  # attachments: the last revision before issue 17's
+OLD_CASES = sa.table(
+    "judicial_cases",
+    *(sa.column(name) for name in ("id", "prosecuting_state_code", "jurisdiction")),
+    *(sa.column(name) for name in ("national_reference", "charges")),
+    *(sa.column(name) for name in ("version", "created_at", "updated_at")),
+)
+OLD_DEFENDANTS = sa.table(
+    "defendants",
+    *(sa.column(name) for name in ("id", "case_id", "alias", "version", "created_at")),
+    sa.column("updated_at"),
+)
+OLD_EVENTS = sa.table(
+    "stage_events",
+    *(sa.column(name) for name in ("id", "case_id", "defendant_id", "stage", "occurred_on")),
+    *(sa.column(name) for name in ("note", "review_status", "version", "created_at")),
+    sa.column("updated_at"),
+)
+CASE_LINKS = sa.table("case_incidents", sa.column("case_id"), sa.column("incident_id"))
+OLD_CASE_STATES = sa.table(
+    "case_states", *(sa.column(n) for n in ("case_id", "state", "prosecutor", "through_incident"))
+)
+
+
+def test_cases_recorded_before_national_cases_stay_validated_and_are_searched(
+    empty_app: Flask,
+) -> None:
+    """Issue 17's migrations (review of national cases, saved views, the search index),
+    run after those of issues 14 to 19 on a database with a case: the case keeps its links,
+    defendant, stage and States (on SQLite, where rebuilding the table would fail, its
+    columns are added in place), counts as validated, and the search finds it by its
+    incident's words and its own."""
+    command.upgrade(alembic_config(), BEFORE_NATIONAL_CASES)
+    with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
+        load_reference(db)
+        values = incident_values(narrative="Convoy ambushed north of the camp")
+        (incident_id,) = db.execute(
+            sa.insert(Incident).values(version=1, **values).returning(Incident.id)
+        ).one()
+        at = {"version": 1, "created_at": utcnow(), "updated_at": utcnow()}
+        db.execute(
+            OLD_CASES.insert().values(
+                id=1, prosecuting_state_code="MLI", jurisdiction="ordinary",
+                national_reference="RP-2021-17", charges="Atteinte à la sécurité de l'État", **at,
+            )
+        )  # fmt: skip
+        db.execute(CASE_LINKS.insert().values(case_id=1, incident_id=incident_id))
+        db.execute(OLD_DEFENDANTS.insert().values(id=1, case_id=1, alias="Abou Zeid", **at))
+        db.execute(
+            OLD_EVENTS.insert().values(
+                id=1, case_id=1, defendant_id=1, stage="charged", occurred_on=date(2021, 9, 1),
+                note="", review_status="validated", **at,
+            )
+        )  # fmt: skip
+        db.execute(
+            OLD_CASE_STATES.insert().values(
+                case_id=1, state="MLI", prosecutor=True, through_incident=True
+            )
+        )
+    command.upgrade(alembic_config(), "head")
+
+    engine = empty_app.extensions["capdb.db"].engine
+    with engine.connect() as connection:
+        counts = {
+            table: connection.scalar(sa.select(sa.func.count()).select_from(sa.table(table)))
+            for table in ("case_incidents", "defendants", "stage_events", "case_states")
+        }
+        reviews = connection.execute(
+            sa.text(
+                "SELECT review_status FROM judicial_cases"
+                " UNION ALL SELECT review_status FROM defendants"
+            )
+        ).scalars()
+        assert counts == {"case_incidents": 1, "defendants": 1, "stage_events": 1, "case_states": 1}
+        assert list(reviews) == ["validated", "validated"]
+    admin = User(email="admin@capdb.test", role="admin", active=True)
+    with empty_app.extensions["capdb.db"].sessionmaker() as db:
+        for words in ("ambushed convoy", "securite", "RP-2021-17"):
+            filters, errors = IncidentFilters.parse(db, {"q": words})
+            assert not errors
+            found = db.scalars(scoped_incidents(admin, filters).with_only_columns(Incident.id))
+            assert list(found) == [incident_id], words

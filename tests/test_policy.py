@@ -10,7 +10,9 @@ allowed; they are not computed by calling the policy. Rows follow the rule of th
   Congo incident that does not otherwise concern it;
 - MINUSMA incidents: validated, draft, submitted, and deleted; a validated MONUSCO one;
 - users: an admin, an analyst, two MINUSMA officers (A recorded and submitted, B did not),
-  a MONUSCO officer, and the focal points of Mali, Chad and France.
+  a MONUSCO officer, and the focal points of Mali, Chad and France;
+- national cases: Chad's focal point opened a case on the Mali incident (Chad prosecutes
+  it), and Mali's added a defendant to Mali's case; both wait, pending, for MINUSMA.
 
 That out-of-scope records answer 404 on every route, pages and API, is swept from the URL
 map in tests/api/test_scope_sweep.py; that no route but the public ones answers anonymous
@@ -38,6 +40,7 @@ from incidents.models import (
     Defendant,
     Incident,
     JudicialCase,
+    SavedView,
     StageEvent,
     Victim,
 )
@@ -69,7 +72,8 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("validated", "may_delete"): MINUSMA,
     ("validated", "may_restore"): MINUSMA,
     ("validated", "may_see_history"): MINUSMA,
-    ("validated", "may_open_case"): MINUSMA,
+    ("validated", "may_open_case"): MINUSMA | {"mali", "chad", "france"},
+    ("validated", "may_open_national_case"): _("mali", "chad", "france"),
     ("validated", "may_comment"): MINUSMA | {"mali", "chad", "france"},
     ("validated", "may_export"): SEE_MALI,
     # A MINUSMA draft: its mission only.
@@ -82,6 +86,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("draft", "may_restore"): MINUSMA,
     ("draft", "may_see_history"): MINUSMA,
     ("draft", "may_open_case"): MINUSMA,
+    ("draft", "may_open_national_case"): NOBODY,
     ("draft", "may_comment"): MINUSMA,
     ("draft", "may_export"): MINUSMA,
     # Submitted by officer A: validated by another officer (B) or an admin.
@@ -94,6 +99,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("submitted", "may_restore"): MINUSMA,
     ("submitted", "may_see_history"): MINUSMA,
     ("submitted", "may_open_case"): MINUSMA,
+    ("submitted", "may_open_national_case"): NOBODY,
     ("submitted", "may_comment"): MINUSMA,
     ("submitted", "may_export"): MINUSMA,
     # A deleted MINUSMA incident: out of everyone's scope; an admin may bring it back.
@@ -106,6 +112,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("deleted", "may_restore"): ADMIN,
     ("deleted", "may_see_history"): NOBODY,
     ("deleted", "may_open_case"): NOBODY,
+    ("deleted", "may_open_national_case"): NOBODY,
     ("deleted", "may_comment"): NOBODY,
     ("deleted", "may_export"): NOBODY,
     # The validated MONUSCO incident in the DR Congo: no State of the world is concerned.
@@ -118,6 +125,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("congo", "may_restore"): MONUSCO,
     ("congo", "may_see_history"): MONUSCO,
     ("congo", "may_open_case"): MONUSCO,
+    ("congo", "may_open_national_case"): NOBODY,
     ("congo", "may_comment"): MONUSCO,
     ("congo", "may_export"): SEE_CONGO,
     # Victims of the Mali incident: names for its mission, admins and the victim's State.
@@ -134,7 +142,10 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     # The case on the Mali incident, prosecuted by Mali.
     ("mali_case", "may_view"): SEE_MALI,
     ("mali_case", "may_edit_case"): MINUSMA,
-    ("mali_case", "may_add_defendant"): MINUSMA,
+    ("mali_case", "may_add_defendant"): MINUSMA | {"mali"},
+    ("mali_case", "may_validate_case"): NOBODY,
+    ("mali_case", "keeps_case"): MINUSMA,
+    ("mali_case", "prosecutes"): _("mali"),
     ("mali_case", "may_report_progress"): MINUSMA | {"mali"},
     ("mali_case", "sees_defendant_identity"): MINUSMA | {"mali"},
     ("mali_case", "may_comment"): MINUSMA | {"mali", "chad", "france"},
@@ -144,13 +155,29 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     # The case on the Congo incident, prosecuted by France, which sees it for that alone.
     ("congo_case", "may_view"): SEE_CONGO | {"france"},
     ("congo_case", "may_edit_case"): MONUSCO,
-    ("congo_case", "may_add_defendant"): MONUSCO,
+    ("congo_case", "may_add_defendant"): MONUSCO | {"france"},
     ("congo_case", "may_report_progress"): MONUSCO | {"france"},
     ("congo_case", "sees_defendant_identity"): MONUSCO | {"france"},
     ("congo_case", "may_comment"): MONUSCO | {"france"},
     ("congo_case", "may_export"): SEE_CONGO | {"france"},
     ("congo_defendant", "may_view"): SEE_CONGO | {"france"},
     ("congo_defendant", "may_edit_defendant"): MONUSCO,
+    ("congo_defendant", "may_validate_defendant"): NOBODY,
+    # Chad's national case on the Mali incident, pending: seen by MINUSMA, which validates
+    # it, and by Chad, which prosecutes it; nobody else sees or counts it yet.
+    ("national_case", "may_view"): MINUSMA | {"chad"},
+    ("national_case", "may_validate_case"): MINUSMA,
+    ("national_case", "may_edit_case"): MINUSMA,
+    ("national_case", "may_add_defendant"): MINUSMA | {"chad"},
+    ("national_case", "may_report_progress"): MINUSMA | {"chad"},
+    ("national_case", "sees_defendant_identity"): MINUSMA | {"chad"},
+    ("national_case", "may_comment"): MINUSMA | {"chad"},
+    ("national_case", "may_export"): MINUSMA | {"chad"},
+    ("national_case", "enters_pending"): EVERYONE - MINUSMA,
+    # Mali's pending defendant on Mali's case: MINUSMA and Mali only, until validated.
+    ("national_defendant", "may_view"): MINUSMA | {"mali"},
+    ("national_defendant", "may_validate_defendant"): MINUSMA,
+    ("national_defendant", "may_edit_defendant"): MINUSMA,
     # France's pending update on its case: seen by those who keep or report on the case.
     ("pending_update", "may_view"): MONUSCO | {"france"},
     ("pending_update", "may_validate_update"): MONUSCO,
@@ -177,6 +204,9 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("-", "may_export"): EVERYONE,
     ("-", "sees_deleted"): ADMIN,
     ("-", "sees_unvalidated"): MINUSMA | {"monusco"},
+    # Saved views: analysts share theirs with analysts; the owner alone removes one.
+    ("-", "may_share_views"): _("analyst"),
+    ("analyst_view", "may_delete_view"): _("analyst"),
 }
 
 
@@ -286,7 +316,34 @@ def small(db: Session, make_user: UserFactory, make_incident: IncidentFactory) -
     records |= _victims(db, incidents["validated"], incidents["draft"])
     records |= _justice(db, incidents["validated"], incidents["congo"], users["france"])
     records |= _comments(db, incidents["validated"], users["mali"], users["officer_a"])
+    records |= _national(db, incidents["validated"], records["mali_case"], users)
+    records["analyst_view"] = SavedView(
+        owner_id=users["analyst"].id, page="list", name="Mali", query={"state": "MLI"}, shared=True
+    )
+    db.add(records["analyst_view"])
+    db.flush()
     return Small(users, records)
+
+
+def _national(
+    db: Session, mali: Incident, mali_case: JudicialCase, users: dict[str, User]
+) -> dict[str, Any]:
+    national_case = JudicialCase(
+        prosecuting_state_code="TCD",
+        jurisdiction="military",
+        incidents=[mali],
+        review_status="pending",
+        created_by_id=users["chad"].id,
+    )
+    national_defendant = Defendant(
+        case_id=mali_case.id,
+        alias="Suspect Z",
+        review_status="pending",
+        created_by_id=users["mali"].id,
+    )
+    db.add_all([national_case, national_defendant])
+    db.flush()
+    return {"national_case": national_case, "national_defendant": national_defendant}
 
 
 def _comments(db: Session, mali: Incident, focal_point: User, officer: User) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from incidents.comments import threads
 from incidents.models import Incident
 from notifications.queues import Queue, queues_for
 from tests.factories import IncidentFactory, LoginAs, UserFactory, VictimFactory
-from tests.test_cases import new_case, new_event
+from tests.test_cases import new_case, new_defendant, new_event
 
 
 def queues(app: Flask, db: Session, user: User) -> dict[str, list[str]]:
@@ -61,6 +61,25 @@ def test_to_validate_lists_pending_updates_of_the_cases_kept(
     other = make_user("mission", missions=("MONUSCO",))
     assert queues(app, db, other)["to_validate"] == []
     event.review_status = "validated"
+    db.flush()
+    assert queues(app, db, validator)["to_validate"] == []
+
+
+def test_to_validate_lists_the_cases_and_defendants_a_member_state_entered(
+    app: Flask, db: Session, validator: User, make_incident: IncidentFactory,
+    make_user: UserFactory,
+) -> None:  # fmt: skip
+    national = new_case(db, make_incident(), state="TCD", review_status="pending")
+    kept = new_case(db, make_incident(), state="TCD")
+    accused = new_defendant(db, kept, review_status="pending")
+    new_case(db, make_incident(), state="TCD", review_status="rejected")
+    chad = make_user("member_state", state="TCD")
+    expected = sorted([f"Case {national.id} to review", f"Case {kept.id} to review"])
+    assert sorted(queues(app, db, validator)["to_validate"]) == expected
+    other = make_user("mission", missions=("MONUSCO",))
+    assert queues(app, db, other)["to_validate"] == []
+    assert "to_validate" not in queues(app, db, chad)  # a State does not review its own
+    national.review_status = accused.review_status = "validated"
     db.flush()
     assert queues(app, db, validator)["to_validate"] == []
 

@@ -24,6 +24,7 @@ from tests.factories import LoginAs, UserFactory
 
 PUBLIC_ENDPOINTS = {
     "static",
+    "home",
     "auth.login",
     "auth.mfa",
     "auth.enroll",

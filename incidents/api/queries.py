@@ -101,11 +101,19 @@ class FilterQuery(Schema):
             "sort": asked.sort,
             "cursor": asked.cursor,
             "per_page": asked.per_page,
+            "exact_total": asked.exact_total,
         }
 
 
 # What parse_request reads: the filter, the order and the page.
-_READ_BY_FILTER = frozenset(FILTER_FIELDS_BY_NAME) | {"sort", "cursor", "per_page"}
+_READ_BY_FILTER = frozenset(FILTER_FIELDS_BY_NAME) | {"sort", "cursor", "per_page", "count"}
+
+
+def _count() -> fields.String:
+    return Text(
+        validate=validate.OneOf(("exact",), error=_l("Choose one of the listed values.")),
+        metadata={"description": "exact: count beyond 10,000 (the total says more than)."},
+    )
 
 
 def _cursor() -> fields.String:
@@ -127,6 +135,7 @@ class IncidentQuery(FilterQuery):
     per_page = per_page_field()
     cursor = _cursor()
     sort = _sort()
+    count = _count()
 
 
 class ExportQuery(FilterQuery):
@@ -142,3 +151,4 @@ class GeoQuery(FilterQuery):
     )
     per_page = per_page_field(MAX_GEOJSON_PER_PAGE, DEFAULT_GEOJSON_PER_PAGE)
     cursor = _cursor()
+    count = _count()

@@ -121,6 +121,8 @@ def defendant(record: Defendant, *, shows_identity: bool) -> Resource:
         "verdict": record.verdict,
         "sentence": record.sentence,
         "sentence_months": record.sentence_months,
+        "review_status": record.review_status,
+        "review_reason": record.review_reason,
         "version": record.version,
     }
     if shows_identity:
@@ -166,6 +168,8 @@ def judicial_cases(db: Session, user: User, records: Sequence[JudicialCase]) -> 
                 defendant(d, shows_identity=sees_defendant_identity(user, case))
                 for d in defendants[case.id]
             ],
+            "review_status": case.review_status,
+            "review_reason": case.review_reason,
             "version": case.version,
         }
         for case in records

@@ -30,7 +30,6 @@ from capdb.db import MAX_ID
 from incidents.attachments.models import Attachment
 from incidents.models import Incident, JudicialCase, StageEvent, case_incidents
 from incidents.policy import (
-    _denying,
     keeps_case,
     keeps_record_of,
     may_report_progress,
@@ -39,6 +38,7 @@ from incidents.policy import (
     visible_incidents,
     visible_stage_events,
 )
+from incidents.policy_cases import denying as _denying
 from incidents.visibility import Condition, _denying_condition
 
 Subject = Incident | JudicialCase | StageEvent

@@ -1,7 +1,8 @@
 """Finding records by the words of their attachments, for those who may download them.
 
-The full-text search of the records (another issue's) joins these conditions to its own:
-an incident matches when its own fields do, or when :func:`incidents_matching` holds it. The
+The full-text search of incidents (:mod:`incidents.search`) joins these conditions to its
+own: an incident matches when its own fields do, or when :func:`incidents_found` (which
+``capdb.app`` registers with the search) holds it, through its documents or its cases'. The
 words are those the text job extracted (:mod:`incidents.attachments.text`); an attachment
 the viewer may not download (out of scope, or holding personal data the viewer may not
 see) never makes a record match, so the search tells nothing of what is in it.
@@ -9,11 +10,14 @@ see) never makes a record match, so the search tells nothing of what is in it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from auth.models import User
 from incidents.attachments.models import Attachment, AttachmentFile
 from incidents.attachments.policy import visible_attachments
+from incidents.models import case_incidents
 from incidents.visibility import Condition
 
 MAX_WORDS = 10
@@ -54,3 +58,16 @@ def cases_matching(user: User, words: str) -> sa.Select[int | None]:
         .where(Attachment.case_id.is_not(None), matching_attachments(user, words))
         .correlate(None)
     )
+
+
+def incidents_found(user: User | None, words: str) -> sa.Select[Any]:
+    """For the full-text search of incidents (:func:`incidents.search.also_found_by`): the
+    ids of incidents whose documents, or whose cases' documents, hold the words for the
+    user. The search narrows them to the incidents the user sees."""
+    if user is None:
+        return sa.select(case_incidents.c.incident_id).where(sa.false())
+    through_cases = sa.select(case_incidents.c.incident_id).where(
+        case_incidents.c.case_id.in_(cases_matching(user, words))
+    )
+    found = sa.union(incidents_matching(user, words), through_cases).subquery("found")
+    return sa.select(found.c[0])

@@ -27,7 +27,7 @@ from incidents.api.errors import abort, refused
 from incidents.api.idempotency import idempotent
 from incidents.api.schemas import ErrorSchema
 from incidents.errors import InputError, NotAllowedError, StaleEditError
-from incidents.justice import cases, stages
+from incidents.justice import cases, review, stages
 from incidents.justice.schemas import (
     CaseInput,
     CasePage,
@@ -90,7 +90,9 @@ def get_case(case: JudicialCase) -> dict[str, Any]:
 @blp.arguments(CaseInput)
 @blp.response(201, CaseSchema)
 def open_case(values: dict[str, Any]) -> dict[str, Any]:
-    """Open a case on incidents of the user's mission."""
+    """Open a case on incidents of the user's mission; or, for a Member State's focal
+    point, on incidents that concern its State, prosecuted by its State and pending until
+    the mission validates it."""
     db, user = session(), viewer()
     wanted: list[int] = list(dict.fromkeys(values["incidents"]))
     found = {
@@ -104,7 +106,7 @@ def open_case(values: dict[str, Any]) -> dict[str, Any]:
         message = _("No incident you can see has the id %(ids)s.", ids=", ".join(missing))
         abort(422, errors={"incidents": [message]})
     if not all(policy.may_open_case(user, found[n]) for n in wanted):
-        abort(403, message=_("Only the incident's mission can open a case on it."))
+        abort(403, message=_("You may not open a case on this incident."))
     fields = cases.CaseFields(
         prosecuting_state_code=values["prosecuting_state_code"],
         jurisdiction=values["jurisdiction"],
@@ -114,7 +116,7 @@ def open_case(values: dict[str, Any]) -> dict[str, Any]:
     try:
         case = cases.open_case(db, user, [found[n] for n in wanted], fields)
     except NotAllowedError:
-        abort(403, message=_("Only the incident's mission can open a case on it."))
+        abort(403, message=_("You may not open a case on this incident."))
     except InputError as error:
         refused(error)
     return resources.judicial_case(db, user, case)
@@ -154,7 +156,8 @@ def get_defendant(case: JudicialCase, defendant: Defendant) -> dict[str, Any]:
 @blp.arguments(DefendantInput)
 @blp.response(201, DefendantSchema)
 def add_defendant(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
-    """Add a defendant to a case the user keeps."""
+    """Add a defendant to a case the user keeps (or its State prosecutes: pending until the
+    mission validates it)."""
     try:
         defendant = cases.add_defendant(session(), viewer(), case, cases.DefendantFields(**values))
     except InputError as error:
@@ -268,3 +271,68 @@ def reject_stage_event(
     except InputError as error:
         review_refused(error)
     return event_resource(case, event)
+
+
+# The mission's review of the cases and defendants a Member State entered ------------------
+
+
+def _review(record: review.Reviewed, reason: str | None) -> None:
+    try:
+        if reason is None:
+            review.validate(session(), viewer(), record, at=now())
+        else:
+            review.reject(session(), viewer(), record, reason, at=now())
+    except NotAllowedError:
+        abort(403)
+    except InputError as error:
+        review_refused(error)
+
+
+@blp.route("/cases/<int:case_id>/validate", methods=["POST"])
+@with_case(review.goes_to_review)
+@idempotent
+@blp.response(200, CaseSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
+def validate_case(case: JudicialCase) -> dict[str, Any]:
+    """Accept a case a Member State opened: everyone who sees its incidents now sees it."""
+    _review(case, None)
+    return resources.judicial_case(session(), viewer(), case)
+
+
+@blp.route("/cases/<int:case_id>/reject", methods=["POST"])
+@with_case(review.goes_to_review)
+@idempotent
+@blp.arguments(RejectInput)
+@blp.response(200, CaseSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
+def reject_case(values: dict[str, Any], case: JudicialCase) -> dict[str, Any]:
+    """Refuse a case a Member State opened, saying why."""
+    _review(case, values["reason"])
+    return resources.judicial_case(session(), viewer(), case)
+
+
+@blp.route("/cases/<int:case_id>/defendants/<int:defendant_id>/validate", methods=["POST"])
+@with_case()
+@with_defendant(review.goes_to_review)
+@idempotent
+@blp.response(200, DefendantSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
+def validate_defendant(case: JudicialCase, defendant: Defendant) -> dict[str, Any]:
+    """Accept a defendant the prosecuting State added."""
+    _review(defendant, None)
+    return defendant_resource(case, defendant)
+
+
+@blp.route("/cases/<int:case_id>/defendants/<int:defendant_id>/reject", methods=["POST"])
+@with_case()
+@with_defendant(review.goes_to_review)
+@idempotent
+@blp.arguments(RejectInput)
+@blp.response(200, DefendantSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="Already reviewed.")
+def reject_defendant(
+    values: dict[str, Any], case: JudicialCase, defendant: Defendant
+) -> dict[str, Any]:
+    """Refuse a defendant the prosecuting State added, saying why."""
+    _review(defendant, values["reason"])
+    return defendant_resource(case, defendant)

@@ -58,6 +58,7 @@ def case_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]:
             "stage": stage_label(case.current_stage, locale),
             "days_since_update": (on_day - updated[case.id]).days,
             "url": url_for("cases.detail", case_id=case.id),
+            "review": review_mark(case.review_status, locale),
         }
         for case in cases
     ]
@@ -67,6 +68,12 @@ def case_panel(db: Session, user: User, incident: Incident) -> dict[str, Any]:
         "may_open": may_open,
         "open_url": url_for("cases.new_case", incident=incident.id) if may_open else None,
     }
+
+
+def review_mark(review_status: str, locale: str) -> str:
+    """What marks a record that is not validated ("Pending validation", "Rejected"); empty
+    for a validated one."""
+    return "" if review_status == "validated" else REVIEW_STATUS.label(review_status, locale)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ class DefendantRow:
     verdict: str
     sentence: str
     sentence_months: int | None
+    review: str = ""
+    review_reason: str = ""
+    reviewable: bool = False
     events: list[EventRow] = field(default_factory=list)
 
 
@@ -115,6 +125,10 @@ class Dossier:
     keeps: bool
     reports: bool
     shows_identity: bool
+    adds_defendants: bool = False
+    review: str = ""
+    reviews_case: bool = False
+    opened_by: str = ""
 
 
 def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dossier:
@@ -144,6 +158,9 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
             verdict=d.verdict or "",
             sentence=d.sentence or "",
             sentence_months=d.sentence_months,
+            review=review_mark(d.review_status, locale),
+            review_reason=d.review_reason or "",
+            reviewable=policy.may_validate_defendant(user, d),
             events=[r for r, e in zip(rows, events, strict=True) if e.defendant_id == d.id],
         )
         for d in defendants
@@ -164,6 +181,10 @@ def dossier(db: Session, user: User, case: JudicialCase, *, on_day: date) -> Dos
         keeps=keeps,
         reports=policy.may_report_progress(user, case),
         shows_identity=shows_identity,
+        adds_defendants=policy.may_add_defendant(user, case),
+        review=review_mark(case.review_status, locale),
+        reviews_case=policy.may_validate_case(user, case),
+        opened_by=person_label(user, case.created_by),
     )
 
 

@@ -36,6 +36,7 @@ from incidents.models import (
     case_incidents,
 )
 from incidents.policy import (
+    enters_pending,
     sees_defendant_identity,
     visible_cases,
     visible_defendants,
@@ -162,9 +163,18 @@ def _check_case_fields(db: Session, fields: CaseFields) -> None:
 def open_case(
     db: Session, user: User, incidents: Sequence[Incident], fields: CaseFields
 ) -> JudicialCase:
-    """Open a case on the incidents; the user must be able to open one on the first."""
-    _require(bool(incidents) and policy.may_open_case(user, incidents[0]))
+    """Open a case on the incidents; the user must be able to open one on each.
+
+    A Member State's focal point opens a case its own State prosecutes, pending until a
+    mission officer who keeps the case validates it.
+    """
+    _require(bool(incidents) and all(policy.may_open_case(user, i) for i in incidents))
+    national = not any(policy.keeps_record_of(user, i) for i in incidents)
     _check_case_fields(db, fields)
+    if national and fields.prosecuting_state_code != user.state_code:
+        raise InputError(
+            {"prosecuting_state": _("The cases you open are prosecuted by your own State.")}
+        )
     unique = list({incident.id: incident for incident in incidents}.values())
     case = JudicialCase(
         prosecuting_state_code=fields.prosecuting_state_code,
@@ -173,10 +183,12 @@ def open_case(
         charges=fields.charges,
         created_by_id=user.id,
         incidents=unique,
+        review_status="pending" if national else "validated",
     )
     db.add(case)
     db.flush()
-    audit.record(db, "create", user=user, target=case, detail={"incidents": [i.id for i in unique]})
+    detail = {"incidents": [i.id for i in unique], "review_status": case.review_status}
+    audit.record(db, "create", user=user, target=case, detail=detail)
     return case
 
 
@@ -276,13 +288,19 @@ def _defendant_values(fields: DefendantFields) -> dict[str, Any]:
 def add_defendant(
     db: Session, user: User, case: JudicialCase, fields: DefendantFields
 ) -> Defendant:
+    """Add a defendant to the case: a keeper's counts at once, the prosecuting State's
+    waits, pending, for a keeper to validate it."""
     _require(policy.may_add_defendant(user, case))
     _check_defendant_fields(fields)
-    defendant = Defendant(case_id=case.id, **_defendant_values(fields))
+    status = "pending" if enters_pending(user, case) else "validated"
+    defendant = Defendant(
+        case_id=case.id, created_by_id=user.id, review_status=status, **_defendant_values(fields)
+    )
     db.add(defendant)
     db.flush()
     # The audit trail names the record, never the person: aliases are personal data.
-    audit.record(db, "create", user=user, target=defendant, detail={"case": case.id})
+    detail = {"case": case.id, "review_status": status}
+    audit.record(db, "create", user=user, target=defendant, detail=detail)
     return defendant
 
 

@@ -56,6 +56,16 @@ class CaseInput(Schema):
     charges = Text(load_default="", validate=at_most(cases.MAX_CHARGES))
 
 
+def review_status_field() -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(["pending", "validated", "rejected"]),
+        metadata={
+            "description": "What a Member State enters is pending until a keeper reviews it."
+        },
+    )
+
+
 class DefendantSchema(Schema):
     id = fields.Integer(required=True)
     alias = fields.String(metadata={"description": PERSONAL})
@@ -65,6 +75,8 @@ class DefendantSchema(Schema):
     verdict = fields.String(required=True, allow_none=True)
     sentence = fields.String(required=True, allow_none=True)
     sentence_months = fields.Integer(required=True, allow_none=True)
+    review_status = review_status_field()
+    review_reason = fields.String(allow_none=True)
     version = fields.Integer(required=True)
 
 
@@ -83,6 +95,8 @@ class CaseSchema(Schema):
         metadata={"description": "The case's incidents that the viewer may open."},
     )
     defendants = fields.List(fields.Nested(DefendantSchema), required=True)
+    review_status = review_status_field()
+    review_reason = fields.String(allow_none=True)
     version = fields.Integer(required=True)
 
 
@@ -157,11 +171,7 @@ class StageEventSchema(Schema):
     occurred_on = fields.Date(required=True)
     note = fields.String(required=True)
     source_document = fields.String(required=True, allow_none=True)
-    review_status = fields.String(
-        required=True,
-        validate=validate.OneOf(["pending", "validated", "rejected"]),
-        metadata={"description": "A Member State's update is pending until a keeper reviews it."},
-    )
+    review_status = review_status_field()
     review_reason = fields.String(allow_none=True)
     version = fields.Integer(required=True)
 

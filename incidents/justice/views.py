@@ -98,8 +98,14 @@ def new_case() -> Page:
     form = CaseForm()
     form.fill_choices(session(), current_locale())
     jurisdiction_placeholder(form)
+    national = not policy.keeps_record_of(user, incident)
+    if national:
+        # A focal point opens the cases its own State prosecutes.
+        form.prosecuting_state.choices = [
+            c for c in form.prosecuting_state.choices if c[0] == user.state_code
+        ]
     if not form.is_submitted():
-        form.prosecuting_state.data = incident.country_code
+        form.prosecuting_state.data = user.state_code if national else incident.country_code
         return case_form_page(form, incident, False)
     valid = form.validate_on_submit()
     try:
@@ -113,6 +119,8 @@ def new_case() -> Page:
         flash_unplaced(form, error)
         return case_form_page(form, incident, True)
     flash(_("The case was opened."), "info")
+    if case.review_status == "pending":
+        flash(_("It stays pending until a mission officer validates it."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -127,7 +135,10 @@ def typed_references(form: CaseForm) -> list[str]:
 def case_form_page(
     form: CaseForm, incident: Incident | None, invalid: bool, *, case: JudicialCase | None = None
 ) -> tuple[str, int]:
-    page = render_template("incidents/case_form.html", form=form, incident=incident, case=case)
+    national = incident is not None and not policy.keeps_record_of(viewer(), incident)
+    page = render_template(
+        "incidents/case_form.html", form=form, incident=incident, case=case, national=national
+    )
     return page, INVALID if invalid else 200
 
 
@@ -140,7 +151,7 @@ def case_page(
     case: JudicialCase,
     *,
     reject_form: RejectForm | None = None,
-    rejecting: int | None = None,
+    rejecting: int | str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     user = viewer()
@@ -227,11 +238,13 @@ def new_defendant(case_id: int) -> Page:
     if not form.validate_on_submit():
         return defendant_form_page(form, case, None, INVALID if form.is_submitted() else 200)
     try:
-        cases.add_defendant(session(), user, case, form.defendant_fields())
+        defendant = cases.add_defendant(session(), user, case, form.defendant_fields())
     except InputError as error:
         flash_unplaced(form, error)
         return defendant_form_page(form, case, None, INVALID)
     flash(_("The defendant was added."), "info")
+    if defendant.review_status == "pending":
+        flash(_("It stays pending until a mission officer validates it."), "info")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

@@ -47,6 +47,7 @@ from incidents.recording.schemas import (
     incident_problems,
 )
 from incidents.recording.service import IncidentFields, VictimFields
+from incidents.totals import total
 
 blp = api_blueprint(
     "api_incidents", __name__, "Incidents: the filtered list and map, recording, the workflow."
@@ -68,16 +69,24 @@ def list_incidents(query: dict[str, Any]) -> dict[str, Any]:
     user = viewer()
     statement = listed_incidents(user, query["filters"]).options(selectinload(Incident.victims))
     page = _page(session(), statement, query, sort=query["sort"])
+    counted = total(session(), listed_incidents(user, query["filters"]), exact=query["exact_total"])
     return {
         "items": [resources.incident(user, record) for record in page.items],
         "next_cursor": page.next_cursor,
+        "total": counted.count,
+        "total_exact": counted.exact,
     }
 
 
 def _page(db: Session, statement: Any, query: dict[str, Any], *, sort: str = "-date") -> Page:
     try:
         return page_of(
-            db, statement, sort=sort, cursor=query.get("cursor"), per_page=query["per_page"]
+            db,
+            statement,
+            sort=sort,
+            cursor=query.get("cursor"),
+            per_page=query["per_page"],
+            q=query["filters"].q,
         )
     except CursorError as error:
         abort(400, errors={"cursor": [str(error)]})

@@ -253,6 +253,14 @@ class IncidentPage(Schema):
         allow_none=True,
         metadata={"description": "Pass as cursor for the next page; null on the last one."},
     )
+    total = fields.Integer(
+        required=True,
+        metadata={"description": "Incidents matching the filter (at least, if not exact)."},
+    )
+    total_exact = fields.Boolean(
+        required=True,
+        metadata={"description": "False above 10,000 unless count=exact was asked."},
+    )
 
 
 class WorkflowInput(Schema):

@@ -19,14 +19,22 @@ from capdb.i18n import current_locale
 from capdb.vocabularies import VOCABULARIES
 from incidents import history, policy, restoring
 from incidents.comments.threads import comment_panel
-from incidents.filter_choices import filter_choices
-from incidents.filters import PAGED, from_request, listed_incidents, page_of, takes_filter
+from incidents.filter_choices import filter_choices, preset_filter
+from incidents.filters import (
+    PAGED,
+    from_request,
+    listed_incidents,
+    page_of,
+    shown_args,
+    takes_filter,
+)
 from incidents.justice.case_pages import case_panel
 from incidents.models import Incident, Victim
 from incidents.policy import incident_or_404, sees_victim_identity
 from incidents.recording.restore_checks import restore_problems
 from incidents.recording.restore_page import difference_rows, problem_rows
 from incidents.recording.service import casualties
+from incidents.totals import total
 
 Page = tuple[str, int]
 
@@ -37,9 +45,10 @@ bp = Blueprint("incidents", __name__, template_folder="../templates", url_prefix
 @takes_filter(PAGED)
 def index() -> tuple[str, int]:
     session = db.session()
-    asked, errors = from_request(session)
+    preset = preset_filter(viewer())
+    asked, errors = from_request(session, preset=preset)
     filters = asked.filters
-    page = None
+    page = counted = None
     if not errors:
         page = page_of(
             session,
@@ -47,8 +56,11 @@ def index() -> tuple[str, int]:
             sort=asked.sort,
             cursor=asked.cursor,
             per_page=asked.per_page,
+            q=filters.q,
         )
+        counted = total(session, listed_incidents(viewer(), filters), exact=asked.exact_total)
     context = {
+        "total": counted,
         "filters": filters,
         "errors": errors,
         "sort": asked.sort,
@@ -58,6 +70,8 @@ def index() -> tuple[str, int]:
         ),
         "choices": filter_choices(session, viewer()),
         "may_record": policy.may_record_incidents(viewer()),
+        "filter_args": shown_args(preset),
+        "preset": {} if request.args else preset,
     }
     return render_template("incidents/index.html", **context), 400 if errors else 200
 

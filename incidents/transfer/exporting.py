@@ -37,7 +37,7 @@ from capdb.downloads import attachment
 from capdb.reference import Country
 from capdb.vocabularies import OUTCOME, Vocabulary
 from incidents.fields import INCIDENT_FIELDS, Field, Kind, exported
-from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, scoped_incidents
+from incidents.filters import DEFAULT_SORT, SORTS, IncidentFilters, order_key, scoped_incidents
 from incidents.models import Incident, Victim
 from incidents.transfer.columns import Column
 
@@ -119,8 +119,8 @@ def export_query(request: ExportRequest) -> sa.Select[Any]:
         .group_by(Victim.incident_id)
         .subquery()
     )
-    attribute, descending = SORTS[request.sort]
-    column = getattr(Incident, attribute)
+    descending = SORTS[request.sort][1]
+    column = order_key(request.sort, request.filters.q)
     order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
     return (
         scoped_incidents(request.user, request.filters)
@@ -333,18 +333,22 @@ def response(db: Session, request: ExportRequest, export_format: str) -> Respons
     readable once whole (a zip archive, an SQLite database): they are written to a
     temporary file, with flat memory, then sent from it; nothing is left on disk once sent.
     """
-    record(db, request, export_format, count(db, request))
+    rows = count(db, request)
+    record(db, request, export_format, rows)
     filename = f"incidents-{now().date().isoformat()}.{export_format}"
     media_type = MEDIA_TYPES[export_format]
     if export_format in ("csv", "geojson"):
         chunks = csv_chunks if export_format == "csv" else geojson_chunks
         pieces = _closing(db, chunks(db, request))
-        return attachment(stream_with_context(pieces), media_type, filename)
-    written = _xlsx_file(db, request) if export_format == "xlsx" else _gpkg_file(db, request)
-    sent = attachment(_file_chunks(written), media_type, filename)
-    sent.content_length = os.fstat(written.fileno()).st_size
-    # Closed here too, should the body never be read (a HEAD request, a client gone).
-    sent.call_on_close(written.close)
+        sent = attachment(stream_with_context(pieces), media_type, filename)
+    else:
+        written = _xlsx_file(db, request) if export_format == "xlsx" else _gpkg_file(db, request)
+        sent = attachment(_file_chunks(written), media_type, filename)
+        sent.content_length = os.fstat(written.fileno()).st_size
+        # Closed here too, should the body never be read (a HEAD request, a client gone).
+        sent.call_on_close(written.close)
+    # The total of the filter, as the list shows it (an export always counts exactly).
+    sent.headers["X-Total-Count"] = str(rows)
     return sent
 
 

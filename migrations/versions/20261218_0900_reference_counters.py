@@ -1,7 +1,7 @@
 """reference_counters: the last number of each mission and year's incident references
 
 Revision ID: 7120ad16a4ca
-Revises: 80182952a60c
+Revises: 8d1b6e3f4a25
 Create Date: 2026-12-07 10:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7120ad16a4ca"
-down_revision: str | None = "80182952a60c"
+down_revision: str | None = "8d1b6e3f4a25"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -36,8 +36,7 @@ def upgrade() -> None:
     op.execute(
         "INSERT INTO case_missions (case_id, mission_code) "
         "SELECT DISTINCT case_incidents.case_id, incidents.mission_code "
-        "FROM case_incidents JOIN incidents ON incidents.id = case_incidents.incident_id "
-        "WHERE incidents.deleted_at IS NULL"
+        "FROM case_incidents JOIN incidents ON incidents.id = case_incidents.incident_id"
     )
 
 

@@ -20,6 +20,8 @@ from incidents.attachments import search, service, text, upkeep
 from incidents.attachments.intake import OOXML
 from incidents.attachments.models import AttachmentFile
 from incidents.attachments.storage import LocalStorage, S3Storage, Storage
+from incidents.filters import IncidentFilters, listed_incidents, scoped_incidents
+from incidents.models import Incident
 from tests.api.conftest import ApiAs, World, json_of
 from tests.attachments import samples
 from tests.attachments.helpers import kept, send
@@ -159,3 +161,22 @@ def test_the_text_job_fills_the_search_for_those_who_may_download(
     assert finds("admin", "witnesses")
     assert not finds("analyst", "witnesses")  # personal data: not for an analyst's search
     assert not finds("member_state", "witnesses", state="TCD")
+
+    # The incident filter's search (list, map, trends, exports, API) finds it the same way.
+    def searched(user_role: str, words: str, **bindings: object) -> bool:
+        user = make_user(user_role, **bindings)
+        filters, errors = IncidentFilters.parse(db, {"q": words})
+        assert not errors
+        found = [
+            set(db.scalars(query(user, filters).with_only_columns(Incident.id)))
+            for query in (scoped_incidents, listed_incidents)
+        ]
+        assert found[0] == found[1]
+        return world.mali.id in found[0]
+
+    assert searched("analyst", "arrest suspect")
+    assert searched("member_state", "arrest suspect", state="TCD")
+    assert not searched("analyst", "witnesses")
+    assert searched("admin", "witnesses")
+    assert not searched("member_state", "witnesses", state="TCD")
+    assert not searched("member_state", "arrest suspect", state="BRA")  # not its incident

@@ -9,6 +9,7 @@ that a test can prove no page asks another host for anything. Screenshots go to
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,11 +43,20 @@ class Account:
     totp_secret: str
     missions: tuple[str, ...] = ()
     state: str | None = None
+    last_step: int = -1
 
-    def code(self, after: int = 0) -> str:
-        """A valid code; ``after`` picks a later time step, as a code is accepted once."""
+    def code(self) -> str:
+        """A code the server accepts: a code is accepted once, so each sign-in takes a time
+        step after the last one used (the server accepts the next step too), waiting for
+        the clock when both are used."""
         totp = pyotp.TOTP(self.totp_secret)
-        return totp.generate_otp(totp.timecode(datetime.now(UTC)) + after)
+        while True:
+            current = totp.timecode(datetime.now(UTC))
+            step = max(current, self.last_step + 1)
+            if step <= current + 1:
+                self.last_step = step
+                return totp.generate_otp(step)
+            time.sleep(30 - time.time() % 30 + 0.1)
 
 
 ACCOUNTS = {
@@ -86,6 +96,7 @@ def add_accounts(app: Flask, accounts: Iterable[Account]) -> None:
     with app.extensions["capdb.db"].sessionmaker.begin() as session:
         password_hash = hash_password(PASSWORD)
         for account in accounts:
+            account.last_step = -1  # a fresh database: no code used yet
             session.add(
                 User(
                     email=account.email,

@@ -27,12 +27,12 @@ def facts_entry(page: Page, term: str) -> Locator:
 class LoginPage:
     page: Page
 
-    def sign_in(self, account: Account, *, code_step: int = 0) -> None:
+    def sign_in(self, account: Account) -> None:
         self.page.goto("/auth/login")
         self.page.get_by_label("Email").fill(account.email)
         self.page.get_by_label("Password").fill(PASSWORD)
         self.page.get_by_role("button", name="Continue").click()
-        self.page.get_by_label("Six-digit code").fill(account.code(after=code_step))
+        self.page.get_by_label("Six-digit code").fill(account.code())
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()
 
@@ -197,6 +197,13 @@ class IncidentPage:
         expect(self.page.get_by_role("heading", name="Open a case")).to_be_visible()
         return CaseFormPage(self.page)
 
+    def open_a_national_case(self) -> CaseFormPage:
+        """A focal point's "Open a case": its own State prosecutes, pending validation."""
+        self.judicial_follow_up().get_by_role("link", name="Open a case").click()
+        expect(self.page.get_by_role("heading", name="Open a case")).to_be_visible()
+        expect(self.page.get_by_text("Your State prosecutes the cases you open.")).to_be_visible()
+        return CaseFormPage(self.page)
+
     def open_case(self, title: str) -> CasePage:
         self.judicial_follow_up().get_by_role("link", name=title, exact=True).click()
         expect(self.page.get_by_role("heading", name=title, exact=True)).to_be_visible()
@@ -223,6 +230,10 @@ class CaseFormPage:
         self.page.get_by_role("button", name="Open the case").click()
         expect(flash(self.page, "The case was opened.")).to_be_visible()
         return CasePage(self.page)
+
+    def prosecuting_state_choices(self) -> list[str]:
+        options = self.page.get_by_label("Prosecuting State").locator("option")
+        return [text.strip() for text in options.all_inner_texts()]
 
 
 @dataclass(frozen=True)
@@ -264,6 +275,30 @@ class CasePage:
 
     def comments(self) -> Locator:
         return self.page.get_by_role("region", name="Comments and requests for clarification")
+
+    def review_notice(self) -> Locator:
+        """The mark of a case that waits for the mission's validation (or was rejected)."""
+        return self.page.locator("section.review-notice")
+
+    def validate_the_case(self) -> None:
+        self.review_notice().get_by_role("button", name="Validate").click()
+        expect(flash(self.page, "It was validated")).to_be_visible()
+
+    def defendants(self) -> Locator:
+        return self.page.get_by_role("region", name=re.compile(r"^Defendants")).locator("tbody tr")
+
+    def add_a_defendant(self, alias: str, affiliation: str) -> CasePage:
+        self.page.get_by_role("link", name="Add a defendant").click()
+        expect(self.page.get_by_role("heading", name="Add a defendant")).to_be_visible()
+        self.page.get_by_label("Alias or name").fill(alias)
+        self.page.get_by_label("Affiliation").fill(affiliation)
+        self.page.get_by_role("button", name="Save", exact=True).click()
+        expect(flash(self.page, "The defendant was added.")).to_be_visible()
+        return self
+
+    def validate_defendant(self, alias: str) -> None:
+        self.defendants().filter(has_text=alias).get_by_role("button", name="Validate").click()
+        expect(flash(self.page, "It was validated")).to_be_visible()
 
     def post_message(self, kind: str, message: str) -> None:
         comments = self.comments()

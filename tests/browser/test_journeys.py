@@ -78,6 +78,19 @@ INVESTIGATION = StageEntry(
     note="The specialised judicial unit opened an investigation.",
     source_document="PJS/2021/0413",
 )
+CHAD_CASE = CaseEntry(
+    prosecuting_state="Chad",
+    jurisdiction="Military court",
+    national_reference="TM-NDJ-2021-031",
+    charges="Murder of a Chadian peacekeeper on mission.",
+)
+CHAD_DEFENDANT = ("Ag Intalla", "Armed group of the Gao region")
+CHAD_COMPLAINT = StageEntry(
+    stage="Reported to authorities",
+    occurred_on="2021-06-20",
+    note="The Chadian military prosecutor registered the complaint of the family.",
+    source_document="TM/2021/031",
+)
 
 
 Journey = Callable[[Page, "Story"], None]
@@ -95,6 +108,7 @@ class Story:
 
     reference: str = ""
     case_title: str = ""
+    national_case_title: str = ""
     started: set[Journey] = field(default_factory=set)
     completed: set[Journey] = field(default_factory=set)
 
@@ -273,8 +287,8 @@ def mali_reports_progress_pending_validation(page: Page, story: Story) -> None:
     expect(case.current_stage()).to_have_text(REPORTED.stage)
     login.sign_out()
 
-    # The same validator signed in moments ago: a code is accepted once.
-    login.sign_in(ACCOUNTS["validator"], code_step=1)
+    # The same validator signed in moments ago: a code is accepted once (Account.code).
+    login.sign_in(ACCOUNTS["validator"])
     incident = IncidentListPage(page).open().open_incident(story.reference)
     expect(incident.case_row(story.case_title)).to_contain_text(REPORTED.stage)
     case = incident.open_case(story.case_title)
@@ -286,6 +300,55 @@ def mali_reports_progress_pending_validation(page: Page, story: Story) -> None:
     expect(pending.get_by_role("button", name="Validate")).to_be_visible()
     expect(case.current_stage()).to_have_text(REPORTED.stage)
     screenshot(page, "journey-4-pending")
+    login.sign_out()
+
+
+def chad_opens_a_national_case_pending_validation(page: Page, story: Story) -> None:
+    login = LoginPage(page)
+    login.sign_in(ACCOUNTS["focal_point"])
+    incident = IncidentListPage(page).open().open_incident(story.reference)
+    form = incident.open_a_national_case()
+    assert form.prosecuting_state_choices() == [CHAD_CASE.prosecuting_state]
+    case = form.open_the_case(CHAD_CASE)
+    expect(page.get_by_role("status").filter(has_text="It stays pending")).to_be_visible()
+    expect(case.review_notice()).to_contain_text("Pending validation")
+    story.national_case_title = case.title()
+    case = case.add_a_defendant(*CHAD_DEFENDANT)
+    expect(case.defendants().filter(has_text=CHAD_DEFENDANT[0])).to_contain_text(
+        "Pending validation"
+    )
+    case = case.record_a_stage().record(
+        CHAD_COMPLAINT,
+        expect_message="Your update was recorded; it counts once the mission validates it.",
+    )
+    expect(case.stages().filter(has_text=CHAD_COMPLAINT.stage)).to_contain_text(
+        "Pending validation"
+    )
+    screenshot(page, "journey-5-national-case")
+    login.sign_out()
+
+    # Mali sees the incident but not Chad's case until the mission validates it.
+    login.sign_in(ACCOUNTS["mali_focal"])
+    incident = IncidentListPage(page).open().open_incident(story.reference)
+    expect(incident.judicial_follow_up()).not_to_contain_text(story.national_case_title)
+    login.sign_out()
+
+    login.sign_in(ACCOUNTS["validator"])
+    incident = IncidentListPage(page).open().open_incident(story.reference)
+    expect(incident.case_row(story.national_case_title)).to_contain_text("Pending validation")
+    case = incident.open_case(story.national_case_title)
+    case.validate_the_case()
+    expect(case.review_notice()).to_have_count(0)
+    case.validate_defendant(CHAD_DEFENDANT[0])
+    expect(case.defendants().filter(has_text=CHAD_DEFENDANT[0])).not_to_contain_text("Pending")
+    case.pending_updates().get_by_role("button", name="Validate").click()
+    expect(case.current_stage()).to_have_text(CHAD_COMPLAINT.stage)
+    login.sign_out()
+
+    login.sign_in(ACCOUNTS["mali_focal"])
+    incident = IncidentListPage(page).open().open_incident(story.reference)
+    expect(incident.case_row(story.national_case_title)).to_contain_text(CHAD_COMPLAINT.stage)
+    expect(incident.case_row(story.national_case_title)).not_to_contain_text("Pending")
     login.sign_out()
 
 
@@ -320,4 +383,17 @@ def test_mali_reports_progress_that_waits_for_the_missions_validation(
 ) -> None:
     story.catch_up(page, officer_records_incident_and_opens_case, validator_validates_incident)
     story.take(mali_reports_progress_pending_validation, page)
+    assert_offline_and_quiet(live_server, console)
+
+
+def test_chad_opens_a_national_case_that_the_mission_validates(
+    page: Page, live_server: LiveServer, console: Console, story: Story
+) -> None:
+    story.catch_up(
+        page,
+        officer_records_incident_and_opens_case,
+        validator_validates_incident,
+        mali_reports_progress_pending_validation,
+    )
+    story.take(chad_opens_a_national_case_pending_validation, page)
     assert_offline_and_quiet(live_server, console)

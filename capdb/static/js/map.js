@@ -79,9 +79,19 @@
     return PALETTE[Math.min(index + PALETTE.length - 1 - limits.length, PALETTE.length - 1)];
   }
 
+  // Leaflet's own controls speak English: give them the page's language.
+  function translateControls(map, strings) {
+    if (map.zoomControl) map.zoomControl.remove();
+    map.zoomControl = L.control
+      .zoom({ zoomInTitle: strings.zoomIn, zoomOutTitle: strings.zoomOut })
+      .addTo(map);
+    if (map.attributionControl) map.attributionControl.setPrefix(false);
+  }
+
   function attach(map, layers, config) {
     var strings = config.strings;
     var status = document.getElementById(config.statusId);
+    translateControls(map, strings);
     var loaders = {};
     Object.keys(config.urls).forEach(function (name) {
       loaders[name] = new Loader(config.urls[name]);

@@ -107,7 +107,15 @@
       return;
     }
     element.hidden = false;
-    var map = L.map(element, { worldCopyJump: true, minZoom: 1, maxZoom: 18 });
+    var map = L.map(element, { worldCopyJump: true, minZoom: 1, maxZoom: 18, zoomControl: false });
+    // Leaflet's own controls in the page's language (data-zoom-in, data-zoom-out).
+    L.control
+      .zoom({
+        zoomInTitle: element.getAttribute("data-zoom-in") || "Zoom in",
+        zoomOutTitle: element.getAttribute("data-zoom-out") || "Zoom out",
+      })
+      .addTo(map);
+    if (map.attributionControl) map.attributionControl.setPrefix(false);
     var tileUrl = element.getAttribute("data-tile-url");
     if (tileUrl) {
       L.tileLayer(tileUrl, { maxZoom: 18 }).addTo(map);

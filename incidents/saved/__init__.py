@@ -1,0 +1,1 @@
+"""Saved views: users' named filters of the list, the map and the trends page."""
