@@ -138,6 +138,7 @@ def register_pages(app: Flask) -> None:
     from incidents.justice.views import bp as cases_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
+    from incidents.reference.mission_views import bp as missions_admin_bp
     from incidents.transfer.views import bp as transfer_bp
     from maps.trend_views import bp as trends_bp
     from maps.views import bp as maps_bp
@@ -153,6 +154,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(maps_bp)
     app.register_blueprint(trends_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(missions_admin_bp)
 
 
 def register_jobs(app: Flask) -> None:
@@ -196,6 +198,7 @@ def register_api(app: Flask) -> None:
     from incidents.justice.assistance_api import blp as assistance_api_bp
     from incidents.recording.api import blp as incidents_api_bp
     from incidents.recording.victims_api import blp as victims_api_bp
+    from incidents.reference.missions_api import blp as missions_api_bp
     from incidents.transfer.api import blp as exports_api_bp
     from maps.api import blp as maps_api_bp
 
@@ -209,6 +212,7 @@ def register_api(app: Flask) -> None:
             comments_api_bp,
             assistance_api_bp,
             maps_api_bp,
+            missions_api_bp,
         ),
     )
 
@@ -234,6 +238,7 @@ def register_commands(app: Flask) -> None:
     from auth.audit_cli import audit_cli
     from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
+    from incidents.reference.cli import missions_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli
     from maps.report_cli import report_cli
@@ -246,5 +251,6 @@ def register_commands(app: Flask) -> None:
         incidents_cli,
         boundaries_cli,
         report_cli,
+        missions_cli,
     ):
         app.cli.add_command(group)

@@ -288,6 +288,25 @@ COMMENT_KIND = _define(
     ("clarification_request", "Request for clarification", "Demande d'éclaircissement"),
 )
 
+MISSION_KIND = _define(
+    "mission_kind",
+    "kind of mission",
+    "type de mission",
+    ("peacekeeping", "Peacekeeping operation", "Opération de maintien de la paix"),
+    ("political", "Special political mission or office", "Mission politique spéciale ou bureau"),
+    ("support_office", "Support office", "Bureau d'appui"),
+    ("other_presence", "Other UN presence", "Autre présence des Nations Unies"),
+)
+
+COUNTRY_KIND = _define(
+    "country_kind",
+    "kind of country",
+    "type de pays",
+    ("current", "Country or territory", "Pays ou territoire"),
+    ("historical", "Former State", "Ancien État"),
+    ("nationality_status", "Nationality status", "Situation de nationalité"),
+)
+
 ROLE = _define(
     "role",
     "role",

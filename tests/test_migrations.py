@@ -1,6 +1,7 @@
 """``upgrade head`` builds exactly the models' schema, and ``downgrade base`` undoes it."""
 
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -8,12 +9,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.db import Base, utcnow
-from capdb.reference import load_reference
 from incidents.models import Incident
 from tests.conftest import config_for
 from tests.factories import incident_values
@@ -88,6 +89,27 @@ def old_audit_entry(
     )  # fmt: skip
 
 
+def old_reference_data(db: Session) -> None:
+    """The countries and the mission the test's records name, as the tables were then (the
+    models describe them as they are now)."""
+    countries = sa.table(
+        "countries", *(sa.column(n, sa.String) for n in ("code", "name_en", "name_fr"))
+    )
+    missions = sa.table(
+        "missions",
+        *(sa.column(n, sa.String) for n in ("code", "name_en", "name_fr")),
+        sa.column("started_on", sa.Date),
+    )
+    db.execute(
+        countries.insert(), [{"code": c, "name_en": c, "name_fr": c} for c in ("MLI", "TCD")]
+    )
+    db.execute(
+        missions.insert().values(
+            code="MINUSMA", name_en="MINUSMA", name_fr="MINUSMA", started_on=date(2013, 4, 25)
+        )
+    )
+
+
 def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
     empty_app: Flask,
 ) -> None:
@@ -96,7 +118,7 @@ def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
     audit entry), and only the mission's comments to everyone stay open to all."""
     command.upgrade(alembic_config(), BEFORE_THREADS)
     with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
-        load_reference(db)
+        old_reference_data(db)
         mali = User(email="mali@capdb.test", role="member_state", state_code="MLI")
         chad = User(email="chad@capdb.test", role="member_state", state_code="TCD")
         officer = User(email="officer@capdb.test", role="mission")

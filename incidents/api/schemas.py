@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from capdb import db
 from capdb.db import MAX_ID
-from capdb.reference import Country
+from capdb.reference import PLACES, Country, countries_of
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
     GEO_PRECISION,
@@ -114,14 +114,24 @@ def document_allowed_values(self: Any, field: fields.Field[Any], **kwargs: Any) 
     return {"enum": [*enum, None] if field.allow_none else enum}
 
 
-def known_country(code: str) -> None:
-    if len(code) != 3 or db.session().get(Country, code) is None:
-        raise ma.ValidationError(_("Choose a country from the list."))
+def known_country(kinds: frozenset[str]) -> Callable[[str], None]:
+    """A country of these kinds (capdb.reference: PLACES, STATES, NATIONALITIES)."""
+
+    def check(code: str) -> None:
+        country = db.session().get(Country, code) if len(code) == 3 else None
+        if country is None or country.kind not in kinds:
+            raise ma.ValidationError(_("Choose a country from the list."))
+
+    return check
 
 
-def country_field(**kwargs: Any) -> Code:
+def countries_listed(kinds: frozenset[str]) -> AllowedValues:
+    return lambda session: [c.code for c in countries_of(session, kinds)]
+
+
+def country_field(kinds: frozenset[str] = PLACES, **kwargs: Any) -> Code:
     kwargs.setdefault("metadata", {"description": "ISO 3166 alpha-3 code, such as MLI."})
-    return listing(Code(validate=known_country, **kwargs), country_codes)
+    return listing(Code(validate=known_country(kinds), **kwargs), countries_listed(kinds))
 
 
 def record_id(**kwargs: Any) -> fields.Integer:

@@ -69,13 +69,31 @@ def date_problem(day: date, mission: Mission | None, *, latest: date | None = No
         return str(_("The date cannot be in the future."))
     if day < EARLIEST_DATE:
         return str(_("The date is before the first peacekeeping mission."))
-    if mission is None:
+    if mission is None or mission.operated_on(day):
         return None
-    if day < mission.started_on:
-        return str(_("The mission began on %(date)s.", date=mission.started_on.isoformat()))
-    if mission.ended_on is not None and day > mission.ended_on:
-        return str(_("The mission ended on %(date)s.", date=mission.ended_on.isoformat()))
-    return None
+    return mission_period(mission)
+
+
+def mission_period(mission: Mission) -> str:
+    """Why a date outside the mission's period is refused, with the mission's own dates:
+    a closed mission stays recordable for dates within them."""
+    start = mission.started_on.isoformat()
+    if mission.ended_on is None:
+        return str(
+            _(
+                "%(mission)s has operated since %(start)s; give a date from then on.",
+                mission=mission.code,
+                start=start,
+            )
+        )
+    return str(
+        _(
+            "%(mission)s operated from %(start)s to %(end)s; give a date within that period.",
+            mission=mission.code,
+            start=start,
+            end=mission.ended_on.isoformat(),
+        )
+    )
 
 
 def time_problem(occurred_time: time | None, date_precision: str | None) -> str | None:

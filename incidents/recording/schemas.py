@@ -80,7 +80,7 @@ def input_field(field: Field) -> fields.Field[Any]:
     if field.kind is Kind.MISSION:
         return listing(Code(**kwargs), mission_codes)
     if field.kind is Kind.COUNTRY:
-        return country_field(**kwargs)
+        return country_field(field.countries, **kwargs)
     if field.kind is Kind.CHOICE and field.vocabulary is not None:
         return vocabulary_field(field.vocabulary, **kwargs)
     if field.kind is Kind.DATE:

@@ -195,7 +195,8 @@ class _Reference:
 
     missions: dict[str, Mission]
     allowed_missions: frozenset[str]
-    countries: dict[str, str | None]
+    # Per kinds of country a field takes (capdb.reference.PLACES...), its lookup.
+    countries: dict[frozenset[str], dict[str, str | None]]
     latest: date
 
 
@@ -204,9 +205,18 @@ def _reference(db: Session, user: User) -> _Reference:
     return _Reference(
         missions=missions,
         allowed_missions=frozenset(m.code for m in policy.missions_for(db, user)),
-        countries=_country_lookup(db.scalars(sa.select(Country)).all()),
+        countries=_country_lookups(db.scalars(sa.select(Country)).all()),
         latest=rules.latest_date(),
     )
+
+
+def _country_lookups(
+    countries: Sequence[Country],
+) -> dict[frozenset[str], dict[str, str | None]]:
+    """A lookup for each kinds of country the imported fields take."""
+    declared = (*INCIDENT_IMPORTED, *VICTIM_IMPORTED)
+    kinds = {f.countries for f in declared if f.kind is Kind.COUNTRY}
+    return {k: _country_lookup([c for c in countries if c.kind in k]) for k in kinds}
 
 
 def _country_lookup(countries: Sequence[Country]) -> dict[str, str | None]:

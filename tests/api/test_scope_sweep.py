@@ -37,8 +37,9 @@ RECORD_ARGUMENTS = {
     "incident_id", "victim_id", "case_id", "defendant_id", "event_id", "record_id",
     "comment_id", "version", "job_id",
 }  # fmt: skip
-# Arguments naming no record: a file format, a figure, the user's own upload, an asset.
-NOT_RECORDS = {"export_format", "file_format", "name", "token", "filename", "package"}
+# Arguments naming no record: a file format, a figure, the user's own upload, an asset, a
+# mission (reference data every signed-in user reads; only admins change it).
+NOT_RECORDS = {"export_format", "file_format", "name", "token", "filename", "package", "code"}
 # Accounts are the administrators' pages: everyone else is refused (403) before any lookup.
 ADMINS_ONLY = {"user_id"}
 
