@@ -111,3 +111,34 @@ def test_the_other_un_presence_is_added_once(api_as: ApiAs) -> None:
     assert json_of(first)["code"] == "UNP-AFG"
     assert client.post("/missions/presences", json={"country": "AFG"}).status_code == 200
     assert client.post("/missions/presences", json={"country": "XXA"}).status_code == 422
+
+
+# History is recordable ----------------------------------------------------------------------
+
+MINUSMA_PERIOD = "MINUSMA operated from 2013-04-25 to 2023-12-31"
+
+
+def api_incident(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "mission": "MINUSMA",
+        "occurred_on": "2021-03-14",
+        "place": "Aguelhok",
+        "means_of_attack": "ied",
+        "attack_context": "convoy",
+        "location_type": "road",
+        "perpetrator_type": "armed_group",
+        "victims": [],
+    }
+    return body | changes
+
+
+def test_the_api_gives_the_missions_dates_for_a_date_outside_them(api_as: ApiAs) -> None:
+    client = api_as("mission", missions=("MINUSMA",))
+    refused = client.post("/incidents", json=api_incident(occurred_on="2024-01-01"))
+    assert refused.status_code == 422
+    assert MINUSMA_PERIOD in errors_of(refused)["occurred_on"][0]
+    before = client.post("/incidents", json=api_incident(occurred_on="2013-04-24"))
+    assert MINUSMA_PERIOD in errors_of(before)["occurred_on"][0]
+    recorded = client.post("/incidents", json=api_incident(occurred_on="2013-04-25"))
+    assert recorded.status_code == 201, recorded.data
+    assert json_of(recorded)["reference"].startswith("MINUSMA-2013-")
