@@ -25,6 +25,7 @@ from capdb import (
     security,
     static_versions,
     vendor,
+    vocabulary_terms,
 )
 from capdb.backup import cli as backup_cli
 from capdb.config import Config
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     logs.init_app(app, config.log_level)
     db.init_app(app, db.make_engine(config.resolved_database_url, echo=config.sql_echo))
     jobs.init_app(app, config)
+    vocabulary_terms.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -139,6 +141,7 @@ def register_pages(app: Flask) -> None:
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
     from incidents.reference.mission_views import bp as missions_admin_bp
+    from incidents.reference.term_views import bp as reference_admin_bp
     from incidents.transfer.views import bp as transfer_bp
     from maps.trend_views import bp as trends_bp
     from maps.views import bp as maps_bp
@@ -155,6 +158,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(trends_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(missions_admin_bp)
+    app.register_blueprint(reference_admin_bp)
 
 
 def register_jobs(app: Flask) -> None:
@@ -199,6 +203,7 @@ def register_api(app: Flask) -> None:
     from incidents.recording.api import blp as incidents_api_bp
     from incidents.recording.victims_api import blp as victims_api_bp
     from incidents.reference.missions_api import blp as missions_api_bp
+    from incidents.reference.terms_api import blp as terms_api_bp
     from incidents.transfer.api import blp as exports_api_bp
     from maps.api import blp as maps_api_bp
 
@@ -213,6 +218,7 @@ def register_api(app: Flask) -> None:
             assistance_api_bp,
             maps_api_bp,
             missions_api_bp,
+            terms_api_bp,
         ),
     )
 

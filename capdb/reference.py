@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from capdb.db import Base, utcnow
 from capdb.reference_data import CountryRow, MissionRow, country_rows, mission_rows
 from capdb.vocabularies import COUNTRY_KIND, MISSION_KIND
+from capdb.vocabulary_terms import load_vocabularies
 
 _signals = Namespace()
 # Sent by set_mission_hosts with the session, the mission, and its hosts before and after.
@@ -253,11 +254,15 @@ class LoadReport:
 
 
 def load_reference(db: Session) -> LoadReport:
-    """Insert or update the countries and missions; running it twice changes nothing.
-    What an admin changed (``curated``) or deleted stays as the admin left it."""
+    """Insert or update the countries, missions and vocabularies' terms; running it twice
+    changes nothing. What an admin changed (``curated``) or deleted stays as the admin left
+    it. (A changed shipped term counts as added.)"""
     countries = _load_countries(db)
     missions = _load_missions(db)
-    return LoadReport(countries.added + missions.added, countries.updated + missions.updated)
+    terms = load_vocabularies(db)
+    return LoadReport(
+        countries.added + missions.added + terms, countries.updated + missions.updated
+    )
 
 
 def _country_values(row: CountryRow) -> dict[str, Any]:

@@ -91,13 +91,22 @@ class Figures:
     """The dashboard's figures for one viewer, filter and period, each query run once."""
 
     def __init__(
-        self, db: Session, user: User, filters: IncidentFilters, period: Period, locale: str
+        self,
+        db: Session,
+        user: User,
+        filters: IncidentFilters,
+        period: Period,
+        locale: str,
+        *,
+        today_states: bool = False,
     ) -> None:
         self.db = db
         self.user = user
         self.filters = filters
         self.period = period
         self.locale = locale
+        # Victims of a former State (Yugoslavia, Zaire...) counted under today's State.
+        self.today_states = today_states
 
     def build(self, name: str) -> Figure:
         """The figure of this name; KeyError for a name that is not one."""
@@ -232,7 +241,8 @@ class Figures:
         return stats.victim_groups(self.db, self.user, self.filters)
 
     def _victims(self, dimension: stats.VictimDimension) -> list[stats.VictimCount]:
-        return stats.victims_of(self._victim_groups, dimension)
+        successors = stats.successors(self.db) if self.today_states else None
+        return stats.victims_of(self._victim_groups, dimension, successors)
 
     def victims_by_category(self) -> Figure:
         return self._victims_figure(

@@ -12,6 +12,7 @@ import auth.models  # noqa: F401
 import incidents.models  # noqa: F401
 import maps.models  # noqa: F401
 from capdb.db import Base, UtcDateTime
+from capdb.vocabularies import KeptCode
 
 target_metadata = Base.metadata
 
@@ -44,6 +45,8 @@ def _render_item(kind: str, item: object, autogen_context: object) -> str | Lite
     """
     if kind == "type" and isinstance(item, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if kind == "type" and isinstance(item, KeptCode):
+        return "sa.String(length=40)"
     return False
 
 

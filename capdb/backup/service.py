@@ -35,6 +35,7 @@ NOT_DATA = frozenset(
         Mission.__tablename__,
         mission_hosts.name,
         MissionVersion.__tablename__,
+        "vocabulary_terms",
     }
 )
 

@@ -8,7 +8,7 @@ document itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import marshmallow as ma
@@ -77,8 +77,23 @@ def at_most(count: int) -> validate.Length:
     return validate.Length(max=count, error=_l("Use at most {max} characters."))
 
 
+class LiveCodes:
+    """A vocabulary's codes as they are when asked: admins add terms without a release."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.vocabulary.codes)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.vocabulary
+
+
 def one_of(vocabulary: Vocabulary) -> validate.OneOf:
-    return validate.OneOf(vocabulary.codes, error=_l("Choose one of the listed values."))
+    """Any code of the vocabulary, retired ones included (old records hold them; whether a
+    new value may be retired is the rules' to say)."""
+    return validate.OneOf(LiveCodes(vocabulary), error=_l("Choose one of the listed values."))
 
 
 def vocabulary_field(vocabulary: Vocabulary, **kwargs: Any) -> fields.String:
@@ -234,11 +249,21 @@ class TermSchema(Schema):
     code = fields.String(required=True)
     en = fields.String(required=True)
     fr = fields.String(required=True)
+    retired = fields.Boolean(
+        required=True, metadata={"description": "Kept on old records, not offered for new ones."}
+    )
+    uniformed = fields.Boolean(metadata={"description": "Personnel categories: uniformed."})
+    version = fields.Integer(
+        metadata={"description": "Of a term admins keep: the version a change is made on."}
+    )
 
 
 class VocabularySchema(Schema):
     title_en = fields.String(required=True)
     title_fr = fields.String(required=True)
+    kept = fields.Boolean(
+        required=True, metadata={"description": "Admins change its labels and add terms."}
+    )
     terms = fields.List(fields.Nested(TermSchema), required=True)
 
 

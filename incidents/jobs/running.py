@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb import db as database
-from capdb import jobs
+from capdb import jobs, vocabulary_terms
 from capdb.clock import now
 from capdb.config import current_config
 from incidents.models import Job
@@ -139,6 +139,7 @@ def run_job(job_id: int) -> None:
         return
     job.status, job.started_at = "running", now()
     db.commit()  # the owner sees at once that it started
+    vocabulary_terms.refresh(db)  # as an admin keeps them now
     work = JobWork(db, job, job.owner)
     try:
         with force_locale(job.params.get("locale") or current_config().default_locale):

@@ -78,7 +78,10 @@ class CaseForm(ServiceForm):
 
     def fill_choices(self, db: Session, locale: str) -> None:
         self.prosecuting_state.choices = country_choices(db, locale)
-        self.jurisdiction.choices = [(t.code, t.label(locale)) for t in JURISDICTION]
+        current = self.jurisdiction.data
+        self.jurisdiction.choices = [
+            (t.code, t.label(locale)) for t in JURISDICTION.active([current])
+        ]
 
     def case_fields(self) -> CaseFields:
         return CaseFields(
@@ -131,7 +134,8 @@ class StageEventForm(ServiceForm):
 
     def fill_choices(self, subjects: list[tuple[str, str]], locale: str) -> None:
         self.subject.choices = subjects
-        self.stage.choices = [(t.code, t.label(locale)) for t in JUDICIAL_STAGE]
+        current = self.stage.data
+        self.stage.choices = [(t.code, t.label(locale)) for t in JUDICIAL_STAGE.active([current])]
 
     def event_fields(self) -> EventFields:
         subject = (self.subject.data or "").strip()

@@ -11,7 +11,7 @@ are not among its fields.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -72,6 +72,13 @@ __all__ = [
 
 INCIDENT_FORM_FIELDS = recorded(INCIDENT_FIELDS)
 VICTIM_FORM_FIELDS = recorded(VICTIM_FIELDS)
+# The choices among vocabularies admins keep: a retired term stays on the records that hold it.
+KEPT_INCIDENT_FIELDS = tuple(f for f in INCIDENT_FORM_FIELDS if f.vocabulary and f.vocabulary.kept)
+KEPT_VICTIM_FIELDS = tuple(f for f in VICTIM_FORM_FIELDS if f.vocabulary and f.vocabulary.kept)
+
+
+def stored_values(record: object, declared: tuple[Field, ...]) -> dict[str, Any]:
+    return {f.model_attribute: getattr(record, f.model_attribute) for f in declared}
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,9 @@ class VictimContext:
     victim_ids: frozenset[int]
     incident_date: date | None
     nationalities: frozenset[str] = frozenset()
+    # The stored values of the victims an edit may change, by id (they may keep a retired
+    # term).
+    stored: Mapping[int, Mapping[str, Any]] | None = None
 
 
 class _VictimFields(Form):
@@ -141,6 +151,13 @@ class VictimForm(_VictimFields):
                 "date_of_death": checked(self.date_of_death),
             }
             problems = rules.victim_problems(values, incident_date=self.context.incident_date)
+            stored = (
+                (self.context.stored or {}).get(self.victim_id.data)
+                if self.victim_id.data
+                else None
+            )
+            choices = {f.model_attribute: checked(self[f.name]) for f in KEPT_VICTIM_FIELDS}
+            problems |= rules.retired_problems(choices, KEPT_VICTIM_FIELDS, stored)
             return report(self, problems) and valid
         # A skipped row still may not name another incident's victim.
         self.victim_id.errors = []
@@ -209,10 +226,17 @@ class IncidentForm(_IncidentFields):
         missions: Sequence[Mission],
         countries: Sequence[Country],
         victim_ids: Collection[int] = (),
+        stored: Incident | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         locale = current_locale()
+        self.stored = stored_values(stored, KEPT_INCIDENT_FIELDS) if stored else None
+        self.stored_victims = {
+            v.id: stored_values(v, KEPT_VICTIM_FIELDS)
+            for v in (stored.victims if stored else ())
+            if v.deleted_at is None
+        }
         self.allowed_missions = {m.code: m for m in missions}
         places = named(INCIDENT_FIELDS, "country").countries
         nationalities = named(VICTIM_FIELDS, "nationality").countries
@@ -237,6 +261,16 @@ class IncidentForm(_IncidentFields):
         ]
         for entry in self.victims:
             entry.form.set_country_choices(self.country_choices, self.nationality_choices)
+        self._offer_stored_terms()
+
+    def _offer_stored_terms(self) -> None:
+        """A retired term the record holds stays among the choices, and only there."""
+        for declared in KEPT_INCIDENT_FIELDS:
+            self[declared.name].keep_current((self.stored or {}).get(declared.model_attribute))
+        for entry in self.victims:
+            stored = self.stored_victims.get(entry.form.victim_id.data) or {}
+            for declared in KEPT_VICTIM_FIELDS:
+                entry.form[declared.name].keep_current(stored.get(declared.model_attribute))
 
     @staticmethod
     def initial_data(incident: Incident | None, missions: Sequence[Mission]) -> dict[str, Any]:
@@ -278,7 +312,11 @@ class IncidentForm(_IncidentFields):
 
     def validate(self, extra_validators: Any = None) -> bool:
         context = VictimContext(
-            self.known_countries, self.victim_ids, self.occurred_on.data, self.known_nationalities
+            self.known_countries,
+            self.victim_ids,
+            self.occurred_on.data,
+            self.known_nationalities,
+            self.stored_victims,
         )
         for entry in self.victims:
             entry.form.context = context
@@ -289,6 +327,8 @@ class IncidentForm(_IncidentFields):
         }
         values["country_code"] = checked(self.country)
         problems = rules.incident_problems(values, mission=self._mission)
+        choices = {f.model_attribute: checked(self[f.name]) for f in KEPT_INCIDENT_FIELDS}
+        problems |= rules.retired_problems(choices, KEPT_INCIDENT_FIELDS, self.stored)
         return report(self, problems) and valid
 
     @property

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from auth.accounts import find_user
 from auth.models import User
-from capdb import db
+from capdb import db, vocabulary_terms
 from capdb.config import LOCALES, current_config
 from incidents import policy
 from incidents.filters import DEFAULT_SORT, FILTER_FIELDS, SORTED, SORTS, parse_request
@@ -70,6 +70,7 @@ def import_command(file: Path, dry_run: bool, email: str | None) -> None:
     """Import the incidents of an XLSX or CSV file, all or nothing."""
     data = file.read_bytes()
     with transaction() as session:
+        vocabulary_terms.refresh(session)
         user = acting_user(session, email, policy.may_record_incidents)
         try:
             sheet = importing.read_spreadsheet(data, file.name)

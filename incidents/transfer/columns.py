@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from capdb.vocabularies import Vocabulary
+from capdb.vocabularies import Term, Vocabulary
 from incidents.fields import INCIDENT_FIELDS, imported
 from incidents.fields import VICTIM_FIELDS as VICTIM_DECLARED
 from incidents.fields import Field as DeclaredField
@@ -86,13 +86,18 @@ def known_headers() -> dict[str, Column]:
     return {header_key(text): c for c in columns for text in (c.key, c.en, c.fr)}
 
 
-@cache
 def vocabulary_lookup(vocabulary: Vocabulary) -> dict[str, str]:
-    """Folded code and labels in both languages -> code."""
+    """Folded code and labels in both languages -> code, as the vocabulary is now (admins
+    keep some); a text that would name two terms names the first (codes first)."""
+    return _lookup(vocabulary.name, tuple(vocabulary))
+
+
+@lru_cache(maxsize=64)
+def _lookup(_name: str, terms: tuple[Term, ...]) -> dict[str, str]:
     lookup: dict[str, str] = {}
-    for term in vocabulary:
-        for text in (term.code, term.en, term.fr):
-            key = fold(text)
-            if lookup.setdefault(key, term.code) != term.code:
-                raise ValueError(f"{text!r} names two terms of {vocabulary.name}")
+    for term in terms:
+        lookup.setdefault(fold(term.code), term.code)
+    for term in terms:
+        for text in (term.en, term.fr):
+            lookup.setdefault(fold(text), term.code)
     return lookup

@@ -243,6 +243,7 @@ def _parse_incident(cells: Cells, reference: _Reference, mission: Mission) -> In
     if cells.raw("country") is None:
         values["country_code"] = rules.country_where(None, mission)
     cells.refuse_all(rules.incident_problems(values, mission=mission, latest=reference.latest))
+    cells.refuse_all(rules.retired_problems(values, _RECORDED, None))
     # A required value that is missing or unreadable has been refused.
     return None if cells.problems else IncidentFields(**values)
 
@@ -260,6 +261,7 @@ def _parse_victim(
         f.model_attribute: read(cells, f, key(f.name), reference.countries) for f in VICTIM_IMPORTED
     }
     problems = rules.victim_problems(values, incident_date=occurred_on, latest=reference.latest)
+    problems |= rules.retired_problems(values, VICTIM_IMPORTED, None)
     cells.refuse_all({key(name): reasons for name, reasons in problems.items()})
     return None if len(cells.problems) > before else VictimFields(**values)
 
