@@ -138,6 +138,7 @@ def register_pages(app: Flask) -> None:
     from incidents.comments.views import bp as comments_bp
     from incidents.jobs.views import bp as jobs_bp
     from incidents.justice.views import bp as cases_bp
+    from incidents.reconciliation.views import bp as reconciliation_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
     from incidents.reference.mission_views import bp as missions_admin_bp
@@ -159,6 +160,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(missions_admin_bp)
     app.register_blueprint(reference_admin_bp)
+    app.register_blueprint(reconciliation_bp)
 
 
 def register_jobs(app: Flask) -> None:
@@ -170,6 +172,7 @@ def register_jobs(app: Flask) -> None:
     from auth.audit_anchor import link_and_anchor
     from capdb.backup.periodic import periodic_backup
     from incidents.jobs import running
+    from incidents.reconciliation.un_data import refresh_from_path
     from incidents.transfer.jobs import case_dossier_job, export_job, import_job
     from maps.boundaries_job import boundaries_job
     from maps.report_job import report_job
@@ -182,6 +185,13 @@ def register_jobs(app: Flask) -> None:
     )
     jobs.register_periodic(
         app, periodic_backup, name="capdb.backup", schedule=jobs.crontab(hour="2", minute="37")
+    )
+    # Nightly: the UN's fatality data from CAPDB_UN_FATALITIES_PATH, when set and changed.
+    jobs.register_periodic(
+        app,
+        refresh_from_path,
+        name="capdb.un_fatalities",
+        schedule=jobs.crontab(hour="3", minute="47"),
     )
     running.register_kinds(
         app,
@@ -200,6 +210,7 @@ def register_api(app: Flask) -> None:
     from incidents.comments.api import blp as comments_api_bp
     from incidents.justice.api import blp as cases_api_bp
     from incidents.justice.assistance_api import blp as assistance_api_bp
+    from incidents.reconciliation.api import blp as reconciliation_api_bp
     from incidents.recording.api import blp as incidents_api_bp
     from incidents.recording.victims_api import blp as victims_api_bp
     from incidents.reference.missions_api import blp as missions_api_bp
@@ -219,6 +230,7 @@ def register_api(app: Flask) -> None:
             maps_api_bp,
             missions_api_bp,
             terms_api_bp,
+            reconciliation_api_bp,
         ),
     )
 
@@ -244,6 +256,7 @@ def register_commands(app: Flask) -> None:
     from auth.audit_cli import audit_cli
     from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
+    from incidents.reconciliation.cli import reconciliation_cli
     from incidents.reference.cli import missions_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli
@@ -258,5 +271,6 @@ def register_commands(app: Flask) -> None:
         boundaries_cli,
         report_cli,
         missions_cli,
+        reconciliation_cli,
     ):
         app.cli.add_command(group)

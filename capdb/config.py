@@ -74,6 +74,9 @@ class Config:
     job_result_days: int = 7
     # A case dossier of more incidents is made by the job worker.
     job_dossier_incidents: int = 20
+    # The UN's fatality data (its CSV) that the worker loads again each night when the file
+    # changed; empty: analysts upload it.
+    un_fatalities_path: str = ""
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:

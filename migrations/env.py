@@ -9,7 +9,8 @@ from sqlalchemy import Connection
 
 # The feature models register their tables on Base.metadata when imported.
 import auth.models  # noqa: F401
-import incidents.models  # noqa: F401
+import incidents.models
+import incidents.un_figures  # noqa: F401
 import maps.models  # noqa: F401
 from capdb.db import Base, UtcDateTime
 from capdb.vocabularies import KeptCode
