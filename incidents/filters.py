@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from auth.models import User
-from capdb.reference import Country, Mission
+from capdb.reference import STATES, Country, Mission, countries_of
 from capdb.vocabularies import (
     JUDICIAL_STAGE,
     MEANS_OF_ATTACK,
@@ -150,6 +150,15 @@ def parse_state(db: Session, raw: str) -> str:
     return code
 
 
+def parse_acting_state(db: Session, raw: str) -> str:
+    """A State that acts today (receives assistance, prosecutes): capdb.reference.STATES."""
+    code = parse_state(db, raw)
+    country = db.get(Country, code)
+    if country is None or country.kind not in STATES:
+        raise ValueError(_("Unknown country code."))
+    return code
+
+
 def parse_vocabulary(vocabulary: Any) -> Any:
     def parse(_db: Session, raw: str) -> str:
         if raw not in vocabulary:
@@ -173,6 +182,10 @@ def mission_codes(db: Session) -> list[str]:
 
 def country_codes(db: Session) -> list[str]:
     return list(db.scalars(sa.select(Country.code).order_by(Country.code)))
+
+
+def state_codes(db: Session) -> list[str]:
+    return [c.code for c in countries_of(db, STATES)]
 
 
 def vocabulary_codes(vocabulary: Vocabulary) -> Callable[[Session], list[str]]:

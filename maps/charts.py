@@ -99,14 +99,18 @@ class Figures:
         locale: str,
         *,
         kept: bool = True,
+        today_states: bool = False,
     ) -> None:
-        """``kept``: count from the sums kept for the figures where they answer."""
+        """``kept``: count from the sums kept for the figures where they answer;
+        ``today_states``: count the victims of a former State (Yugoslavia, Zaire...) under
+        the State that continues it today."""
         self.db = db
         self.user = user
         self.filters = filters
         self.period = period
         self.locale = locale
         self.data = TrendData(db, user, filters, period, kept=kept)
+        self.today_states = today_states
 
     def build(self, name: str) -> Figure:
         """The figure of this name; KeyError for a name that is not one."""
@@ -223,7 +227,8 @@ class Figures:
         )
 
     def _victims(self, dimension: stats.VictimDimension) -> list[stats.VictimCount]:
-        return stats.victims_of(self.data.victim_groups, dimension)
+        successors = stats.successors(self.db) if self.today_states else None
+        return stats.victims_of(self.data.victim_groups, dimension, successors)
 
     def victims_by_category(self) -> Figure:
         return self._victims_figure(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from auth.models import User
+from capdb.reference import Country
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import (
     CapacityAssistance,
@@ -257,13 +258,28 @@ def victims_by(
     return victims_of(victim_groups(db, user, filters), dimension)
 
 
-def victims_of(groups: list[VictimGroup], dimension: VictimDimension) -> list[VictimCount]:
+def victims_of(
+    groups: list[VictimGroup],
+    dimension: VictimDimension,
+    successors: Mapping[str, str] | None = None,
+) -> list[VictimCount]:
+    """``successors``: a former State's code -> the State today that counts its victims."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for group in groups:
         key = getattr(group, dimension)
+        if key is not None and successors and dimension != "category":
+            key = successors.get(key, key)
         if key is not None:
             counts[key, group.outcome] += group.victims
     return [VictimCount(key, outcome, n) for (key, outcome), n in sorted(counts.items())]
+
+
+def successors(db: Session) -> dict[str, str]:
+    """Each former State (Yugoslavia, Zaire...) and the State today that continues it."""
+    rows = db.execute(
+        sa.select(Country.code, Country.successor_code).where(Country.successor_code.is_not(None))
+    )
+    return {code: successor for code, successor in rows if successor}
 
 
 # The justice funnel ------------------------------------------------------------------------------

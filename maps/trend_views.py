@@ -47,7 +47,13 @@ def parse_query(
 
 
 def query_args(filters: IncidentFilters, period: Period) -> dict[str, str]:
-    return {**filters.as_args(), "period": period.value}
+    asked = {"today_states": "1"} if today_states() else {}
+    return {**filters.as_args(), "period": period.value, **asked}
+
+
+def today_states() -> bool:
+    """Count a former State's victims under the State that continues it today (asked)."""
+    return request.args.get("today_states") == "1"
 
 
 @bp.get("/")
@@ -58,7 +64,9 @@ def index() -> tuple[str, int]:
     filters, period, errors = parse_query(session, preset)
     figures = summary = None
     if not errors:
-        built = Figures(session, viewer(), filters, period, current_locale())
+        built = Figures(
+            session, viewer(), filters, period, current_locale(), today_states=today_states()
+        )
         figures = built.all()
         summary = summary_items(built.summary())
     page = render_template(
@@ -84,7 +92,9 @@ def figure_download(name: str) -> Response:
     filters, period, errors = parse_query(session)
     if errors:
         return invalid_filter(errors)
-    figure = Figures(session, viewer(), filters, period, current_locale()).build(name)
+    figure = Figures(
+        session, viewer(), filters, period, current_locale(), today_states=today_states()
+    ).build(name)
     audit.record(
         session,
         "export",

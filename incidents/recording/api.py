@@ -184,7 +184,7 @@ def update_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any
     db, user = session(), viewer()
     version = values.pop("version")
     merged = current_values(incident) | values
-    problems = incident_problems(merged)
+    problems = incident_problems(merged, current_values(incident))
     if problems:
         abort(422, errors=problems)
     try:

@@ -80,7 +80,7 @@ def input_field(field: Field) -> fields.Field[Any]:
     if field.kind is Kind.MISSION:
         return listing(Code(**kwargs), mission_codes)
     if field.kind is Kind.COUNTRY:
-        return country_field(**kwargs)
+        return country_field(field.countries, **kwargs)
     if field.kind is Kind.CHOICE and field.vocabulary is not None:
         return vocabulary_field(field.vocabulary, **kwargs)
     if field.kind is Kind.DATE:
@@ -132,10 +132,18 @@ class VictimPatch(VictimInput):
     version = version_field()
 
 
-def victim_problems(values: Mapping[str, Any], *, incident_date: date | None) -> Problems:
+def victim_problems(
+    values: Mapping[str, Any],
+    *,
+    incident_date: date | None,
+    stored: Mapping[str, Any] | None = None,
+) -> Problems:
     """What is wrong between a victim's fields (values keyed by model attribute, problems by
-    API field)."""
-    return dict(rules.victim_problems(values, incident_date=incident_date))
+    API field); ``stored``: the victim's values before a change (None for a new one)."""
+    return {
+        **rules.retired_problems(values, VICTIM_FIELDS, stored),
+        **rules.victim_problems(values, incident_date=incident_date),
+    }
 
 
 class VictimSchema(Schema.from_dict(served_fields(VICTIM_FIELDS), name="VictimServed")):  # type: ignore[misc]
@@ -217,7 +225,9 @@ class IncidentReplace(IncidentInput):
     )
 
 
-def incident_problems(values: Mapping[str, Any]) -> Problems:
+def incident_problems(
+    values: Mapping[str, Any], stored: Mapping[str, Any] | None = None
+) -> Problems:
     """What is wrong between an incident's fields, its victims' included, and with its
     mission (values keyed by model attribute, problems by API field).
 
@@ -225,7 +235,10 @@ def incident_problems(values: Mapping[str, Any]) -> Problems:
     """
     code = values.get("mission_code")
     mission = db.session().get(Mission, code) if isinstance(code, str) and code else None
-    problems: Problems = dict(rules.incident_problems(values, mission=mission))
+    problems: Problems = {
+        **rules.retired_problems(values, INCIDENT_FIELDS, stored),
+        **rules.incident_problems(values, mission=mission),
+    }
     victims: Problems = {}
     for number, victim in enumerate(values.get("victims") or []):
         found = victim_problems(victim, incident_date=values.get("occurred_on"))
