@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from blinker import Namespace
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -26,10 +25,6 @@ from capdb.db import Base, utcnow
 from capdb.reference_data import CountryRow, MissionRow, country_rows, mission_rows
 from capdb.vocabularies import COUNTRY_KIND, MISSION_KIND
 from capdb.vocabulary_terms import load_vocabularies
-
-_signals = Namespace()
-# Sent by set_mission_hosts with the session, the mission, and its hosts before and after.
-mission_hosts_changed = _signals.signal("mission-hosts-changed")
 
 
 class Country(Base):
@@ -197,8 +192,11 @@ def host_periods(mission: Mission) -> list[HostPeriod]:
 
 def set_mission_hosts(db: Session, mission: Mission, hosts: Iterable[HostPeriod]) -> bool:
     """Give the mission these host countries: the one way they ever change. Whether they
-    changed; a change makes a new version of the mission."""
-    # scope: the lead hooks incident_states maintenance here
+    changed; a change makes a new version of the mission.
+
+    The States its incidents concern and the figures kept for them follow in the same
+    flush, by the session hooks that keep them (``incidents.concerned_hook``,
+    ``maps.figure_upkeep``), which see the mission's ``host_periods`` change."""
     before = host_periods(mission)
     after = sorted(set(hosts))
     if before == after:
@@ -210,7 +208,6 @@ def set_mission_hosts(db: Session, mission: Mission, hosts: Iterable[HostPeriod]
         mission.updated_at = utcnow()
     db.flush()
     db.expire(mission, ["hosts"])
-    mission_hosts_changed.send(db, mission=mission, before=before, after=after)
     return True
 
 

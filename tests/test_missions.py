@@ -17,15 +17,16 @@ from capdb.reference import (
     MissionVersion,
     host_periods,
     load_reference,
-    mission_hosts_changed,
     mission_named,
     set_mission_hosts,
 )
 from capdb.reference_data import mission_rows
 from incidents.errors import StaleEditError
 from incidents.reference import missions
-from tests.factories import IncidentFactory, LoginAs, UserFactory
+from maps.figure_upkeep import check
+from tests.factories import IncidentFactory, LoginAs, UserFactory, VictimFactory
 from tests.test_admin_users import error_of, post_form
+from tests.test_concerned import rows_of
 from tests.test_i18n import csrf_token
 
 # Every acronym of the UN's published fatality data (peacekeeping.un.org, "Peacekeeping
@@ -222,28 +223,37 @@ def test_loading_the_data_again_keeps_an_admins_change(db: Session) -> None:
     assert db.get_one(Mission, "UNMIK").name_en == "Kosovo mission"
 
 
-def test_every_host_change_goes_through_one_function(db: Session) -> None:
-    seen: list[tuple[str, list[HostPeriod]]] = []
+def test_a_change_of_hosts_keeps_the_scope_and_figures_of_the_missions_incidents(
+    db: Session, make_incident: IncidentFactory, make_victim: VictimFactory
+) -> None:
+    """Whichever path changes a mission's hosts (the admin pages, the API and the command
+    line through missions.update_mission, the loader, deletion), the States its incidents
+    concern and the figures kept for them follow in the same transaction."""
+    mission = missions.add_mission(db, values(), by=None)
+    incident = make_incident(mission_code="UNTEST", country_code="NER")
+    # Undetermined (XXX): a nationality, no State the incident concerns.
+    make_victim(
+        incident, category="national_civilian", nationality_code="XXX",
+        contributing_country_code=None, outcome="killed",
+    )  # fmt: skip
 
-    def listen(_sender: object, mission: Mission, before: object, after: list[HostPeriod]) -> None:
-        seen.append((mission.code, after))
+    def states() -> set[tuple[str, str]]:
+        return rows_of(db, incident)
 
-    mission_hosts_changed.connect(listen)
-    try:
-        mission = missions.add_mission(db, values(), by=None)
-        set_mission_hosts(db, mission, [HostPeriod("MLI")])  # no change: no signal
-        missions.update_mission(
-            db, mission, values(hosts=(HostPeriod("NER"),)), by=None,
-            expected_version=mission.version,
-        )  # fmt: skip
-        missions.delete_mission(db, mission, by=None, expected_version=mission.version)
-    finally:
-        mission_hosts_changed.disconnect(listen)
-    assert seen == [
-        ("UNTEST", [HostPeriod("MLI")]),
-        ("UNTEST", [HostPeriod("NER")]),
-        ("UNTEST", []),
-    ]
+    def figures_hold() -> bool:
+        return all(not (d.missing or d.extra) for d in check(db).values())
+
+    assert states() == {("MLI", "host"), ("NER", "place")}
+    assert not set_mission_hosts(db, mission, [HostPeriod("MLI")])  # no change
+    missions.update_mission(
+        db, mission, values(hosts=(HostPeriod("BFA", since=date(2021, 1, 1)), HostPeriod("NER"))),
+        by=None, expected_version=mission.version,
+    )  # fmt: skip
+    assert states() == {("BFA", "host"), ("NER", "host"), ("NER", "place")}
+    assert figures_hold()
+    set_mission_hosts(db, mission, [])
+    assert states() == {("NER", "place")}
+    assert figures_hold()
 
 
 def test_the_other_un_presence_of_a_country(db: Session) -> None:

@@ -9,14 +9,15 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from auth.models import User
 from incidents.models import Incident, Victim
-from incidents.transfer import importing
 from tests.factories import LoginAs, UserFactory
 from tests.test_i18n import csrf_token
+from tests.test_import import run_import
 
 HEADER = (
     "incident_date,casualty_id,mission_acronym,type_of_casualty,gender,casualty_nationality,"
@@ -52,10 +53,10 @@ def count(db: Session) -> int:
 
 
 def test_row_errors_are_on_the_uns_lines_and_nothing_is_written(
-    db: Session, make_user: UserFactory
+    app: Flask, db: Session, make_user: UserFactory
 ) -> None:
     before = count(db)
-    result = importing.import_spreadsheet(db, officer(make_user), WITH_ERRORS.encode(), "un.csv")
+    result = run_import(app, db, officer(make_user), WITH_ERRORS.encode(), "un.csv")
     plan = result.plan
     assert plan.un_layout
     assert plan.un_left_out == 1
@@ -67,14 +68,14 @@ def test_row_errors_are_on_the_uns_lines_and_nothing_is_written(
 
 
 def test_casualties_become_draft_incidents_grouped_by_day(
-    db: Session, make_user: UserFactory
+    app: Flask, db: Session, make_user: UserFactory
 ) -> None:
     user = officer(make_user)
-    dry = importing.import_spreadsheet(db, user, MINUSMA_ONLY.encode(), "un.csv", dry_run=True)
+    dry = run_import(app, db, user, MINUSMA_ONLY.encode(), "un.csv", dry_run=True)
     assert dry.plan.ok, dry.plan.problems
     assert len(dry.plan.new) == 2
     assert not dry.created
-    done = importing.import_spreadsheet(db, user, MINUSMA_ONLY.encode(), "un.csv")
+    done = run_import(app, db, user, MINUSMA_ONLY.encode(), "un.csv")
     assert len(done.created) == 2
     incidents = {
         i.occurred_on: i
@@ -97,14 +98,16 @@ def test_casualties_become_draft_incidents_grouped_by_day(
         "XXX",
         "female",
     )
-    again = importing.import_spreadsheet(db, user, MINUSMA_ONLY.encode(), "un.csv")
+    again = run_import(app, db, user, MINUSMA_ONLY.encode(), "un.csv")
     assert again.created == []
     assert len(again.plan.already_imported) == 2
 
 
-def test_one_incident_per_casualty_when_asked(db: Session, make_user: UserFactory) -> None:
-    result = importing.import_spreadsheet(
-        db, officer(make_user), MINUSMA_ONLY.encode(), "un.csv", un_grouping="casualty"
+def test_one_incident_per_casualty_when_asked(
+    app: Flask, db: Session, make_user: UserFactory
+) -> None:
+    result = run_import(
+        app, db, officer(make_user), MINUSMA_ONLY.encode(), "un.csv", un_grouping="casualty"
     )
     assert len(result.created) == 3
     references = set(
@@ -127,7 +130,7 @@ def test_the_import_page_takes_the_uns_layout(
         content_type="multipart/form-data",
     )  # fmt: skip
     assert checked.status_code == 200, checked.text
-    assert "the UN&#39;s fatality layout" in checked.text
+    assert "in the UN's fatality layout" in checked.text
     assert 'name="un_grouping" value="casualty"' in checked.text
 
 

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response
 from flask_babel import gettext as _
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
 from auth.access import requires
+from capdb.reference import NATIONALITIES, countries_of
 from incidents import policy_reconciliation
 from incidents.api.access import session, viewer
 from incidents.api.blueprint import api_blueprint
 from incidents.api.errors import abort, refused
-from incidents.api.schemas import ErrorSchema, Schema, Text, at_most
+from incidents.api.schemas import ErrorSchema, Schema, Text, at_most, listing
 from incidents.errors import InputError, StaleEditError
+from incidents.filters import mission_codes
 from incidents.reconciliation import matching, notes
 from incidents.reconciliation.matching import MAX_TOLERANCE, Casualty, Options, Row
 from incidents.reconciliation.un_data import UN_PERSONNEL_TYPES
+from incidents.un_figures import UnFatality
 
 blp = api_blueprint(
     "api_reconciliation",
@@ -27,8 +32,24 @@ blp = api_blueprint(
 )
 
 
+def reconciled_missions(db: Session) -> list[str]:
+    """What a row names its mission by: a mission's code, or the acronym of the UN's data
+    where capdb knows no such mission."""
+    unknown = sa.select(UnFatality.mission_acronym).where(UnFatality.mission_code.is_(None))
+    return sorted({*mission_codes(db), *db.scalars(unknown.distinct())})
+
+
+def nationalities(db: Session) -> list[str]:
+    return [c.code for c in countries_of(db, NATIONALITIES)]
+
+
+def row_nationalities(db: Session) -> list[str]:
+    """A nationality, or none ("") on a row that is not split by nationality."""
+    return ["", *nationalities(db)]
+
+
 class ReconciliationQuery(Schema):
-    mission = Text(load_default=None, validate=at_most(16))
+    mission = listing(Text(load_default=None, validate=at_most(16)), mission_codes)
     year_from = fields.Integer(load_default=None, validate=validate.Range(min=1945, max=2200))
     year_to = fields.Integer(load_default=None, validate=validate.Range(min=1945, max=2200))
     tolerance = fields.Integer(
@@ -43,17 +64,17 @@ class ReconciliationQuery(Schema):
 class CasualtySchema(Schema):
     label = fields.String(required=True, metadata={"description": "Reference or casualty id."})
     date = fields.Date(required=True)
-    mission = fields.String(required=True)
-    nationality = fields.String(required=True)
+    mission = listing(fields.String(required=True), reconciled_missions)
+    nationality = listing(fields.String(required=True), nationalities)
     personnel_type = fields.String(required=True)
     incident_id = fields.Integer(allow_none=True)
 
 
 class RowSchema(Schema):
-    mission = fields.String(required=True)
+    mission = listing(fields.String(required=True), reconciled_missions)
     known = fields.Boolean(required=True)
     year = fields.Integer(required=True)
-    nationality = fields.String(required=True)
+    nationality = listing(fields.String(required=True), row_nationalities)
     personnel_type = fields.String(required=True)
     capdb = fields.Integer(required=True)
     un = fields.Integer(required=True)
@@ -73,9 +94,11 @@ class ReconciliationSchema(Schema):
 
 
 class NoteInput(Schema):
-    mission = Text(required=True, validate=[validate.Length(min=1), at_most(16)])
+    mission = listing(
+        Text(required=True, validate=[validate.Length(min=1), at_most(16)]), reconciled_missions
+    )
     year = fields.Integer(required=True, validate=validate.Range(min=1945, max=2200))
-    nationality = Text(load_default="", validate=at_most(3))
+    nationality = listing(Text(load_default="", validate=at_most(3)), row_nationalities)
     personnel_type = Text(load_default="", validate=validate.OneOf(["", *UN_PERSONNEL_TYPES]))
     text = Text(required=True, validate=at_most(notes.NOTE_MAX))
     version = fields.Integer(load_default=None, allow_none=True)
