@@ -163,6 +163,14 @@ STATES = frozenset({"current"})
 NATIONALITIES = frozenset({"current", "historical", "nationality_status"})
 
 
+def successors(db: Session) -> dict[str, str]:
+    """Each former State (Yugoslavia, Zaire...) and the State today that continues it."""
+    rows = db.execute(
+        select(Country.code, Country.successor_code).where(Country.successor_code.is_not(None))
+    )
+    return {code: successor for code, successor in rows if successor}
+
+
 def countries_of(db: Session, kinds: frozenset[str]) -> list[Country]:
     """The countries of these kinds, by code."""
     statement = select(Country).where(Country.kind.in_(sorted(kinds))).order_by(Country.code)

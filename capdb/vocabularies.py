@@ -427,7 +427,7 @@ def _validate_vocabulary_columns(mapper: Mapper[Any], cls: type) -> None:
     """Refuse an unknown code as soon as it is assigned, not at flush time."""
     for attribute in mapper.column_attrs:
         column = attribute.columns[0]
-        vocabulary = _vocabulary_of(column)
+        vocabulary = vocabulary_of(column)
         if vocabulary is not None:
             event.listen(
                 getattr(cls, attribute.key),
@@ -437,7 +437,9 @@ def _validate_vocabulary_columns(mapper: Mapper[Any], cls: type) -> None:
             )
 
 
-def _vocabulary_of(column: sa.ColumnElement[Any]) -> Vocabulary | None:
+def vocabulary_of(column: sa.ColumnElement[Any]) -> Vocabulary | None:
+    """The vocabulary a column holds the codes of, fixed or kept by admins; None for any
+    other column."""
     column_type = column.type
     if isinstance(column_type, KeptCode):
         return VOCABULARIES.get(column_type.vocabulary)

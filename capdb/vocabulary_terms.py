@@ -19,7 +19,7 @@ from flask import Flask, request
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from capdb.db import Base, utcnow
+from capdb.db import Base, reading, utcnow
 from capdb.vocabularies import CODE_MAX, KEPT, VOCABULARIES, Term
 
 LABEL_MAX = 200
@@ -143,7 +143,7 @@ def refresh_quietly(sessions: sessionmaker[Session]) -> None:
     database that cannot answer keeps the terms as they were (logged), and the request
     meets the failure itself if it needs the database."""
     try:
-        with sessions() as session:
+        with reading(), sessions() as session:
             refresh(session)
     except sa.exc.SQLAlchemyError:
         log.warning("the vocabularies could not be reloaded; keeping them as they were")

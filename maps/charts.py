@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from auth.models import User
-from capdb.reference import Country
+from capdb.reference import Country, successors
 from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME
 from capdb.vocabularies import PERSONNEL_CATEGORY as CATEGORY
 from incidents.filters import IncidentFilters
@@ -227,8 +227,8 @@ class Figures:
         )
 
     def _victims(self, dimension: stats.VictimDimension) -> list[stats.VictimCount]:
-        successors = stats.successors(self.db) if self.today_states else None
-        return stats.victims_of(self.data.victim_groups, dimension, successors)
+        today = successors(self.db) if self.today_states else None
+        return stats.victims_of(self.data.victim_groups, dimension, today)
 
     def victims_by_category(self) -> Figure:
         return self._victims_figure(

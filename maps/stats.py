@@ -27,7 +27,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from auth.models import User
-from capdb.reference import Country
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import (
     CapacityAssistance,
@@ -272,14 +271,6 @@ def victims_of(
         if key is not None:
             counts[key, group.outcome] += group.victims
     return [VictimCount(key, outcome, n) for (key, outcome), n in sorted(counts.items())]
-
-
-def successors(db: Session) -> dict[str, str]:
-    """Each former State (Yugoslavia, Zaire...) and the State today that continues it."""
-    rows = db.execute(
-        sa.select(Country.code, Country.successor_code).where(Country.successor_code.is_not(None))
-    )
-    return {code: successor for code, successor in rows if successor}
 
 
 # The justice funnel ------------------------------------------------------------------------------

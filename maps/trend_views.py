@@ -115,7 +115,9 @@ def chart(name: str) -> BaseResponse:
     filters, period, errors = parse_query(session)
     if errors:
         return invalid_filter(errors)
-    figure = Figures(session, viewer(), filters, period, current_locale()).build(name)
+    figure = Figures(
+        session, viewer(), filters, period, current_locale(), today_states=today_states()
+    ).build(name)
     if figure.empty:
         abort(404)
     from maps import drawing  # loaded ahead by maps.warm_up, or here
@@ -140,7 +142,12 @@ def report_pdf() -> BaseResponse:
     if errors:
         return invalid_filter(errors)
     if request.method == "POST":
-        params = {"filters": filters.as_args(), "period": period.value, "locale": current_locale()}
+        params = {
+            "filters": filters.as_args(),
+            "period": period.value,
+            "locale": current_locale(),
+            "today_states": today_states(),
+        }
         job = running.enqueue(session, viewer(), "report", params)
         return redirect(url_for("jobs.detail", job_id=job.id), 303)
     today = now().date()
@@ -152,6 +159,7 @@ def report_pdf() -> BaseResponse:
         locale=current_locale(),
         generated_on=today,
         state_name=None,
+        today_states=today_states(),
     )
     audit.record(
         session,
