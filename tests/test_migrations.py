@@ -315,3 +315,58 @@ def test_cases_recorded_before_national_cases_stay_validated_and_are_searched(
             assert not errors
             found = db.scalars(scoped_incidents(admin, filters).with_only_columns(Incident.id))
             assert list(found) == [incident_id], words
+
+
+BEFORE_VOCABULARIES = "8e4a1c2d6f10"  # missions as reference data; vocabularies next
+
+
+def searched(app: Flask, words: str) -> list[int]:
+    admin = User(email="admin@capdb.test", role="admin", active=True)
+    with app.extensions["capdb.db"].sessionmaker() as db:
+        filters, errors = IncidentFilters.parse(db, {"q": words})
+        assert not errors
+        return list(db.scalars(scoped_incidents(admin, filters).with_only_columns(Incident.id)))
+
+
+def test_the_vocabularies_lose_their_checks_and_keep_every_row_and_trigger(
+    empty_app: Flask,
+) -> None:
+    """The kept vocabularies' CHECK constraints go (on SQLite by rebuilding the tables in
+    batch mode): the rows, their references and the search index's triggers stay; new
+    codes go in; a downgrade puts the checks back, refused while a new code is held."""
+    command.upgrade(alembic_config(), BEFORE_VOCABULARIES)
+    with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
+        old_reference_data(db)
+        values = incident_values(narrative="Convoy ambushed north of the camp")
+        (incident_id,) = db.execute(
+            sa.insert(Incident).values(version=1, **values).returning(Incident.id)
+        ).one()
+        db.execute(
+            sa.insert(Victim).values(
+                incident_id=incident_id, category="contingent_military", outcome="killed",
+                nationality_code="TCD", contributing_country_code="TCD", sex="male", version=1,
+            )
+        )  # fmt: skip
+    command.upgrade(alembic_config(), "head")
+
+    engine = empty_app.extensions["capdb.db"].engine
+    with engine.begin() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM victims")) == 1
+        connection.execute(
+            sa.text("UPDATE incidents SET narrative = 'Helicopter shot down', means_of_attack ="
+                    " 'drone' WHERE id = :id"),
+            {"id": incident_id},
+        )  # fmt: skip
+        connection.execute(sa.text("UPDATE victims SET outcome = 'missing'"))
+    assert searched(empty_app, "helicopter") == [incident_id]  # the triggers were made again
+    assert searched(empty_app, "ambushed") == []
+
+    with pytest.raises(RuntimeError, match="codes that capdb did not ship"):
+        command.downgrade(alembic_config(), BEFORE_VOCABULARIES)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE incidents SET means_of_attack = 'ied'"))
+        connection.execute(sa.text("UPDATE victims SET outcome = 'killed'"))
+    command.downgrade(alembic_config(), BEFORE_VOCABULARIES)
+    with engine.connect() as connection, pytest.raises(sa.exc.IntegrityError):
+        connection.execute(sa.text("UPDATE victims SET outcome = 'missing'"))
+    assert searched(empty_app, "helicopter") == [incident_id]
