@@ -29,6 +29,8 @@ from capdb.app import create_app
 from capdb.backup.periodic import periodic_backup
 from capdb.cli import alembic_config
 from capdb.config import Config, ConfigError
+from incidents import search
+from incidents.models import Incident
 from tests import factories
 from tests.conftest import DEFAULT_POSTGRES, config_for
 from tests.factories import TEST_TOTP_SECRET
@@ -163,6 +165,38 @@ def test_round_trip_is_exact(source: Site, make_site: Callable[..., Site], tmp_p
     assert signed_in(client)
     headers = {"Authorization": f"Bearer {source.app.config['TEST_TOKEN']}"}
     assert target.app.test_client().get("/api/v1/incidents", headers=headers).status_code == 200
+
+
+def test_search_folds_accents_after_a_restore_into_a_new_database(
+    source: Site, make_site: Callable[..., Site], tmp_path: Path, backend: str
+) -> None:
+    """On PostgreSQL the dump names ``capdb_ext.unaccent``, which a new database lacks: the
+    restore makes it first, and the index restored and the one written after both fold
+    accents."""
+    with source.app.extensions["capdb.db"].sessionmaker.begin() as session:
+        restored, written = session.scalars(sa.select(Incident).order_by(Incident.id).limit(2))
+        restored.narrative = "Sabotage de la génératrice du camp"
+        references = {restored.reference, written.reference}
+        written_id = written.id
+    file = tmp_path / "capdb.tar"
+    assert source.run("backup", str(file))[0] == 0
+    target = make_site("bksearch", migrated=False)
+
+    code, output = target.run("restore", str(file))
+
+    assert code == 0, output
+    with target.app.extensions["capdb.db"].sessionmaker.begin() as session:
+        session.get_one(Incident, written_id).narrative = "Vol de la génératrice de secours"
+    with target.app.extensions["capdb.db"].sessionmaker() as session:
+        user = session.scalars(sa.select(User).where(User.email == EMAIL)).one()
+        found = session.scalars(
+            sa.select(Incident.reference).where(search.matches(user, "generatrice"))
+        )
+        assert set(found) == references
+    if backend == "postgresql":
+        with tarfile.open(file) as tar:
+            manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        assert manifest["database"]["extensions"] == ["unaccent"]
 
 
 def test_the_backup_holds_one_copy_of_the_database_and_not_the_backups(

@@ -3,6 +3,11 @@
 Both copies are consistent while the application runs: SQLite's backup reads one
 snapshot, and pg_dump reads the snapshot exported by the transaction in which the
 manifest's counts are taken, so the counts describe exactly the rows dumped.
+
+On PostgreSQL the dump holds the application's schema only. The extensions it uses live in
+a schema of their own, ``capdb_ext`` (an extension exists once per database, whichever
+schemas use it): the manifest names them, and a restore creates them there before loading
+the dump, whose objects name them ``capdb_ext.<name>``, and never drops that schema.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from capdb.backup.archive import BackupError
 Summarize = Callable[[sa.Connection], dict[str, Any]]
 # The schema's own entries in a dump's table of contents: restore creates the schema itself.
 _SCHEMA_ENTRY = re.compile(r"^\d+; \d+ \d+ (SCHEMA - |COMMENT - SCHEMA )")
+# The schema of the extensions, as the migrations create it (full-text search's unaccent).
+EXTENSION_SCHEMA = "capdb_ext"
+# One migration or restore at a time creates it and its extensions; the migrations' key.
+EXTENSION_LOCK = 25890017
 
 
 def dump(engine: Engine, folder: Path, summarize: Summarize) -> tuple[dict[str, Any], Path]:
@@ -55,7 +64,9 @@ def restore(engine: Engine, manifest: dict[str, Any], file: Path) -> None:
     if manifest["database"]["kind"] == "sqlite":
         _restore_sqlite(engine, file)
     else:
-        _restore_postgresql(engine, str(manifest["database"]["schema"]), file)
+        database = manifest["database"]
+        extensions = [str(name) for name in database.get("extensions", [])]
+        _restore_postgresql(engine, str(database["schema"]), extensions, file)
 
 
 # SQLite -------------------------------------------------------------------------------------
@@ -153,24 +164,68 @@ def _dump_postgresql(
             snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
             schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
             summary = summarize(connection)
+            extensions = _extensions(connection)
             # The transaction stays open while pg_dump reads the snapshot it exported.
             command = [pg_dump, "--format=custom", f"--snapshot={snapshot}"]
             command += [f"--schema={_quoted(schema)}", "--no-owner", "--no-privileges"]
             _run([*command, f"--file={file}", f"--dbname={uri}"], env, "pg_dump")
     server = engine.dialect.server_version_info
-    description = {"kind": "postgresql", "file": file.name, "schema": schema}
+    description = {
+        "kind": "postgresql",
+        "file": file.name,
+        "schema": schema,
+        "extensions": extensions,
+    }
     return {**description, "server_version": ".".join(map(str, server or ())), **summary}, file
+
+
+def _extensions(connection: sa.Connection) -> list[str]:
+    found = connection.exec_driver_sql(
+        "SELECT extname FROM pg_extension WHERE extnamespace = to_regnamespace(%s)"
+        " ORDER BY extname",
+        (EXTENSION_SCHEMA,),
+    )
+    return list(found.scalars())
+
+
+def _ensure_extensions(engine: Engine, extensions: list[str]) -> None:
+    """Make the extensions schema and the dump's extensions in it, as the migrations do.
+
+    Each step only when needed (a role may use what a superuser made ready beforehand
+    without being allowed to make it), and committed apart from the restore: other
+    schemas of the database may use them.
+    """
+    schema = _quoted(EXTENSION_SCHEMA)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({EXTENSION_LOCK})")
+        found = connection.exec_driver_sql("SELECT to_regnamespace(%s)", (EXTENSION_SCHEMA,))
+        if found.scalar() is None:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        for name in extensions:
+            installed = connection.exec_driver_sql(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n"
+                " ON n.oid = e.extnamespace WHERE e.extname = %s",
+                (name,),
+            ).scalar()
+            if installed is None:
+                connection.exec_driver_sql(f"CREATE EXTENSION {_quoted(name)} WITH SCHEMA {schema}")
+            elif installed != EXTENSION_SCHEMA:
+                # Installed before in another schema: what uses it refers to it by identity.
+                connection.exec_driver_sql(f"ALTER EXTENSION {_quoted(name)} SET SCHEMA {schema}")
 
 
 def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _restore_postgresql(engine: Engine, dump_schema: str, file: Path) -> None:
+def _restore_postgresql(
+    engine: Engine, dump_schema: str, extensions: list[str], file: Path
+) -> None:
     """Empty the target schema and load the dump into it, all in one transaction.
 
     The dump names its schema in every statement; when the target schema is called
     otherwise, the dump is loaded under its own name and the schema renamed at the end.
+    The extensions' schema is made ready first, and kept.
     """
     pg_restore = check_client_version(engine, "pg_restore")
     psql = tool("psql")
@@ -179,11 +234,16 @@ def _restore_postgresql(engine: Engine, dump_schema: str, file: Path) -> None:
         existing = set(connection.exec_driver_sql("SELECT nspname FROM pg_namespace").scalars())
     if target is None:
         raise BackupError("the database's search_path names no schema that exists.")
+    if EXTENSION_SCHEMA in (target, dump_schema):
+        raise BackupError(
+            f"the schema {EXTENSION_SCHEMA!r} holds the database's extensions, not capdb's data."
+        )
     if dump_schema != target and dump_schema in existing:
         raise BackupError(
             f"the backup's schema {dump_schema!r} already exists in this database: restore "
             "into a database of its own."
         )
+    _ensure_extensions(engine, extensions)
     engine.dispose()
     before = f"BEGIN;\nDROP SCHEMA IF EXISTS {_quoted(target)} CASCADE;\n"
     before += f"CREATE SCHEMA {_quoted(dump_schema)};\n"

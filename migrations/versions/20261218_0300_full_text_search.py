@@ -5,10 +5,16 @@ sources; the units of their victims) and of cases (national reference, charges),
 triggers in the transaction of every write; see incidents/search.py. No name or identifier
 is indexed.
 
-PostgreSQL: ``unaccent`` (created in the ``public`` schema if missing, and left there on
-downgrade: other schemas of the database may use it), the ``capdb_en`` and ``capdb_fr``
+PostgreSQL: ``unaccent`` in the schema ``capdb_ext``, the ``capdb_en`` and ``capdb_fr``
 text search configurations that fold accents, ``tsvector`` tables with GIN indexes, and
 PL/pgSQL triggers. SQLite: FTS5 tables (``remove_diacritics``) and triggers.
+
+The extension has a schema of its own, apart from the application's: an extension exists
+once per database, whichever schemas use it, and a restore replaces the application's
+schema but keeps ``capdb_ext`` (capdb/backup/databases.py), so that the configurations of
+a dump, which name ``capdb_ext.unaccent``, find it again. An ``unaccent`` installed before
+in another schema is moved there (what uses it refers to it by identity and keeps
+working). Downgrade leaves both: other schemas of the database may use them.
 
 Every statement is built from this module's constants only (``_sql``).
 
@@ -40,7 +46,10 @@ INCIDENT_TEXT = {
 }
 CASE_TEXT = {"national_reference": "A", "charges": "C"}
 CONFIGURATIONS = {"capdb_en": ("english", "english_stem"), "capdb_fr": ("french", "french_stem")}
-# Only one migration at a time creates the extension (test workers may migrate at once).
+# The extensions' schema, which a restore keeps (capdb/backup/databases.py names it too).
+EXTENSION_SCHEMA = "capdb_ext"
+# Only one migration or restore at a time creates the schema and the extension (test
+# workers, each in a schema of its own, may migrate at once); the same key as a restore's.
 EXTENSION_LOCK = 25890017
 
 
@@ -52,12 +61,22 @@ def _sql(template: str, **values: object) -> str:
 
 PG_VECTOR = "setweight(to_tsvector('{config}', coalesce({text}, '')), '{weight}')"
 PG_CONFIGURATION = "CREATE TEXT SEARCH CONFIGURATION {name} (COPY = pg_catalog.{parser})"
-# The unaccent dictionary of the extension, in whichever schema it was installed.
+# Each step only when needed: a role that may use what a superuser made ready beforehand
+# need not be allowed to make it (CREATE SCHEMA checks that even when the schema exists).
+PG_EXTENSION = """DO $$ BEGIN
+  IF to_regnamespace('{schema}') IS NULL THEN
+    CREATE SCHEMA {schema};
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'unaccent') THEN
+    CREATE EXTENSION unaccent WITH SCHEMA {schema};
+  ELSIF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'unaccent'
+                    AND extnamespace = to_regnamespace('{schema}')) THEN
+    ALTER EXTENSION unaccent SET SCHEMA {schema};
+  END IF;
+END $$"""
 PG_MAPPING = (
-    "DO $$ BEGIN EXECUTE format('ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR"
-    " hword, hword_part, word WITH %s.unaccent, {stemmer}', (SELECT n.nspname FROM"
-    " pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-    " WHERE e.extname = 'unaccent')); END $$"
+    "ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR hword, hword_part, word"
+    " WITH {schema}.unaccent, {stemmer}"
 )
 PG_UNITS = "(SELECT {vector} FROM victims WHERE incident_id = {incident} AND deleted_at IS NULL)"
 PG_TABLES = (
@@ -136,11 +155,11 @@ def _pg_units(incident: str) -> str:
 def _postgresql_upgrade() -> list[str]:
     statements = [
         _sql("SELECT pg_advisory_xact_lock({lock})", lock=EXTENSION_LOCK),
-        "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public",
+        _sql(PG_EXTENSION, schema=EXTENSION_SCHEMA),
     ]
     for name, (parser, stemmer) in CONFIGURATIONS.items():
         statements.append(_sql(PG_CONFIGURATION, name=name, parser=parser))
-        statements.append(_sql(PG_MAPPING, name=name, stemmer=stemmer))
+        statements.append(_sql(PG_MAPPING, name=name, schema=EXTENSION_SCHEMA, stemmer=stemmer))
     statements += [
         *PG_TABLES,
         _sql(

@@ -62,8 +62,8 @@ class HistoryPage:
     def restore(self, version: int, *, section: str = "Incident") -> None:
         """Open the confirmation of restoring ``version`` and confirm it."""
         link = f"Restore version {version}"
-        heading = self.page.get_by_role("heading", name=section, exact=True)
-        table = heading.locator("xpath=following-sibling::table[1]")
+        # Each table of changes is named by the heading of its section.
+        table = self.page.get_by_role("table", name=section, exact=True)
         table.get_by_role("link", name=link, exact=True).click()
         expect(self.page.get_by_role("heading", name=link)).to_be_visible()
         expect(self.page.get_by_role("table", name="What the restore changes")).to_be_visible()
