@@ -26,7 +26,7 @@ from auth.credentials import normalise_email
 from auth.models import ApiToken, User, UserSession
 from auth.passwords import hash_password, password_problems
 from capdb.clock import now
-from capdb.reference import Country, Mission
+from capdb.reference import STATES, Country, Mission
 from capdb.vocabularies import ROLE
 
 # The WHATWG form of a valid address, with a dot required in the domain.
@@ -300,7 +300,7 @@ def _check_state(
         problems["state"] = _("A Member State focal point needs a State.")
         return None
     country = db.get(Country, code) if len(code) == 3 else None
-    if country is None:
+    if country is None or country.kind not in STATES:
         problems["state"] = _("Unknown country code: %(code)s.", code=code)
     return country
 

@@ -22,7 +22,7 @@ from wtforms import (
 )
 
 from auth.accounts import AccountError
-from capdb.reference import Country, Mission
+from capdb.reference import STATES, Mission, countries_of
 from capdb.vocabularies import ROLE
 
 
@@ -53,7 +53,7 @@ class AccountForm(FlaskForm):
             (m.code, f"{m.code} – {m.name(locale)}")
             for m in db.scalars(select(Mission).order_by(Mission.code))
         ]
-        countries = sorted(db.scalars(select(Country)), key=lambda c: c.name(locale).casefold())
+        countries = sorted(countries_of(db, STATES), key=lambda c: c.name(locale).casefold())
         self.state.choices = [("", "—")] + [(c.code, c.name(locale)) for c in countries]
 
     def show(self, error: AccountError) -> None:

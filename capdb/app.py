@@ -28,6 +28,7 @@ from capdb import (
     security,
     static_versions,
     vendor,
+    vocabulary_terms,
 )
 from capdb.backup import cli as backup_cli
 from capdb.config import Config
@@ -47,6 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
     jobs.init_app(app, config)
     cache.init_app(app, config)
     mail_outbox.init_app(app)
+    vocabulary_terms.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -174,8 +176,11 @@ def register_pages(app: Flask) -> None:
     from incidents.justice.review_views import bp as case_reviews_bp
     from incidents.justice.views import bp as cases_bp
     from incidents.offline.views import bp as offline_bp
+    from incidents.reconciliation.views import bp as reconciliation_bp
     from incidents.recording.editing_views import bp as recording_bp
     from incidents.recording.views import bp as incidents_bp
+    from incidents.reference.mission_views import bp as missions_admin_bp
+    from incidents.reference.term_views import bp as reference_admin_bp
     from incidents.saved.views import bp as saved_views_bp
     from incidents.transfer.views import bp as transfer_bp
     from maps.trend_views import bp as trends_bp
@@ -200,6 +205,9 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(offline_bp)
     app.register_blueprint(saved_views_bp)
     app.register_blueprint(help_bp)
+    app.register_blueprint(missions_admin_bp)
+    app.register_blueprint(reference_admin_bp)
+    app.register_blueprint(reconciliation_bp)
 
 
 def register_jobs(app: Flask) -> None:
@@ -212,6 +220,7 @@ def register_jobs(app: Flask) -> None:
     from capdb.backup.periodic import periodic_backup
     from incidents.attachments import upkeep as attachments_upkeep
     from incidents.jobs import running
+    from incidents.reconciliation.un_data import refresh_from_path
     from incidents.transfer.jobs import case_dossier_job, export_job, import_job
     from maps.boundaries_job import boundaries_job
     from maps.report_job import report_job
@@ -226,6 +235,13 @@ def register_jobs(app: Flask) -> None:
     )
     jobs.register_periodic(
         app, periodic_backup, name="capdb.backup", schedule=jobs.crontab(hour="2", minute="37")
+    )
+    # Nightly: the UN's fatality data from CAPDB_UN_FATALITIES_PATH, when set and changed.
+    jobs.register_periodic(
+        app,
+        refresh_from_path,
+        name="capdb.un_fatalities",
+        schedule=jobs.crontab(hour="3", minute="47"),
     )
     running.register_kinds(
         app,
@@ -245,8 +261,11 @@ def register_api(app: Flask) -> None:
     from incidents.comments.api import blp as comments_api_bp
     from incidents.justice.api import blp as cases_api_bp
     from incidents.justice.assistance_api import blp as assistance_api_bp
+    from incidents.reconciliation.api import blp as reconciliation_api_bp
     from incidents.recording.api import blp as incidents_api_bp
     from incidents.recording.victims_api import blp as victims_api_bp
+    from incidents.reference.missions_api import blp as missions_api_bp
+    from incidents.reference.terms_api import blp as terms_api_bp
     from incidents.saved.api import blp as saved_views_api_bp
     from incidents.transfer.api import blp as exports_api_bp
     from maps.api import blp as maps_api_bp
@@ -263,6 +282,9 @@ def register_api(app: Flask) -> None:
             maps_api_bp,
             attachments_api_bp,
             saved_views_api_bp,
+            missions_api_bp,
+            terms_api_bp,
+            reconciliation_api_bp,
         ),
     )
 
@@ -288,6 +310,8 @@ def register_commands(app: Flask) -> None:
     from auth.audit_cli import audit_cli
     from auth.cli import tokens_cli, users_cli
     from demo.cli import demo_cli
+    from incidents.reconciliation.cli import reconciliation_cli
+    from incidents.reference.cli import missions_cli
     from incidents.scope_cli import scope_cli
     from incidents.transfer.cli import incidents_cli
     from maps.boundaries_cli import boundaries_cli
@@ -304,5 +328,7 @@ def register_commands(app: Flask) -> None:
         report_cli,
         scope_cli,
         figures_cli,
+        missions_cli,
+        reconciliation_cli,
     ):
         app.cli.add_command(group)

@@ -110,6 +110,9 @@ class Config:
     attachment_types: str = ""
     # A stored file that no attachment names is deleted by the sweep once this old.
     attachment_orphan_hours: int = 24
+    # The UN's fatality data (its CSV) that the worker loads again each night when the file
+    # changed; empty: analysts upload it.
+    un_fatalities_path: str = ""
 
     def __post_init__(self) -> None:
         if self.default_locale not in LOCALES:

@@ -135,6 +135,8 @@ def sqlite_begin() -> str:
     commands that have not said they write (:func:`writes`), keep deferred transactions,
     so that in WAL mode they run beside the writer instead of waiting for it.
     """
+    if _READS.get():
+        return "BEGIN"
     if writing_request() or _WRITES.get():
         return "BEGIN IMMEDIATE"
     return "BEGIN"
@@ -142,6 +144,20 @@ def sqlite_begin() -> str:
 
 # Set by work outside a request (a job, a command) whose transactions write.
 _WRITES: ContextVar[bool] = ContextVar("capdb_writes", default=False)
+# Set around a short session that only reads, even within a request that writes.
+_READS: ContextVar[bool] = ContextVar("capdb_reads", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside only read: they never take SQLite's write lock, so a
+    request that writes can read something on the side (a refresh of reference data)
+    without queueing twice for the lock."""
+    token = _READS.set(True)
+    try:
+        yield
+    finally:
+        _READS.reset(token)
 
 
 @contextmanager

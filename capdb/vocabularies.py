@@ -1,14 +1,21 @@
 """The controlled vocabularies of capdb, each defined once with English and French labels.
 
-Records store the stable lowercase code. The database refuses any other value with a CHECK
-constraint, and models refuse it earlier, as the attribute is set, with a
-:class:`VocabularyError` that names the vocabulary and the codes it allows.
+Records store the stable lowercase code, and models refuse any other value as the attribute
+is set, with a :class:`VocabularyError` that names the vocabulary and the codes it allows.
+
+Most vocabularies are fixed: the application's own states and kinds, which the database
+holds to their codes with a CHECK constraint. The vocabularies that describe what happened
+and what justice did (:data:`KEPT`) are kept by admins instead: the terms below are what
+capdb ships, copied into ``vocabulary_terms`` (:mod:`capdb.vocabulary_terms`), where admins
+change labels, add terms without a release and retire terms (hidden from new records, kept
+on old ones). Their columns take any code; the terms are reloaded from the table whenever
+it changes (:func:`capdb.vocabulary_terms.refresh`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,12 +24,18 @@ from sqlalchemy.orm import Mapper
 
 from capdb.db import Base
 
+CODE_MAX = 40
+
 
 @dataclass(frozen=True)
 class Term:
     code: str
     en: str
     fr: str
+    # Hidden from new records, kept on old ones.
+    retired: bool = False
+    # A personnel category of uniformed personnel (who have a contributing country).
+    uniformed: bool = False
 
     def label(self, locale: str) -> str:
         return self.fr if locale.startswith("fr") else self.en
@@ -41,10 +54,16 @@ class Vocabulary:
         self.name = name
         self.title_en = title_en
         self.title_fr = title_fr
+        self.shipped = terms
         self._terms = {term.code: term for term in terms}
+        # Kept by admins (see the module's docstring); the codes the application names
+        # (figures count "killed"), which stay in use.
+        self.kept = False
+        self.protected: frozenset[str] = frozenset()
 
     @property
     def codes(self) -> tuple[str, ...]:
+        """Every code, retired ones included: old records hold them."""
         return tuple(self._terms)
 
     def __iter__(self) -> Iterator[Term]:
@@ -56,26 +75,65 @@ class Vocabulary:
     def __getitem__(self, code: str) -> Term:
         return self._terms[code]
 
+    def active(self, current: Iterable[str | None] = ()) -> list[Term]:
+        """The terms a new value is chosen from, and those of ``current`` (a record's own
+        values), retired or not."""
+        kept = set(current)
+        return [t for t in self._terms.values() if not t.retired or t.code in kept]
+
+    def is_retired(self, code: object) -> bool:
+        term = self._terms.get(code) if isinstance(code, str) else None
+        return term is not None and term.retired
+
+    @property
+    def uniformed(self) -> frozenset[str]:
+        return frozenset(t.code for t in self._terms.values() if t.uniformed)
+
+    def replace_terms(self, terms: Iterable[Term]) -> None:
+        """The terms as admins keep them (shipped ones missing from ``terms`` stay)."""
+        given = {term.code: term for term in terms}
+        shipped = {t.code: t for t in self.shipped if t.code not in given}
+        self._terms = shipped | given
+
     def validate(self, value: object) -> str:
         if not isinstance(value, str) or value not in self._terms:
             raise VocabularyError(self, value)
         return value
 
     def label(self, code: str, locale: str) -> str:
-        return self._terms[code].label(locale)
+        term = self._terms.get(code)
+        return term.label(locale) if term is not None else code
 
     def title(self, locale: str) -> str:
         return self.title_fr if locale.startswith("fr") else self.title_en
 
-    def column_type(self) -> sa.Enum:
-        """A short string column that the database holds to this vocabulary."""
+    def column_type(self) -> sa.types.TypeEngine[str]:
+        """A short string column: held to the vocabulary by the database (fixed ones) or by
+        the models (kept ones, which take new codes without a release)."""
+        if self.kept:
+            return KeptCode(self.name)
         return sa.Enum(
             *self.codes,
             name=self.name,
             native_enum=False,
             create_constraint=True,
-            length=40,
+            length=CODE_MAX,
         )
+
+
+class KeptCode(sa.types.TypeDecorator[str]):
+    """The code of a vocabulary admins keep: a string column the models check."""
+
+    impl = sa.String(CODE_MAX)
+    cache_ok = True
+
+    def __init__(self, vocabulary: str) -> None:
+        super().__init__()
+        self.vocabulary = vocabulary
+
+    @property
+    def python_type(self) -> type[str]:
+        return str
 
 
 VOCABULARIES: dict[str, Vocabulary] = {}
@@ -288,6 +346,25 @@ COMMENT_KIND = _define(
     ("clarification_request", "Request for clarification", "Demande d'éclaircissement"),
 )
 
+MISSION_KIND = _define(
+    "mission_kind",
+    "kind of mission",
+    "type de mission",
+    ("peacekeeping", "Peacekeeping operation", "Opération de maintien de la paix"),
+    ("political", "Special political mission or office", "Mission politique spéciale ou bureau"),
+    ("support_office", "Support office", "Bureau d'appui"),
+    ("other_presence", "Other UN presence", "Autre présence des Nations Unies"),
+)
+
+COUNTRY_KIND = _define(
+    "country_kind",
+    "kind of country",
+    "type de pays",
+    ("current", "Country or territory", "Pays ou territoire"),
+    ("historical", "Former State", "Ancien État"),
+    ("nationality_status", "Nationality status", "Situation de nationalité"),
+)
+
 ROLE = _define(
     "role",
     "role",
@@ -327,12 +404,30 @@ ATTACHMENT_KIND = _define(
 )
 
 
+# The vocabularies admins keep, with the codes the application itself names (figures count
+# the killed and injured, the justice ladder its stages): those are never retired.
+def _keep(vocabulary: Vocabulary, protected: Iterable[str] = ()) -> None:
+    vocabulary.kept = True
+    vocabulary.protected = frozenset(protected)
+
+
+PERSONNEL_CATEGORY.shipped = tuple(
+    replace(term, uniformed=term.code in UNIFORMED_CATEGORIES) for term in PERSONNEL_CATEGORY
+)
+PERSONNEL_CATEGORY.replace_terms(())
+for _kept in (MEANS_OF_ATTACK, ATTACK_CONTEXT, PERPETRATOR_TYPE, PERSONNEL_CATEGORY, JURISDICTION):
+    _keep(_kept)
+_keep(OUTCOME, OUTCOME.codes)
+_keep(JUDICIAL_STAGE, JUDICIAL_STAGE.codes)
+KEPT = tuple(v for v in VOCABULARIES.values() if v.kept)
+
+
 @event.listens_for(Base, "mapper_configured", propagate=True)
 def _validate_vocabulary_columns(mapper: Mapper[Any], cls: type) -> None:
     """Refuse an unknown code as soon as it is assigned, not at flush time."""
     for attribute in mapper.column_attrs:
         column = attribute.columns[0]
-        vocabulary = _vocabulary_of(column)
+        vocabulary = vocabulary_of(column)
         if vocabulary is not None:
             event.listen(
                 getattr(cls, attribute.key),
@@ -342,8 +437,12 @@ def _validate_vocabulary_columns(mapper: Mapper[Any], cls: type) -> None:
             )
 
 
-def _vocabulary_of(column: sa.ColumnElement[Any]) -> Vocabulary | None:
+def vocabulary_of(column: sa.ColumnElement[Any]) -> Vocabulary | None:
+    """The vocabulary a column holds the codes of, fixed or kept by admins; None for any
+    other column."""
     column_type = column.type
+    if isinstance(column_type, KeptCode):
+        return VOCABULARIES.get(column_type.vocabulary)
     if isinstance(column_type, sa.Enum) and not column_type.native_enum:
         return VOCABULARIES.get(column_type.name or "")
     return None

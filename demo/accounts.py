@@ -1,5 +1,10 @@
 """The demo accounts: one per role, with passwords and authenticator secrets that are
-printed by ``flask demo logins`` and must never serve a real deployment."""
+printed by ``flask demo logins`` and must never serve a real deployment.
+
+Each mission officer has at least one mission still operating, so that an incident of
+today is recordable: MINUSMA closed on 2023-12-31, and its officers also keep the records
+of the other UN presence in Mali (UNP-MLI), which the seed adds.
+"""
 
 from __future__ import annotations
 
@@ -29,14 +34,14 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
     {
         "email": "minusma@capdb.example",
         "role": "mission",
-        "missions": ["MINUSMA"],
+        "missions": ["MINUSMA", "UNP-MLI"],
         "state": None,
         "totp": "JBSWY3DPEHPK3PXPMINUSMAA",
     },
     {
         "email": "minusma.validator@capdb.example",
         "role": "mission",
-        "missions": ["MINUSMA"],
+        "missions": ["MINUSMA", "UNP-MLI"],
         "state": None,
         "totp": "JBSWY3DPEHPK3PXPVALIDATE",
     },

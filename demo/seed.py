@@ -57,6 +57,7 @@ from incidents.models import (
     assistance_cases,
     case_incidents,
 )
+from incidents.reference.missions import PRESENCE_PREFIX, presence_in
 from maps.figure_upkeep import rebuild as rebuild_figures
 
 BATCH = 5_000
@@ -158,6 +159,10 @@ def _active_days(mission: Mission, year: int) -> tuple[date, date] | None:
 def _seed_users(db: Session, report: DemoReport) -> dict[str, int]:
     """The demo accounts, by email; existing accounts are kept as they are."""
     ids: dict[str, int] = {}
+    for account in DEMO_ACCOUNTS:
+        for code in account["missions"]:
+            if code.startswith(PRESENCE_PREFIX):
+                presence_in(db, code.removeprefix(PRESENCE_PREFIX), by=None)
     missions = {m.code: m for m in db.scalars(select(Mission))}
     for account in DEMO_ACCOUNTS:
         user = db.scalar(select(User).where(User.email == account["email"]))

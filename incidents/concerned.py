@@ -4,13 +4,15 @@
 
 An incident concerns a State that hosts its mission (``host``), the State it happened in
 (``place``), and each State that an undeleted victim belongs to (``nationality``) or served
-for (``contributor``). A State's focal points see a case that their State prosecutes
-(``prosecutor``) or that is linked to an incident they see: validated, undeleted and
-concerning their State (``through_incident``). :func:`incident_rows` and :func:`case_rows`
-state these rules once, in SQL; the tables hold their answers, one row per record and
-State with a flag per reason (and an incident's date), so that "the incidents concerning
-Chad" and "the cases Chad sees" are index ranges in list order rather than scans of every
-victim and every linked incident on each query. :mod:`incidents.visibility` reads them.
+for (``contributor``); a victim who is stateless or whose nationality is undetermined
+(countries of the kind ``nationality_status``) makes it concern no State. A State's focal
+points see a case that their State prosecutes (``prosecutor``) or that is linked to an
+incident they see: validated, undeleted and concerning their State (``through_incident``).
+:func:`incident_rows` and :func:`case_rows` state these rules once, in SQL; the tables hold
+their answers, one row per record and State with a flag per reason (and an incident's
+date), so that "the incidents concerning Chad" and "the cases Chad sees" are index ranges
+in list order rather than scans of every victim and every linked incident on each query.
+:mod:`incidents.visibility` reads them.
 
 How the tables stay current, in the same transaction as the change:
 
@@ -43,7 +45,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from capdb.reference import mission_hosts
+from capdb.reference import Country, mission_hosts
 from incidents.models import (
     CONCERN_REASONS,
     CaseMission,
@@ -97,12 +99,16 @@ def incident_rows(which: Which) -> sa.Select[Any]:
         return sa.select(incident_id.label("incident_id"), state.label("state"), *flags)
 
     victims = (_victims.c.incident_id, undeleted, which(_victims.c.incident_id))
+    # Stateless (XXA) and undetermined (XXX) are nationalities, not States.
+    no_state = sa.select(Country.code).where(Country.kind == "nationality_status").correlate(None)
     reasons = sa.union_all(
         reason(_incidents.c.id, _incidents.c.country_code, "place").where(which(_incidents.c.id)),
         reason(_incidents.c.id, mission_hosts.c.country_code, "host")
         .select_from(hosted)
         .where(which(_incidents.c.id)),
-        reason(victims[0], _victims.c.nationality_code, "nationality").where(*victims[1:]),
+        reason(victims[0], _victims.c.nationality_code, "nationality").where(
+            *victims[1:], _victims.c.nationality_code.not_in(no_state)
+        ),
         reason(victims[0], _victims.c.contributing_country_code, "contributor").where(
             *victims[1:], _victims.c.contributing_country_code.is_not(None)
         ),

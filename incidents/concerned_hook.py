@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from capdb.reference import Mission
+from capdb.reference import Mission, MissionHost
 from incidents.concerned import (
     refresh_case_states,
     refresh_cases_of,
@@ -50,7 +50,9 @@ def _after_flush(session: Session, _context: object) -> None:
     for record in session.dirty:
         _dirty(record, changes)
     for record in session.deleted:
-        if isinstance(record, Victim):
+        if isinstance(record, MissionHost):
+            changes.missions.add(record.mission_code)
+        elif isinstance(record, Victim):
             changes.incidents |= _incident_ids_of(record)
         elif isinstance(record, Incident):
             # Its links went with it: the cases it was linked to are no longer seen
@@ -73,6 +75,8 @@ def _new(record: object, changes: _Changes) -> None:
         changes.incidents.add(record.incident_id)
     elif isinstance(record, JudicialCase):
         changes.cases.add(record.id)
+    elif isinstance(record, MissionHost):
+        changes.missions.add(record.mission_code)
 
 
 def _dirty(record: object, changes: _Changes) -> None:
@@ -86,8 +90,10 @@ def _dirty(record: object, changes: _Changes) -> None:
         changes.incidents |= _incident_ids_of(record)
     elif isinstance(record, JudicialCase) and _changed(record, _CASE_SCOPE):
         changes.cases.add(record.id)
-    elif isinstance(record, Mission) and _changed(record, ("hosts",)):
+    elif isinstance(record, Mission) and _changed(record, ("host_periods",)):
         changes.missions.add(record.code)
+    elif isinstance(record, MissionHost):
+        changes.missions.add(record.mission_code)
 
 
 def _changed(record: object, names: Collection[str]) -> bool:

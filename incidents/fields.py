@@ -22,6 +22,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from capdb.reference import NATIONALITIES, PLACES
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
     DATE_PRECISION,
@@ -85,6 +86,8 @@ class Field:
     # Brought back by a restore (incidents.history.CONTENT); None: when recorded. The
     # mission is recorded but is who the record belongs to, never restored content.
     restored: bool | None = None
+    # A country field: the kinds of country it takes (capdb.reference: PLACES, NATIONALITIES).
+    countries: frozenset[str] = PLACES
 
     @property
     def model_attribute(self) -> str:
@@ -206,6 +209,8 @@ VICTIM_FIELDS: tuple[Field, ...] = (
     Field(
         "nationality", Kind.COUNTRY, _l("Nationality"), "nationality", "nationalité",
         attribute="nationality_code", required=True, exported=False,
+        countries=NATIONALITIES,
+        note="ISO alpha-3, or XXA (stateless) or XXX (nationality undetermined).",
     ),
     Field(
         "contributing_country", Kind.COUNTRY, _l("Contributing country"),

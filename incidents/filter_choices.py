@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from auth.models import User
 from capdb.i18n import current_locale
-from capdb.reference import Country, missions_among
+from capdb.reference import PLACES, Country, missions_among
 from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
 from incidents import policy
 
@@ -54,12 +54,24 @@ def preset_filter(user: User) -> dict[str, str]:
 
 
 def country_choices(session: sa.orm.Session, locale: str) -> list[tuple[str, str]]:
-    """Every country by name in the locale; reference data, so kept for the process."""
-    if locale not in _country_choices:
-        countries = session.execute(sa.select(Country.code, Country.name_en, Country.name_fr))
+    """Every State an incident may concern (today's and former ones, not the nationality
+    statuses), by name in the locale; kept for the process until admins change a name."""
+    generation = tuple(
+        session.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Country.version), 0))
+        ).one()
+    )
+    kept = _country_choices.get(locale)
+    if kept is None or kept[0] != generation:
+        countries = session.execute(
+            sa.select(Country.code, Country.name_en, Country.name_fr).where(
+                Country.kind.in_(sorted(PLACES))
+            )
+        )
         named = ((code, fr if locale == "fr" else en) for code, en, fr in countries)
-        _country_choices[locale] = sorted(named, key=lambda choice: choice[1])
-    return _country_choices[locale]
+        kept = (generation, sorted(named, key=lambda choice: choice[1]))
+        _country_choices[locale] = kept
+    return kept[1]
 
 
-_country_choices: dict[str, list[tuple[str, str]]] = {}
+_country_choices: dict[str, tuple[tuple[int, ...], list[tuple[str, str]]]] = {}

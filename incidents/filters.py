@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from auth.models import User
-from capdb.reference import Country, Mission
+from capdb.reference import PLACES, STATES, Country, Mission, countries_of
 from capdb.vocabularies import (
     JUDICIAL_STAGE,
     MEANS_OF_ATTACK,
@@ -144,8 +144,20 @@ def parse_mission(db: Session, raw: str) -> str:
 
 
 def parse_state(db: Session, raw: str) -> str:
+    """A State, today's or a former one: stateless and undetermined are nationalities that
+    no incident concerns (capdb.reference.PLACES)."""
     code = raw.upper()
-    if len(code) != 3 or db.get(Country, code) is None:
+    country = db.get(Country, code) if len(code) == 3 else None
+    if country is None or country.kind not in PLACES:
+        raise ValueError(_("Unknown country code."))
+    return code
+
+
+def parse_acting_state(db: Session, raw: str) -> str:
+    """A State that acts today (receives assistance, prosecutes): capdb.reference.STATES."""
+    code = parse_state(db, raw)
+    country = db.get(Country, code)
+    if country is None or country.kind not in STATES:
         raise ValueError(_("Unknown country code."))
     return code
 
@@ -175,6 +187,14 @@ def country_codes(db: Session) -> list[str]:
     return list(db.scalars(sa.select(Country.code).order_by(Country.code)))
 
 
+def state_codes(db: Session) -> list[str]:
+    return [c.code for c in countries_of(db, STATES)]
+
+
+def place_codes(db: Session) -> list[str]:
+    return [c.code for c in countries_of(db, PLACES)]
+
+
 def vocabulary_codes(vocabulary: Vocabulary) -> Callable[[Session], list[str]]:
     return lambda _db: list(vocabulary.codes)
 
@@ -197,9 +217,7 @@ class FilterField:
 
 FILTER_FIELDS: tuple[FilterField, ...] = (
     FilterField("mission", parse_mission, "A mission's acronym.", mission_codes),
-    FilterField(
-        "state", parse_state, "ISO alpha-3 of a State the incidents concern.", country_codes
-    ),
+    FilterField("state", parse_state, "ISO alpha-3 of a State the incidents concern.", place_codes),
     FilterField("date_from", _date, "Incidents on or after this date.", format="date"),
     FilterField("date_to", _date, "Incidents on or before this date.", format="date"),
     FilterField(

@@ -35,6 +35,11 @@ class StatsQuery(FilterQuery):
         metadata={"description": "Count by month or by year. Default: months for a span of "
                   "up to two years, years otherwise."},
     )  # fmt: skip
+    today_states = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Count the victims of a former State (Yugoslavia, Zaire...) "
+                  "under the State that continues it today."},
+    )  # fmt: skip
 
 
 class SummarySchema(Schema):
@@ -102,7 +107,10 @@ def one_figure(query: dict[str, Any], name: str) -> dict[str, Any]:
 def _figures(query: dict[str, Any]) -> tuple[Figures, Period]:
     filters = query["filters"]
     period = Period(query["period"]) if "period" in query else stats.default_period(filters)
-    return Figures(session(), viewer(), filters, period, current_locale()), period
+    built = Figures(
+        session(), viewer(), filters, period, current_locale(), today_states=query["today_states"]
+    )
+    return built, period
 
 
 def _figure(figure: Figure) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from auth.models import User
-from capdb.reference import Country
+from capdb.reference import Country, successors
 from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME
 from capdb.vocabularies import PERSONNEL_CATEGORY as CATEGORY
 from incidents.filters import IncidentFilters
@@ -99,14 +99,18 @@ class Figures:
         locale: str,
         *,
         kept: bool = True,
+        today_states: bool = False,
     ) -> None:
-        """``kept``: count from the sums kept for the figures where they answer."""
+        """``kept``: count from the sums kept for the figures where they answer;
+        ``today_states``: count the victims of a former State (Yugoslavia, Zaire...) under
+        the State that continues it today."""
         self.db = db
         self.user = user
         self.filters = filters
         self.period = period
         self.locale = locale
         self.data = TrendData(db, user, filters, period, kept=kept)
+        self.today_states = today_states
 
     def build(self, name: str) -> Figure:
         """The figure of this name; KeyError for a name that is not one."""
@@ -223,7 +227,8 @@ class Figures:
         )
 
     def _victims(self, dimension: stats.VictimDimension) -> list[stats.VictimCount]:
-        return stats.victims_of(self.data.victim_groups, dimension)
+        today = successors(self.db) if self.today_states else None
+        return stats.victims_of(self.data.victim_groups, dimension, today)
 
     def victims_by_category(self) -> Figure:
         return self._victims_figure(

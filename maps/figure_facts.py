@@ -40,8 +40,10 @@ Key = tuple[Any, ...]
 # Per table, per row (its primary key, in the table's column order), the sums it holds.
 Sums = dict[str, dict[Key, list[int]]]
 
-# Each outcome a victim had sets its bit in ``outcomes``: 1 killed, 2 injured, ...
-OUTCOME_BITS = {code: 1 << i for i, code in enumerate(OUTCOME.codes)}
+# Each outcome capdb ships (which admins cannot retire) sets its bit in ``outcomes`` when a
+# victim had it: 1 killed, 2 injured, 4 abducted, 8 detained. An outcome an admin adds has
+# none: a filter on it is counted from the incidents (maps.figure_reads.reading).
+OUTCOME_BITS = {term.code: 1 << i for i, term in enumerate(OUTCOME.shipped)}
 # The grid levels kept: a view drawn at a finer level is counted from the incidents.
 FINEST_LEVEL = 12
 AREA_LEVELS = ("admin0", "admin1", "admin2")
@@ -135,7 +137,7 @@ def _add_victims(connection: sa.Connection, which: Which, facts: dict[int, Fact]
         fact = facts.get(incident_id)
         if fact is not None:
             fact.victims.append(tuple(victim))  # type: ignore[arg-type]
-            fact.outcomes |= OUTCOME_BITS[victim[3]]
+            fact.outcomes |= OUTCOME_BITS.get(victim[3], 0)
             fact.killed += victim[3] == "killed"
 
 

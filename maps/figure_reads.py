@@ -3,10 +3,10 @@
 A :class:`Reading` is a viewer's scope (:func:`incidents.figure_scope.figure_scope`) and
 the shared incident filter, turned into conditions on the tables' columns. The tables
 answer only what they are split by: a text search or a case stage never; dates only when
-they cover whole months (or whole years, for the tables kept by year); a means of attack
-or an outcome only where a table keeps them. Where they cannot answer, :func:`reading`
-or the ``covers_*`` methods say so, and the caller counts from the incidents instead: the
-answer is the same either way, only its cost differs.
+they cover whole months (or whole years, for the tables kept by year); a means of attack or
+an outcome only where a table keeps them (an outcome an admin added, never). Where they
+cannot answer, :func:`reading` or the ``covers_*`` methods say so, and the caller counts
+from the incidents instead: the answer is the same either way, only its cost differs.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def reading(db: Session, user: User, filters: IncidentFilters) -> Reading | None
     """How the figure tables answer this viewer and filter; None where they cannot."""
     if filters.q or filters.stage:
         return None
+    if filters.outcome and filters.outcome not in OUTCOME_BITS:
+        return None  # an outcome an admin added: the tables keep no bit for it
     scope = figure_scope(user)
     state = scope.state or filters.state or EVERYONE
     if scope.state and filters.state and filters.state != scope.state:

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from capdb.db import Base
-from capdb.reference import Mission
+from capdb.reference import Mission, MissionHost
 from incidents.models import Incident, JudicialCase, StageEvent, Victim, case_incidents
 from maps.figure_facts import (
     TABLES,
@@ -305,7 +305,9 @@ def _touched(session: Session) -> _Touched:
 
 
 def _new(touched: _Touched, record: object) -> None:
-    if isinstance(record, Incident):
+    if isinstance(record, MissionHost):
+        _host(touched, record)
+    elif isinstance(record, Incident):
         touched.new.append(record)
         touched.case_ids.update(_ids(record, "cases"))
     elif isinstance(record, Victim):
@@ -333,12 +335,16 @@ def _changed(touched: _Touched, record: object) -> None:
     elif isinstance(record, StageEvent):
         if _has_changes(record, (*_EVENT, "case", "case_id")):
             touched.case_ids.update(_ids(record, "case", "case_id"))
-    elif isinstance(record, Mission) and _has_changes(record, ("hosts",)):
+    elif isinstance(record, Mission) and _has_changes(record, ("host_periods",)):
         touched.missions.add(record.code)
+    elif isinstance(record, MissionHost):
+        _host(touched, record)
 
 
 def _deleted(touched: _Touched, record: object) -> None:
-    if isinstance(record, Incident):
+    if isinstance(record, MissionHost):
+        _host(touched, record)
+    elif isinstance(record, Incident):
         touched.incident_ids.add(record.id)
     elif isinstance(record, Victim):
         touched.incident_ids.update(_ids(record, "incident", "incident_id"))
@@ -346,6 +352,13 @@ def _deleted(touched: _Touched, record: object) -> None:
         touched.case_ids.add(record.id)
     elif isinstance(record, StageEvent):
         touched.case_ids.update(_ids(record, "case", "case_id"))
+
+
+def _host(touched: _Touched, host: MissionHost) -> None:
+    """A host period added, changed or removed on its own (through its mission's
+    ``host_periods``, the mission itself shows the change)."""
+    if host.mission_code:
+        touched.missions.add(host.mission_code)
 
 
 def _has_changes(record: object, names: Collection[str]) -> bool:

@@ -7,7 +7,9 @@ its validated, undeleted stage events (of the case or of one of its defendants) 
 that step or a higher one; the steps in between count as reached even if they were never
 recorded (a case charged counts as "arrested"). A case with no counting event, or only
 with events that say nothing of progress (closed, suspended, transferred), has reached
-"case opened". An incident is at a step when one of its visible cases is.
+"case opened". An incident is at a step when one of its visible cases is. Admins may add
+stages to the vocabulary (never retire those below): a stage the ladder does not place says
+nothing of progress, until a release places it.
 
 The scope conditions refer to the base ``incidents`` and ``case_incidents`` tables; see
 :mod:`maps.stats` for why the queries here join aliases of them.

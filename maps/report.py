@@ -52,10 +52,12 @@ def build(
     locale: str,
     generated_on: date,
     state_name: str | None,
+    today_states: bool = False,
 ) -> bytes:
-    """The report as PDF bytes, in ``locale``, scoped to what ``user`` may see."""
+    """The report as PDF bytes, in ``locale``, scoped to what ``user`` may see; with
+    ``today_states``, a former State's victims counted under today's State."""
     with force_locale(locale):
-        figures = Figures(db, user, filters, period, locale)
+        figures = Figures(db, user, filters, period, locale, today_states=today_states)
         names = figures.country_names(s.country for s in figures.host_states)
         html = render_template(
             "maps/report.html",

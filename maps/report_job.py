@@ -37,6 +37,7 @@ def report_job(work: JobWork) -> None:
         locale=str(work.params.get("locale", "en")),
         generated_on=today,
         state_name=None,
+        today_states=bool(work.params.get("today_states")),
     )
     audit.record(
         work.db,

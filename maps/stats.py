@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -257,10 +257,17 @@ def victims_by(
     return victims_of(victim_groups(db, user, filters), dimension)
 
 
-def victims_of(groups: list[VictimGroup], dimension: VictimDimension) -> list[VictimCount]:
+def victims_of(
+    groups: list[VictimGroup],
+    dimension: VictimDimension,
+    successors: Mapping[str, str] | None = None,
+) -> list[VictimCount]:
+    """``successors``: a former State's code -> the State today that counts its victims."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for group in groups:
         key = getattr(group, dimension)
+        if key is not None and successors and dimension != "category":
+            key = successors.get(key, key)
         if key is not None:
             counts[key, group.outcome] += group.victims
     return [VictimCount(key, outcome, n) for (key, outcome), n in sorted(counts.items())]

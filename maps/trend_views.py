@@ -47,7 +47,13 @@ def parse_query(
 
 
 def query_args(filters: IncidentFilters, period: Period) -> dict[str, str]:
-    return {**filters.as_args(), "period": period.value}
+    asked = {"today_states": "1"} if today_states() else {}
+    return {**filters.as_args(), "period": period.value, **asked}
+
+
+def today_states() -> bool:
+    """Count a former State's victims under the State that continues it today (asked)."""
+    return request.args.get("today_states") == "1"
 
 
 @bp.get("/")
@@ -58,7 +64,9 @@ def index() -> tuple[str, int]:
     filters, period, errors = parse_query(session, preset)
     figures = summary = None
     if not errors:
-        built = Figures(session, viewer(), filters, period, current_locale())
+        built = Figures(
+            session, viewer(), filters, period, current_locale(), today_states=today_states()
+        )
         figures = built.all()
         summary = summary_items(built.summary())
     page = render_template(
@@ -84,7 +92,9 @@ def figure_download(name: str) -> Response:
     filters, period, errors = parse_query(session)
     if errors:
         return invalid_filter(errors)
-    figure = Figures(session, viewer(), filters, period, current_locale()).build(name)
+    figure = Figures(
+        session, viewer(), filters, period, current_locale(), today_states=today_states()
+    ).build(name)
     audit.record(
         session,
         "export",
@@ -105,7 +115,9 @@ def chart(name: str) -> BaseResponse:
     filters, period, errors = parse_query(session)
     if errors:
         return invalid_filter(errors)
-    figure = Figures(session, viewer(), filters, period, current_locale()).build(name)
+    figure = Figures(
+        session, viewer(), filters, period, current_locale(), today_states=today_states()
+    ).build(name)
     if figure.empty:
         abort(404)
     from maps import drawing  # loaded ahead by maps.warm_up, or here
@@ -130,7 +142,12 @@ def report_pdf() -> BaseResponse:
     if errors:
         return invalid_filter(errors)
     if request.method == "POST":
-        params = {"filters": filters.as_args(), "period": period.value, "locale": current_locale()}
+        params = {
+            "filters": filters.as_args(),
+            "period": period.value,
+            "locale": current_locale(),
+            "today_states": today_states(),
+        }
         job = running.enqueue(session, viewer(), "report", params)
         return redirect(url_for("jobs.detail", job_id=job.id), 303)
     today = now().date()
@@ -142,6 +159,7 @@ def report_pdf() -> BaseResponse:
         locale=current_locale(),
         generated_on=today,
         state_name=None,
+        today_states=today_states(),
     )
     audit.record(
         session,

@@ -15,7 +15,13 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from capdb.db import utcnow
-from capdb.reference import Country, Mission, load_reference, mission_hosts
+from capdb.reference import (
+    HostPeriod,
+    Mission,
+    load_reference,
+    mission_hosts,
+    set_mission_hosts,
+)
 from demo.seed import seed_demo
 from incidents.concerned import Difference, rebuild, refresh_mission_hosts
 from incidents.models import (
@@ -127,8 +133,7 @@ def test_changing_a_missions_hosts_and_loading_the_reference_back(
 ) -> None:
     incident = make_incident(country_code="MLI")
     minusma = db.get_one(Mission, "MINUSMA")
-    minusma.hosts = [db.get_one(Country, "NER"), db.get_one(Country, "BFA")]
-    db.flush()
+    set_mission_hosts(db, minusma, [HostPeriod("NER"), HostPeriod("BFA", since=date(2022, 1, 1))])
     assert rows_of(db, incident) == {("NER", "host"), ("BFA", "host"), ("MLI", "place")}
     load_reference(db)
     assert rows_of(db, incident) == {("MLI", "host"), ("MLI", "place")}

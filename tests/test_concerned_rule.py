@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb.db import utcnow
-from capdb.reference import Country, Mission, mission_hosts
+from capdb.reference import HostPeriod, Mission, mission_hosts, set_mission_hosts
 from incidents.models import (
     CONCERN_REASONS,
     Incident,
@@ -250,8 +250,8 @@ class Editor:
         self.incidents.append(service.create_incident(self.db, self.admin, fields, rows))
 
     def hosts(self, mission: str, codes: set[str]) -> None:
-        hosts = [self.db.get_one(Country, code) for code in sorted(codes)]
-        self.db.get_one(Mission, mission).hosts = hosts
+        hosts = [HostPeriod(code) for code in codes]
+        set_mission_hosts(self.db, self.db.get_one(Mission, mission), hosts)
         self.db.flush()
 
     def edit(self, incident: Incident, rows: list[service.VictimRow], **changes: object) -> None:

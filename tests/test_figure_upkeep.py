@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb.db import utcnow
-from capdb.reference import Country, Mission
+from capdb.reference import HostPeriod, Mission, set_mission_hosts
 from incidents.models import Incident, JudicialCase, StageEvent
 from incidents.recording import service
 from maps.figure_facts import TABLES
@@ -215,8 +215,8 @@ class Editor:
             case.deleted_at = None if case.deleted_at else utcnow()
 
     def hosts(self, mission: str, codes: set[str]) -> None:
-        hosts = [self.db.get_one(Country, code) for code in sorted(codes)]
-        self.db.get_one(Mission, mission).hosts = hosts
+        hosts = [HostPeriod(code) for code in codes]
+        set_mission_hosts(self.db, self.db.get_one(Mission, mission), hosts)
 
     def areas(self, number: int, code: str | None) -> None:
         """A write past the ORM, as the boundaries make: the areas of one incident."""

@@ -16,7 +16,6 @@ from auth.models import User
 from capdb.app import create_app
 from capdb.cli import alembic_config
 from capdb.db import Base, utcnow
-from capdb.reference import load_reference
 from incidents.filters import IncidentFilters, scoped_incidents
 from incidents.models import Incident, Victim
 from incidents.search import is_search_table, outside_the_models
@@ -125,6 +124,27 @@ def old_audit_entry(
     )  # fmt: skip
 
 
+def old_reference_data(db: Session, countries: tuple[str, ...] = ("MLI", "TCD")) -> None:
+    """The countries and the mission (MINUSMA, hosted by Mali) the test's records name, as
+    the tables were then (the models describe them as they are now)."""
+    country_table = sa.table(
+        "countries", *(sa.column(n, sa.String) for n in ("code", "name_en", "name_fr"))
+    )
+    missions = sa.table(
+        "missions",
+        *(sa.column(n, sa.String) for n in ("code", "name_en", "name_fr")),
+        sa.column("started_on", sa.Date),
+    )
+    hosts = sa.table("mission_hosts", sa.column("mission_code"), sa.column("country_code"))
+    db.execute(country_table.insert(), [{"code": c, "name_en": c, "name_fr": c} for c in countries])
+    db.execute(
+        missions.insert().values(
+            code="MINUSMA", name_en="MINUSMA", name_fr="MINUSMA", started_on=date(2013, 4, 25)
+        )
+    )
+    db.execute(hosts.insert().values(mission_code="MINUSMA", country_code="MLI"))
+
+
 def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
     empty_app: Flask,
 ) -> None:
@@ -133,7 +153,7 @@ def test_comment_threads_by_state_put_old_answers_in_the_thread_they_answered(
     audit entry), and only the mission's comments to everyone stay open to all."""
     command.upgrade(alembic_config(), BEFORE_THREADS)
     with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
-        load_reference(db)
+        old_reference_data(db)
         mali = old_user(db, "mali@capdb.test", "member_state", "MLI")
         chad = old_user(db, "chad@capdb.test", "member_state", "TCD")
         officer = old_user(db, "officer@capdb.test", "mission")
@@ -181,7 +201,7 @@ BEFORE_SCOPE = "5b2f0c8e91d3"
 def test_the_scope_migration_fills_the_states_of_existing_incidents(empty_app: Flask) -> None:
     command.upgrade(alembic_config(), BEFORE_SCOPE)
     with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
-        load_reference(db)
+        old_reference_data(db, ("BRA", "FRA", "MLI", "NER", "TCD"))
         values = incident_values(country_code="NER", occurred_on=date(2019, 6, 1))
         incident = db.execute(
             sa.insert(Incident).values(version=1, **values).returning(Incident.id)
@@ -247,7 +267,7 @@ def test_cases_recorded_before_national_cases_stay_validated_and_are_searched(
     incident's words and its own."""
     command.upgrade(alembic_config(), BEFORE_NATIONAL_CASES)
     with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
-        load_reference(db)
+        old_reference_data(db)
         values = incident_values(narrative="Convoy ambushed north of the camp")
         (incident_id,) = db.execute(
             sa.insert(Incident).values(version=1, **values).returning(Incident.id)
@@ -295,3 +315,58 @@ def test_cases_recorded_before_national_cases_stay_validated_and_are_searched(
             assert not errors
             found = db.scalars(scoped_incidents(admin, filters).with_only_columns(Incident.id))
             assert list(found) == [incident_id], words
+
+
+BEFORE_VOCABULARIES = "8e4a1c2d6f10"  # missions as reference data; vocabularies next
+
+
+def searched(app: Flask, words: str) -> list[int]:
+    admin = User(email="admin@capdb.test", role="admin", active=True)
+    with app.extensions["capdb.db"].sessionmaker() as db:
+        filters, errors = IncidentFilters.parse(db, {"q": words})
+        assert not errors
+        return list(db.scalars(scoped_incidents(admin, filters).with_only_columns(Incident.id)))
+
+
+def test_the_vocabularies_lose_their_checks_and_keep_every_row_and_trigger(
+    empty_app: Flask,
+) -> None:
+    """The kept vocabularies' CHECK constraints go (on SQLite by rebuilding the tables in
+    batch mode): the rows, their references and the search index's triggers stay; new
+    codes go in; a downgrade puts the checks back, refused while a new code is held."""
+    command.upgrade(alembic_config(), BEFORE_VOCABULARIES)
+    with empty_app.extensions["capdb.db"].sessionmaker.begin() as db:
+        old_reference_data(db)
+        values = incident_values(narrative="Convoy ambushed north of the camp")
+        (incident_id,) = db.execute(
+            sa.insert(Incident).values(version=1, **values).returning(Incident.id)
+        ).one()
+        db.execute(
+            sa.insert(Victim).values(
+                incident_id=incident_id, category="contingent_military", outcome="killed",
+                nationality_code="TCD", contributing_country_code="TCD", sex="male", version=1,
+            )
+        )  # fmt: skip
+    command.upgrade(alembic_config(), "head")
+
+    engine = empty_app.extensions["capdb.db"].engine
+    with engine.begin() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM victims")) == 1
+        connection.execute(
+            sa.text("UPDATE incidents SET narrative = 'Helicopter shot down', means_of_attack ="
+                    " 'drone' WHERE id = :id"),
+            {"id": incident_id},
+        )  # fmt: skip
+        connection.execute(sa.text("UPDATE victims SET outcome = 'missing'"))
+    assert searched(empty_app, "helicopter") == [incident_id]  # the triggers were made again
+    assert searched(empty_app, "ambushed") == []
+
+    with pytest.raises(RuntimeError, match="codes that capdb did not ship"):
+        command.downgrade(alembic_config(), BEFORE_VOCABULARIES)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE incidents SET means_of_attack = 'ied'"))
+        connection.execute(sa.text("UPDATE victims SET outcome = 'killed'"))
+    command.downgrade(alembic_config(), BEFORE_VOCABULARIES)
+    with engine.connect() as connection, pytest.raises(sa.exc.IntegrityError):
+        connection.execute(sa.text("UPDATE victims SET outcome = 'missing'"))
+    assert searched(empty_app, "helicopter") == [incident_id]

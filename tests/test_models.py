@@ -31,7 +31,8 @@ def add_and_flush(db: Session, record: object) -> None:
         ({"longitude": 180.01}, "longitude_range"),
         ({"longitude": -200.0}, "longitude_range"),
         ({"latitude": None}, "coordinates_paired"),
-        ({"means_of_attack": "sorcery"}, "ck_incidents_means_of_attack"),
+        # A fixed vocabulary; the means of attack are kept by admins, checked by the models.
+        ({"location_type": "sorcery"}, "ck_incidents_location_type"),
         ({"status": "approved"}, "ck_incidents_verification_status"),
         ({"mission_code": "NOSUCH"}, "foreign key"),
         ({"country_code": "ZZZ"}, "foreign key"),

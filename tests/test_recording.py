@@ -422,7 +422,7 @@ VICTIM_RULES = [
     ({"category": ""}, "category", "Choose the personnel category."),
     ({"category": "general"}, "category", "Choose one of the listed values."),
     ({"nationality": ""}, "nationality", "Choose the victim&#39;s nationality."),
-    ({"nationality": "XXX"}, "nationality", "Choose a country from the list."),
+    ({"nationality": "ZZZ"}, "nationality", "Choose a country from the list."),
     ({"outcome": "", "date_of_death": ""}, "outcome", "Choose what happened to the victim."),
     ({"sex": "other"}, "sex", "Choose one of the listed values."),
     ({"unit": "u" * 121}, "unit", "Field cannot be longer than 120 characters."),

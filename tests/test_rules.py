@@ -52,8 +52,16 @@ HOSTLESS = Mission(
         (TODAY + timedelta(days=1), None, "The date cannot be in the future."),
         (date(1947, 12, 31), None, "The date is before the first peacekeeping mission."),
         (date(1947, 12, 31), MINUSMA, "The date is before the first peacekeeping mission."),
-        (date(2013, 4, 24), MINUSMA, "The mission began on 2013-04-25."),
-        (date(2024, 1, 1), MINUSMA, "The mission ended on 2023-12-31."),
+        (
+            date(2013, 4, 24),
+            MINUSMA,
+            "MINUSMA operated from 2013-04-25 to 2023-12-31; give a date within that period.",
+        ),
+        (
+            date(2024, 1, 1),
+            MINUSMA,
+            "MINUSMA operated from 2013-04-25 to 2023-12-31; give a date within that period.",
+        ),
         (date(2013, 4, 24), None, None),
     ],
 )
@@ -128,7 +136,9 @@ def test_incident_problems_are_keyed_by_the_interfaces_field_names() -> None:
     problems = rules.incident_problems(values, mission=HOSTLESS, latest=TODAY)
     assert set(problems) == {"occurred_time", "country", "longitude"}
     problems = rules.incident_problems(values, mission=MINUSMA, latest=TODAY)
-    assert problems["occurred_on"] == ["The mission began on 2013-04-25."]
+    assert problems["occurred_on"] == [
+        "MINUSMA operated from 2013-04-25 to 2023-12-31; give a date within that period."
+    ]
     assert set(problems) == {"occurred_on", "occurred_time", "longitude"}
 
 
@@ -197,7 +207,8 @@ def test_victim_problems_are_keyed_by_the_interfaces_field_names() -> None:
 def test_messages_are_in_the_users_language(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         assert rules.date_problem(date(2024, 1, 1), MINUSMA, latest=TODAY) == (
-            "La mission a pris fin le 2023-12-31."
+            "MINUSMA a opéré du 2013-04-25 au 2023-12-31 ; "
+            "indiquez une date comprise dans cette période."
         )
 
 
@@ -223,7 +234,7 @@ CASES = [
     ),
     Case(
         "occurred_on",
-        "The mission began on 2013-04-25.",
+        "MINUSMA operated from 2013-04-25 to 2023-12-31; give a date within that period.",
         incident={"occurred_on": "2012-06-01"},
     ),
     Case(

@@ -26,11 +26,18 @@ from capdb.backup import archive, databases
 from capdb.backup.archive import BackupError
 from capdb.cli import alembic_config
 from capdb.config import Config
-from capdb.reference import Country, Mission, mission_hosts
+from capdb.reference import Country, Mission, MissionVersion, mission_hosts
 
 # What a fresh, migrated database holds already: it may be restored into without --force.
 NOT_DATA = frozenset(
-    {"alembic_version", Country.__tablename__, Mission.__tablename__, mission_hosts.name}
+    {
+        "alembic_version",
+        Country.__tablename__,
+        Mission.__tablename__,
+        mission_hosts.name,
+        MissionVersion.__tablename__,
+        "vocabulary_terms",
+    }
 )
 
 Fact = Callable[[Session], object]

@@ -8,7 +8,7 @@ document itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import marshmallow as ma
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from capdb import db
 from capdb.db import MAX_ID
-from capdb.reference import Country
+from capdb.reference import PLACES, Country, countries_of
 from capdb.vocabularies import (
     ATTACK_CONTEXT,
     GEO_PRECISION,
@@ -77,8 +77,23 @@ def at_most(count: int) -> validate.Length:
     return validate.Length(max=count, error=_l("Use at most {max} characters."))
 
 
+class LiveCodes:
+    """A vocabulary's codes as they are when asked: admins add terms without a release."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.vocabulary.codes)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.vocabulary
+
+
 def one_of(vocabulary: Vocabulary) -> validate.OneOf:
-    return validate.OneOf(vocabulary.codes, error=_l("Choose one of the listed values."))
+    """Any code of the vocabulary, retired ones included (old records hold them; whether a
+    new value may be retired is the rules' to say)."""
+    return validate.OneOf(LiveCodes(vocabulary), error=_l("Choose one of the listed values."))
 
 
 def vocabulary_field(vocabulary: Vocabulary, **kwargs: Any) -> fields.String:
@@ -114,14 +129,24 @@ def document_allowed_values(self: Any, field: fields.Field[Any], **kwargs: Any) 
     return {"enum": [*enum, None] if field.allow_none else enum}
 
 
-def known_country(code: str) -> None:
-    if len(code) != 3 or db.session().get(Country, code) is None:
-        raise ma.ValidationError(_("Choose a country from the list."))
+def known_country(kinds: frozenset[str]) -> Callable[[str], None]:
+    """A country of these kinds (capdb.reference: PLACES, STATES, NATIONALITIES)."""
+
+    def check(code: str) -> None:
+        country = db.session().get(Country, code) if len(code) == 3 else None
+        if country is None or country.kind not in kinds:
+            raise ma.ValidationError(_("Choose a country from the list."))
+
+    return check
 
 
-def country_field(**kwargs: Any) -> Code:
+def countries_listed(kinds: frozenset[str]) -> AllowedValues:
+    return lambda session: [c.code for c in countries_of(session, kinds)]
+
+
+def country_field(kinds: frozenset[str] = PLACES, **kwargs: Any) -> Code:
     kwargs.setdefault("metadata", {"description": "ISO 3166 alpha-3 code, such as MLI."})
-    return listing(Code(validate=known_country, **kwargs), country_codes)
+    return listing(Code(validate=known_country(kinds), **kwargs), countries_listed(kinds))
 
 
 def record_id(**kwargs: Any) -> fields.Integer:
@@ -224,11 +249,21 @@ class TermSchema(Schema):
     code = fields.String(required=True)
     en = fields.String(required=True)
     fr = fields.String(required=True)
+    retired = fields.Boolean(
+        required=True, metadata={"description": "Kept on old records, not offered for new ones."}
+    )
+    uniformed = fields.Boolean(metadata={"description": "Personnel categories: uniformed."})
+    version = fields.Integer(
+        metadata={"description": "Of a term admins keep: the version a change is made on."}
+    )
 
 
 class VocabularySchema(Schema):
     title_en = fields.String(required=True)
     title_fr = fields.String(required=True)
+    kept = fields.Boolean(
+        required=True, metadata={"description": "Admins change its labels and add terms."}
+    )
     terms = fields.List(fields.Nested(TermSchema), required=True)
 
 

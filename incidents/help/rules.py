@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb.db import Base
-from capdb.reference import Country, Mission
+from capdb.reference import Country, Mission, MissionHost
 from incidents import policy
 from incidents.models import Incident, JudicialCase, Victim
 
@@ -88,7 +88,8 @@ def _world(db: Session) -> tuple[dict[str, User], dict[str, Any]]:
     mali = Country(code="MLI", name_en="Mali", name_fr="Mali")
     chad = Country(code="TCD", name_en="Chad", name_fr="Tchad")
     mission = Mission(code="MINUSMA", name_en="MINUSMA", name_fr="MINUSMA",
-                      started_on=date(2013, 4, 25), hosts=[mali])  # fmt: skip
+                      started_on=date(2013, 4, 25),
+                      host_periods=[MissionHost(country=mali)])  # fmt: skip
     db.add_all([mali, chad, mission])
     users = {
         "mission": User(email="officer@help", role="mission", missions=[mission]),

@@ -23,18 +23,18 @@ from auth import audit
 from auth.models import User
 from capdb.db import MAX_ID, utcnow
 from capdb.i18n import current_locale
-from capdb.reference import Country, missions_among
+from capdb.reference import STATES, Country, countries_of, missions_among
 from capdb.vocabularies import ASSISTANCE_KIND
 from incidents import policy
 from incidents.errors import InputError, NotAllowedError, StaleEditError
 from incidents.filters import (
     FilterField,
-    country_codes,
     mission_codes,
+    parse_acting_state,
     parse_mission,
-    parse_state,
     parse_vocabulary,
     read_fields,
+    state_codes,
     vocabulary_codes,
 )
 from incidents.models import CapacityAssistance, JudicialCase, assistance_cases
@@ -74,7 +74,8 @@ def parse_case_numbers(text: str | None) -> tuple[int, ...]:
 def _check(db: Session, user: User, fields: AssistanceFields) -> list[JudicialCase]:
     """Refuse what the user may not record; answer the cases to link."""
     problems: dict[str, str] = {}
-    if db.get(Country, fields.recipient_state_code) is None:
+    state = db.get(Country, fields.recipient_state_code)
+    if state is None or state.kind not in STATES:
         problems["recipient_state"] = _("Choose a State from the list.")
     if fields.mission_code not in {m.code for m in policy.missions_for(db, user)}:
         problems["mission"] = _("Choose one of your missions.")
@@ -214,7 +215,7 @@ class AssistanceFilter:
 # Read as the incident filter is, from the same pieces: a value given twice, holding a NUL
 # character or not among those allowed is refused, with the field named.
 FILTER_FIELDS: tuple[FilterField, ...] = (
-    FilterField("state", parse_state, "ISO alpha-3 of the recipient State.", country_codes),
+    FilterField("state", parse_acting_state, "ISO alpha-3 of the recipient State.", state_codes),
     FilterField("mission", parse_mission, "A mission's acronym.", mission_codes),
     FilterField(
         "kind",
@@ -271,7 +272,7 @@ def grouped_by_recipient(
 
 def filter_choices(db: Session, user: User) -> dict[str, list[tuple[str, str]]]:
     locale = current_locale()
-    countries = sorted(db.scalars(sa.select(Country)), key=lambda c: c.name(locale).casefold())
+    countries = sorted(countries_of(db, STATES), key=lambda c: c.name(locale).casefold())
     missions = missions_among(db, policy.missions_seen(user))
     return {
         "state": [(c.code, c.name(locale)) for c in countries],

@@ -25,7 +25,7 @@ from auth import audit
 from auth.models import User
 from capdb.clock import now
 from capdb.db import MAX_ID, utcnow
-from capdb.reference import Country
+from capdb.reference import STATES, Country
 from capdb.vocabularies import JURISDICTION
 from incidents import policy
 from incidents.errors import InputError, NotAllowedError, StaleEditError
@@ -148,7 +148,8 @@ def incidents_by_reference(
 
 def _check_case_fields(db: Session, fields: CaseFields) -> None:
     problems: dict[str, str] = {}
-    if db.get(Country, fields.prosecuting_state_code) is None:
+    state = db.get(Country, fields.prosecuting_state_code)
+    if state is None or state.kind not in STATES:
         problems["prosecuting_state"] = _("Choose a State from the list.")
     if fields.jurisdiction not in JURISDICTION:
         problems["jurisdiction"] = _("Choose a jurisdiction from the list.")

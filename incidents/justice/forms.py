@@ -9,7 +9,6 @@ nothing.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -26,7 +25,7 @@ from wtforms.validators import (
 )
 
 from capdb.forms import choice, long_text, text
-from capdb.reference import Country, Mission
+from capdb.reference import STATES, Mission, countries_of
 from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, JURISDICTION
 from incidents.errors import InputError
 from incidents.justice.assistance import MAX_DESCRIPTION, MAX_PARTICIPANTS, AssistanceFields
@@ -42,7 +41,7 @@ from incidents.justice.stages import EventFields
 
 
 def country_choices(db: Session, locale: str) -> list[tuple[str, str]]:
-    countries = sorted(db.scalars(sa.select(Country)), key=lambda c: c.name(locale).casefold())
+    countries = sorted(countries_of(db, STATES), key=lambda c: c.name(locale).casefold())
     return [(c.code, c.name(locale)) for c in countries]
 
 
@@ -79,7 +78,10 @@ class CaseForm(ServiceForm):
 
     def fill_choices(self, db: Session, locale: str) -> None:
         self.prosecuting_state.choices = country_choices(db, locale)
-        self.jurisdiction.choices = [(t.code, t.label(locale)) for t in JURISDICTION]
+        current = self.jurisdiction.data
+        self.jurisdiction.choices = [
+            (t.code, t.label(locale)) for t in JURISDICTION.active([current])
+        ]
 
     def case_fields(self) -> CaseFields:
         return CaseFields(
@@ -132,7 +134,8 @@ class StageEventForm(ServiceForm):
 
     def fill_choices(self, subjects: list[tuple[str, str]], locale: str) -> None:
         self.subject.choices = subjects
-        self.stage.choices = [(t.code, t.label(locale)) for t in JUDICIAL_STAGE]
+        current = self.stage.data
+        self.stage.choices = [(t.code, t.label(locale)) for t in JUDICIAL_STAGE.active([current])]
 
     def event_fields(self) -> EventFields:
         subject = (self.subject.data or "").strip()

@@ -16,6 +16,7 @@ from marshmallow import fields, validate
 
 from capdb import db
 from capdb.db import MAX_ID
+from capdb.reference import STATES
 from capdb.vocabularies import ASSISTANCE_KIND, JUDICIAL_STAGE, JURISDICTION
 from incidents.api.queries import filter_argument
 from incidents.api.schemas import (
@@ -50,7 +51,7 @@ class CaseInput(Schema):
         ),
         metadata={"description": "Ids of the incidents; a case is opened on the first."},
     )
-    prosecuting_state = country_field(required=True, attribute="prosecuting_state_code")
+    prosecuting_state = country_field(STATES, required=True, attribute="prosecuting_state_code")
     jurisdiction = vocabulary_field(JURISDICTION, required=True)
     national_reference = Text(allow_none=True, load_default=None, validate=at_most(120))
     charges = Text(load_default="", validate=at_most(cases.MAX_CHARGES))
@@ -194,7 +195,7 @@ class RejectInput(Schema):
 
 
 class AssistanceInput(Schema):
-    recipient_state = country_field(required=True, attribute="recipient_state_code")
+    recipient_state = country_field(STATES, required=True, attribute="recipient_state_code")
     mission = listing(Code(required=True, attribute="mission_code"), mission_codes)
     kind = vocabulary_field(ASSISTANCE_KIND, required=True)
     started_on = fields.Date(required=True)

@@ -45,6 +45,7 @@ from incidents.recording.schemas import (
     ReturnInput,
     WorkflowInput,
     incident_problems,
+    retired_in_replacement,
 )
 from incidents.recording.service import IncidentFields, VictimFields
 from incidents.totals import total
@@ -184,7 +185,7 @@ def update_incident(values: dict[str, Any], incident: Incident) -> dict[str, Any
     db, user = session(), viewer()
     version = values.pop("version")
     merged = current_values(incident) | values
-    problems = incident_problems(merged)
+    problems = incident_problems(merged, current_values(incident))
     if problems:
         abort(422, errors=problems)
     try:
@@ -215,6 +216,10 @@ def replace_incident(values: dict[str, Any], incident: Incident) -> dict[str, An
     ids = [v["id"] for v in values["victims"] if v["id"] is not None]
     if len(ids) != len(set(ids)):
         abort(422, errors={"victims": [_("The same victim appears twice.")]})
+    held = {v.id: {name: getattr(v, name) for name in VICTIM_FIELDS} for v in incident.victims}
+    problems = retired_in_replacement(values, current_values(incident), held)
+    if problems:
+        abort(422, errors=problems)
     rows = [recording.VictimRow(v["id"], v["version"], victim_fields(v)) for v in values["victims"]]
     kept = set(ids)
     rows += [

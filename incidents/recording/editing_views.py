@@ -134,6 +134,7 @@ def incident_form(session: Session, user: User, incident: Incident | None) -> In
         missions=missions,
         countries=list(session.scalars(sa.select(Country))),
         victim_ids=[v.id for v in incident.victims if v.deleted_at is None] if incident else [],
+        stored=incident,
         **options,
     )
 

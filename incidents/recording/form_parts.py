@@ -83,7 +83,8 @@ class VocabularyField(SelectField):
     ) -> None:
         locale = current_locale()
         choices = [SelectChoice("", str(blank))] if blank is not None else []
-        choices += [SelectChoice(t.code, t.label(locale)) for t in vocabulary]
+        choices += [SelectChoice(t.code, t.label(locale)) for t in vocabulary.active()]
+        self.vocabulary = vocabulary
         super().__init__(
             label,
             choices=choices,
@@ -91,6 +92,14 @@ class VocabularyField(SelectField):
             invalid_choice_message=_l("Choose one of the listed values."),
             **kwargs,
         )
+
+    def keep_current(self, current: str | None) -> None:
+        """Offer the record's own value too, retired as it may be: old records keep it."""
+        offered: list[Any] = list(getattr(self, "choices", None) or [])
+        if current and current in self.vocabulary and current not in {c.value for c in offered}:
+            term = self.vocabulary[current]
+            label = _("%(label)s (retired)", label=term.label(current_locale()))
+            self.choices = [*offered, SelectChoice(current, label)]
 
 
 class DegreesField(StringField):

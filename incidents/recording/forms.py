@@ -11,7 +11,7 @@ are not among its fields.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,7 +38,7 @@ from wtforms.widgets import HiddenInput
 from capdb.i18n import current_locale
 from capdb.reference import Country, Mission
 from capdb.vocabularies import VERIFICATION_STATUS
-from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Field, Kind, recorded
+from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS, Field, Kind, named, recorded
 from incidents.models import Incident
 from incidents.recording import rules
 from incidents.recording.form_parts import (
@@ -74,15 +74,26 @@ __all__ = [
 
 INCIDENT_FORM_FIELDS = recorded(INCIDENT_FIELDS)
 VICTIM_FORM_FIELDS = recorded(VICTIM_FIELDS)
+# The choices among vocabularies admins keep: a retired term stays on the records that hold it.
+KEPT_INCIDENT_FIELDS = tuple(f for f in INCIDENT_FORM_FIELDS if f.vocabulary and f.vocabulary.kept)
+KEPT_VICTIM_FIELDS = tuple(f for f in VICTIM_FORM_FIELDS if f.vocabulary and f.vocabulary.kept)
+
+
+def stored_values(record: object, declared: tuple[Field, ...]) -> dict[str, Any]:
+    return {f.model_attribute: getattr(record, f.model_attribute) for f in declared}
 
 
 @dataclass(frozen=True)
 class VictimContext:
     """What checking a victim row needs from the incident it belongs to."""
 
-    countries: frozenset[str]
+    countries: frozenset[str]  # where it happened, who contributed a unit
     victim_ids: frozenset[int]
     incident_date: date | None
+    nationalities: frozenset[str] = frozenset()
+    # The stored values of the victims an edit may change, by id (they may keep a retired
+    # term).
+    stored: Mapping[int, Mapping[str, Any]] | None = None
 
 
 class _VictimFields(Form):
@@ -106,8 +117,10 @@ class VictimForm(_VictimFields):
 
     context = VictimContext(frozenset(), frozenset(), None)
 
-    def set_country_choices(self, choices: list[SelectChoice]) -> None:
-        self.nationality.choices = [SelectChoice("", _("Choose…")), *choices]
+    def set_country_choices(
+        self, choices: list[SelectChoice], nationalities: list[SelectChoice]
+    ) -> None:
+        self.nationality.choices = [SelectChoice("", _("Choose…")), *nationalities]
         self.contributing_country.choices = [SelectChoice("", _("None")), *choices]
 
     @property
@@ -140,6 +153,13 @@ class VictimForm(_VictimFields):
                 "date_of_death": checked(self.date_of_death),
             }
             problems = rules.victim_problems(values, incident_date=self.context.incident_date)
+            stored = (
+                (self.context.stored or {}).get(self.victim_id.data)
+                if self.victim_id.data
+                else None
+            )
+            choices = {f.model_attribute: checked(self[f.name]) for f in KEPT_VICTIM_FIELDS}
+            problems |= rules.retired_problems(choices, KEPT_VICTIM_FIELDS, stored)
             return report(self, problems) and valid
         # A skipped row still may not name another incident's victim.
         self.victim_id.errors = []
@@ -157,7 +177,7 @@ class VictimForm(_VictimFields):
     def validate_nationality(self, field: SelectField) -> None:
         if not field.data:
             raise ValidationError(_("Choose the victim's nationality."))
-        if field.data not in self.context.countries:
+        if field.data not in self.context.nationalities:
             raise ValidationError(_("Choose a country from the list."))
 
     def validate_contributing_country(self, field: SelectField) -> None:
@@ -184,6 +204,14 @@ class _IncidentFields(FlaskForm):
 add_fields(_IncidentFields, INCIDENT_FORM_FIELDS)
 
 
+def mission_label(mission: Mission, locale: str) -> str:
+    """A mission as the form offers it; a closed one with its period, the dates it takes."""
+    label = f"{mission.code} · {mission.name(locale)}"
+    if mission.ended_on is None:
+        return label
+    return f"{label} ({mission.started_on.isoformat()} – {mission.ended_on.isoformat()})"
+
+
 class IncidentForm(_IncidentFields):
     """An incident and its victims. Built with the missions the user may record for and
     the countries; ``victim_ids`` are the victims an edit may change."""
@@ -202,30 +230,60 @@ class IncidentForm(_IncidentFields):
         missions: Sequence[Mission],
         countries: Sequence[Country],
         victim_ids: Collection[int] = (),
+        stored: Incident | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         locale = current_locale()
+        self.stored = stored_values(stored, KEPT_INCIDENT_FIELDS) if stored else None
+        self.stored_victims = {
+            v.id: stored_values(v, KEPT_VICTIM_FIELDS)
+            for v in (stored.victims if stored else ())
+            if v.deleted_at is None
+        }
         self.allowed_missions = {m.code: m for m in missions}
-        self.known_countries = frozenset(c.code for c in countries)
+        places = named(INCIDENT_FIELDS, "country").countries
+        nationalities = named(VICTIM_FIELDS, "nationality").countries
+        self.known_countries = frozenset(c.code for c in countries if c.kind in places)
+        self.known_nationalities = frozenset(c.code for c in countries if c.kind in nationalities)
         self.victim_ids = frozenset(victim_ids)
         self.mission.choices = [SelectChoice("", _("Choose…"))] + [
-            SelectChoice(m.code, f"{m.code} · {m.name(locale)}") for m in missions
+            SelectChoice(m.code, mission_label(m, locale)) for m in missions
         ]
-        named = sorted(((c.code, c.name(locale)) for c in countries), key=lambda c: sort_key(c[1]))
-        self.country_choices = [SelectChoice(code, name) for code, name in named]
+        by_name = sorted(countries, key=lambda c: sort_key(c.name(locale)))
+        self.country_choices = [
+            SelectChoice(c.code, c.name(locale)) for c in by_name if c.code in self.known_countries
+        ]
+        self.nationality_choices = [
+            SelectChoice(c.code, c.name(locale))
+            for c in by_name
+            if c.code in self.known_nationalities
+        ]
         self.country.choices = [
             SelectChoice("", _("The mission's host country")),
             *self.country_choices,
         ]
         for entry in self.victims:
-            entry.form.set_country_choices(self.country_choices)
+            entry.form.set_country_choices(self.country_choices, self.nationality_choices)
+        self._offer_stored_terms()
+
+    def _offer_stored_terms(self) -> None:
+        """A retired term the record holds stays among the choices, and only there."""
+        for declared in KEPT_INCIDENT_FIELDS:
+            self[declared.name].keep_current((self.stored or {}).get(declared.model_attribute))
+        for entry in self.victims:
+            stored = self.stored_victims.get(entry.form.victim_id.data) or {}
+            for declared in KEPT_VICTIM_FIELDS:
+                entry.form[declared.name].keep_current(stored.get(declared.model_attribute))
 
     @staticmethod
     def initial_data(incident: Incident | None, missions: Sequence[Mission]) -> dict[str, Any]:
         """What a form shows before it is submitted: the incident's values, or defaults."""
         if incident is None:
-            first = missions[0] if missions else None
+            # An open mission first: today's incident is the likeliest to be recorded.
+            first = next(
+                (m for m in missions if not m.is_closed), missions[0] if missions else None
+            )
             return {
                 "mission": first.code if first else "",
                 "country": first.hosts[0].code if first and first.hosts else "",
@@ -254,10 +312,16 @@ class IncidentForm(_IncidentFields):
         if len(self.victims.entries) >= MAX_VICTIMS:
             return
         entry = self.victims.append_entry({})
-        entry.form.set_country_choices(self.country_choices)
+        entry.form.set_country_choices(self.country_choices, self.nationality_choices)
 
     def validate(self, extra_validators: Any = None) -> bool:
-        context = VictimContext(self.known_countries, self.victim_ids, self.occurred_on.data)
+        context = VictimContext(
+            self.known_countries,
+            self.victim_ids,
+            self.occurred_on.data,
+            self.known_nationalities,
+            self.stored_victims,
+        )
         for entry in self.victims:
             entry.form.context = context
         valid = bool(super().validate(extra_validators))
@@ -267,6 +331,8 @@ class IncidentForm(_IncidentFields):
         }
         values["country_code"] = checked(self.country)
         problems = rules.incident_problems(values, mission=self._mission)
+        choices = {f.model_attribute: checked(self[f.name]) for f in KEPT_INCIDENT_FIELDS}
+        problems |= rules.retired_problems(choices, KEPT_INCIDENT_FIELDS, self.stored)
         return report(self, problems) and valid
 
     @property

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from capdb.i18n import current_locale
 from capdb.reference import Country
-from capdb.vocabularies import VOCABULARIES
+from capdb.vocabularies import vocabulary_of
 from incidents import history
 from incidents.fields import INCIDENT_FIELDS, VICTIM_FIELDS
 from incidents.models import Record
@@ -69,7 +69,7 @@ def difference_rows(
 def _shown(db: Session, column: sa.Column[Any], value: object, locale: str) -> str:
     if value is None or value == "":
         return "—"
-    vocabulary = VOCABULARIES.get(getattr(column.type, "name", None) or "")
+    vocabulary = vocabulary_of(column)
     if vocabulary is not None and value in vocabulary:
         return vocabulary.label(str(value), locale)
     if any(key.column.table.name == "countries" for key in column.foreign_keys):

@@ -20,7 +20,8 @@ from flask_babel import gettext as _
 
 from capdb.clock import now
 from capdb.reference import Mission
-from capdb.vocabularies import PERSONNEL_CATEGORY, UNIFORMED_CATEGORIES
+from capdb.vocabularies import PERSONNEL_CATEGORY
+from incidents.fields import Field
 
 Problems = dict[str, list[str]]
 
@@ -69,13 +70,31 @@ def date_problem(day: date, mission: Mission | None, *, latest: date | None = No
         return str(_("The date cannot be in the future."))
     if day < EARLIEST_DATE:
         return str(_("The date is before the first peacekeeping mission."))
-    if mission is None:
+    if mission is None or mission.operated_on(day):
         return None
-    if day < mission.started_on:
-        return str(_("The mission began on %(date)s.", date=mission.started_on.isoformat()))
-    if mission.ended_on is not None and day > mission.ended_on:
-        return str(_("The mission ended on %(date)s.", date=mission.ended_on.isoformat()))
-    return None
+    return mission_period(mission)
+
+
+def mission_period(mission: Mission) -> str:
+    """Why a date outside the mission's period is refused, with the mission's own dates:
+    a closed mission stays recordable for dates within them."""
+    start = mission.started_on.isoformat()
+    if mission.ended_on is None:
+        return str(
+            _(
+                "%(mission)s has operated since %(start)s; give a date from then on.",
+                mission=mission.code,
+                start=start,
+            )
+        )
+    return str(
+        _(
+            "%(mission)s operated from %(start)s to %(end)s; give a date within that period.",
+            mission=mission.code,
+            start=start,
+            end=mission.ended_on.isoformat(),
+        )
+    )
 
 
 def time_problem(occurred_time: time | None, date_precision: str | None) -> str | None:
@@ -138,11 +157,12 @@ def victim_problems(
 
 def contributing_country_problem(category: str | None, contributing: str | None) -> str | None:
     """Uniformed personnel, and only they, have the country that contributed them."""
-    if category in UNIFORMED_CATEGORIES and not contributing:
+    uniformed = PERSONNEL_CATEGORY.uniformed
+    if category in uniformed and not contributing:
         return str(
             _("Give the country that contributed this uniformed person's contingent or unit.")
         )
-    if category in PERSONNEL_CATEGORY and category not in UNIFORMED_CATEGORIES and contributing:
+    if category in PERSONNEL_CATEGORY and category not in uniformed and contributing:
         return str(_("Only uniformed personnel have a contributing country."))
     return None
 
@@ -159,6 +179,25 @@ def date_of_death_problem(
     if death > (latest or latest_date()):
         return str(_("The date cannot be in the future."))
     return None
+
+
+# Retired terms -------------------------------------------------------------------------------
+
+
+def retired_problems(
+    values: Mapping[str, Any], declared: tuple[Field, ...], stored: Mapping[str, Any] | None
+) -> Problems:
+    """A retired term is hidden from new records and kept on old ones: refused unless the
+    record already holds it (``stored``, its values by model attribute; None for a new one)."""
+    problems: Problems = {}
+    for field in declared:
+        vocabulary = field.vocabulary
+        value = values.get(field.model_attribute)
+        if vocabulary is None or not vocabulary.is_retired(value):
+            continue
+        if stored is None or stored.get(field.model_attribute) != value:
+            problems[field.name] = [_("This value is no longer used; choose another.")]
+    return problems
 
 
 def _note(problems: Problems, name: str, reason: str | None) -> None:

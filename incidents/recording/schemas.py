@@ -80,7 +80,7 @@ def input_field(field: Field) -> fields.Field[Any]:
     if field.kind is Kind.MISSION:
         return listing(Code(**kwargs), mission_codes)
     if field.kind is Kind.COUNTRY:
-        return country_field(**kwargs)
+        return country_field(field.countries, **kwargs)
     if field.kind is Kind.CHOICE and field.vocabulary is not None:
         return vocabulary_field(field.vocabulary, **kwargs)
     if field.kind is Kind.DATE:
@@ -132,10 +132,18 @@ class VictimPatch(VictimInput):
     version = version_field()
 
 
-def victim_problems(values: Mapping[str, Any], *, incident_date: date | None) -> Problems:
+def victim_problems(
+    values: Mapping[str, Any],
+    *,
+    incident_date: date | None,
+    stored: Mapping[str, Any] | None = None,
+) -> Problems:
     """What is wrong between a victim's fields (values keyed by model attribute, problems by
-    API field)."""
-    return dict(rules.victim_problems(values, incident_date=incident_date))
+    API field); ``stored``: the victim's values before a change (None for a new one)."""
+    return {
+        **rules.retired_problems(values, VICTIM_FIELDS, stored),
+        **rules.victim_problems(values, incident_date=incident_date),
+    }
 
 
 class VictimSchema(Schema.from_dict(served_fields(VICTIM_FIELDS), name="VictimServed")):  # type: ignore[misc]
@@ -205,7 +213,10 @@ class VictimReplace(VictimInput):
 
 
 class IncidentReplace(IncidentInput):
-    """The whole incident with its victims, and the version the change was made on."""
+    """The whole incident with its victims, and the version the change was made on.
+
+    A retired term is checked by the view (:func:`retired_in_replacement`), which knows
+    what the incident and each of its victims held."""
 
     version = version_field()
     victims = fields.List(
@@ -216,19 +227,55 @@ class IncidentReplace(IncidentInput):
         ),
     )
 
+    @ma.validates_schema(skip_on_field_errors=False)
+    def _between_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problems = incident_problems(data, retired=False)
+        if problems:
+            raise ma.ValidationError(problems)
 
-def incident_problems(values: Mapping[str, Any]) -> Problems:
+
+def retired_in_replacement(
+    values: Mapping[str, Any],
+    stored: Mapping[str, Any],
+    stored_victims: Mapping[int, Mapping[str, Any]],
+) -> Problems:
+    """The retired terms of a whole incident sent again that neither the incident nor the
+    victim of that id holds already (``stored``: values by model attribute)."""
+    problems: Problems = dict(rules.retired_problems(values, INCIDENT_FIELDS, stored))
+    victims: Problems = {}
+    for number, victim in enumerate(values.get("victims") or []):
+        before = stored_victims.get(victim["id"]) if victim.get("id") is not None else None
+        found = rules.retired_problems(victim, VICTIM_FIELDS, before)
+        if found:
+            victims[str(number)] = found
+    if victims:
+        problems["victims"] = victims
+    return problems
+
+
+def incident_problems(
+    values: Mapping[str, Any], stored: Mapping[str, Any] | None = None, *, retired: bool = True
+) -> Problems:
     """What is wrong between an incident's fields, its victims' included, and with its
-    mission (values keyed by model attribute, problems by API field).
+    mission (values keyed by model attribute, problems by API field); with ``retired``, a
+    retired term that ``stored`` (the incident's values before the change) does not hold.
 
     Whether the mission exists and the user may record for it is the view's to check.
     """
     code = values.get("mission_code")
     mission = db.session().get(Mission, code) if isinstance(code, str) and code else None
-    problems: Problems = dict(rules.incident_problems(values, mission=mission))
+    problems: Problems = {
+        **(rules.retired_problems(values, INCIDENT_FIELDS, stored) if retired else {}),
+        **rules.incident_problems(values, mission=mission),
+    }
     victims: Problems = {}
     for number, victim in enumerate(values.get("victims") or []):
-        found = victim_problems(victim, incident_date=values.get("occurred_on"))
+        day = values.get("occurred_on")
+        found = (
+            victim_problems(victim, incident_date=day)
+            if retired
+            else dict(rules.victim_problems(victim, incident_date=day))
+        )
         if found:
             victims[str(number)] = found
     if victims:

@@ -61,8 +61,11 @@ def add_victim(values: dict[str, Any], incident: Incident) -> dict[str, Any]:
     return resources.victim(viewer(), session().get_one(Victim, summary.added[0]))
 
 
-def _checked(values: dict[str, Any], incident: Incident) -> recording.VictimFields:
-    problems = victim_problems(values, incident_date=incident.occurred_on)
+def _checked(
+    values: dict[str, Any], incident: Incident, stored: Victim | None = None
+) -> recording.VictimFields:
+    before = {name: getattr(stored, name) for name in VICTIM_FIELDS} if stored else None
+    problems = victim_problems(values, incident_date=incident.occurred_on, stored=before)
     if problems:
         abort(422, errors=problems)
     return victim_fields(values)
@@ -112,7 +115,8 @@ def update_victim(values: dict[str, Any], victim: Victim) -> dict[str, Any]:
     version = values.pop("version")
     merged = {name: getattr(victim, name) for name in VICTIM_FIELDS} | values
     _edit(
-        victim.incident, recording.VictimRow(victim.id, version, _checked(merged, victim.incident))
+        victim.incident,
+        recording.VictimRow(victim.id, version, _checked(merged, victim.incident, victim)),
     )
     return resources.victim(viewer(), victim)
 

@@ -29,7 +29,7 @@ MAX_NAME = 80
 MAX_QUERY = 2000
 # The page each view opens, and what that page takes beside the filter.
 ENDPOINTS = {"list": "incidents.index", "map": "maps.index", "trends": "trends.index"}
-PAGE_ARGUMENTS = {"list": ("sort",), "map": ("measure",), "trends": ("period",)}
+PAGE_ARGUMENTS = {"list": ("sort",), "map": ("measure",), "trends": ("period", "today_states")}
 MAX_VALUE = 40
 
 

@@ -193,13 +193,18 @@ def parse_number(value: Cell) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def read(cells: Cells, field: DeclaredField, key: str, countries: dict[str, str | None]) -> Any:
+def read(
+    cells: Cells,
+    field: DeclaredField,
+    key: str,
+    countries: Mapping[frozenset[str], dict[str, str | None]],
+) -> Any:
     """The value of a declared field's cell; its default when the cell is blank."""
     value: Any
     if field.kind is Kind.CHOICE and field.vocabulary is not None:
         value = cells.choice(key, field.vocabulary, required=field.required)
     elif field.kind is Kind.COUNTRY:
-        value = cells.country(key, countries, required=field.required)
+        value = cells.country(key, countries[field.countries], required=field.required)
     elif field.kind is Kind.DATE:
         value = cells.date(key, required=field.required)
     elif field.kind is Kind.TIME:

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from auth.accounts import find_user
 from auth.models import User
-from capdb import db
+from capdb import db, vocabulary_terms
 from capdb.config import LOCALES, current_config
 from incidents import policy
 from incidents.filters import DEFAULT_SORT, FILTER_FIELDS, SORTED, SORTS, parse_request
 from incidents.transfer import exporting, importing
+from incidents.transfer.un_layout import GROUPINGS
 
 incidents_cli = AppGroup("incidents", help="Import and export incidents.")
 
@@ -66,10 +67,18 @@ def acting_user(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
 @click.option("--as", "email", help="Import as this mission officer or administrator.")
-def import_command(file: Path, dry_run: bool, email: str | None) -> None:
+@click.option(
+    "--un-grouping",
+    type=click.Choice(GROUPINGS),
+    default="day",
+    show_default=True,
+    help="A file in the UN's layout: one incident per mission and day, or per casualty.",
+)
+def import_command(file: Path, dry_run: bool, email: str | None, un_grouping: str) -> None:
     """Import the incidents of an XLSX or CSV file, all or nothing."""
     data = file.read_bytes()
     with transaction() as session:
+        vocabulary_terms.refresh(session)
         user = acting_user(session, email, policy.may_record_incidents)
         try:
             sheet = importing.read_spreadsheet(data, file.name)
@@ -83,6 +92,11 @@ def import_command(file: Path, dry_run: bool, email: str | None) -> None:
                 filename=file.name,
                 sha256=hashlib.sha256(data).hexdigest(),
                 progress=bar.update,
+                un_grouping=un_grouping,
+            )
+        if plan.un_layout:
+            click.echo(
+                f"The UN's layout: {plan.un_left_out} casualties of other incident types left out."
             )
         report_skipped(plan)
         if not plan.ok:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from capdb.vocabularies import Vocabulary
-from incidents.fields import INCIDENT_FIELDS, imported
+from capdb.reference import Country
+from capdb.vocabularies import Term, Vocabulary
+from incidents.fields import INCIDENT_FIELDS, Kind, imported
 from incidents.fields import VICTIM_FIELDS as VICTIM_DECLARED
 from incidents.fields import Field as DeclaredField
 
@@ -86,13 +88,38 @@ def known_headers() -> dict[str, Column]:
     return {header_key(text): c for c in columns for text in (c.key, c.en, c.fr)}
 
 
-@cache
 def vocabulary_lookup(vocabulary: Vocabulary) -> dict[str, str]:
-    """Folded code and labels in both languages -> code."""
+    """Folded code and labels in both languages -> code, as the vocabulary is now (admins
+    keep some); a text that would name two terms names the first (codes first)."""
+    return _lookup(vocabulary.name, tuple(vocabulary))
+
+
+@lru_cache(maxsize=64)
+def _lookup(_name: str, terms: tuple[Term, ...]) -> dict[str, str]:
     lookup: dict[str, str] = {}
-    for term in vocabulary:
-        for text in (term.code, term.en, term.fr):
-            key = fold(text)
-            if lookup.setdefault(key, term.code) != term.code:
-                raise ValueError(f"{text!r} names two terms of {vocabulary.name}")
+    for term in terms:
+        lookup.setdefault(fold(term.code), term.code)
+    for term in terms:
+        for text in (term.en, term.fr):
+            lookup.setdefault(fold(text), term.code)
+    return lookup
+
+
+def country_lookups(
+    countries: Sequence[Country],
+) -> dict[frozenset[str], dict[str, str | None]]:
+    """A lookup for each kinds of country the imported fields take."""
+    declared = (*INCIDENT_IMPORTED, *VICTIM_IMPORTED)
+    kinds = {f.countries for f in declared if f.kind is Kind.COUNTRY}
+    return {k: country_lookup([c for c in countries if c.kind in k]) for k in kinds}
+
+
+def country_lookup(countries: Sequence[Country]) -> dict[str, str | None]:
+    """Folded code and names in both languages -> code; None for a name two countries share."""
+    lookup: dict[str, str | None] = {}
+    for country in countries:
+        for name in (country.name_en, country.name_fr):
+            key = fold(name)
+            lookup[key] = country.code if lookup.get(key, country.code) == country.code else None
+    lookup.update((country.code.casefold(), country.code) for country in countries)
     return lookup

@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import IO, Any
@@ -61,14 +61,24 @@ def neutralise(text: str) -> str:
 
 
 _DECLARED = exported(INCIDENT_FIELDS)
-# The victims counted, in all and by outcome, follow the status.
-_COUNTED = (
-    Column("victims", "Victims", "Victimes"),
-    Column("killed", "Killed", "Tués"),
-    Column("injured", "Injured", "Blessés"),
-    Column("abducted", "Abducted", "Enlevés"),
-    Column("detained", "Detained", "Détenus"),
-)
+# The victims counted, in all and by outcome, follow the status: one column per outcome of
+# the vocabulary as admins keep it (retired ones too: old records hold them). The outcomes
+# capdb ships are headed in the plural; one an admin added, by its term's labels.
+VICTIMS = Column("victims", "Victims", "Victimes")
+_PLURALS = {
+    "killed": ("Killed", "Tués"),
+    "injured": ("Injured", "Blessés"),
+    "abducted": ("Abducted", "Enlevés"),
+    "detained": ("Detained", "Détenus"),
+}
+
+
+def counted_columns() -> tuple[Column, ...]:
+    """The victims in all, then by outcome (keyed ``victims_`` and the outcome's code)."""
+    return (
+        VICTIMS,
+        *(Column(f"victims_{t.code}", *_PLURALS.get(t.code, (t.en, t.fr))) for t in OUTCOME),
+    )
 
 
 def export_columns(declared_fields: tuple[Field, ...]) -> tuple[Column, ...]:
@@ -77,12 +87,10 @@ def export_columns(declared_fields: tuple[Field, ...]) -> tuple[Column, ...]:
     for declared in exported(declared_fields):
         columns.append(Column(declared.name, declared.en, declared.fr))
         if declared.name == "status":
-            columns.extend(_COUNTED)
+            columns.extend(counted_columns())
     return tuple(columns)
 
 
-COLUMNS = export_columns(INCIDENT_FIELDS)
-COUNTS = ("victims", *OUTCOME.codes)
 _LABELLED: dict[str, Vocabulary] = {
     f.name: f.vocabulary for f in _DECLARED if f.kind is Kind.CHOICE and f.vocabulary is not None
 }
@@ -93,15 +101,24 @@ _ATTRIBUTES = {f.name: f.model_attribute for f in _DECLARED}
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """Whose export, of which filter and order, in which language."""
+    """Whose export, of which filter and order, in which language; its columns are those
+    of the outcomes when it was asked for, for every row alike."""
 
     user: User
     filters: IncidentFilters
     sort: str = DEFAULT_SORT
     locale: str = "en"
+    columns: tuple[Column, ...] = field(default_factory=lambda: export_columns(INCIDENT_FIELDS))
 
     def headers(self) -> list[str]:
-        return [column.header(self.locale) for column in COLUMNS]
+        return [column.header(self.locale) for column in self.columns]
+
+    @property
+    def counts(self) -> frozenset[str]:
+        return frozenset(c.key for c in self.columns if c.key.startswith(VICTIMS.key))
+
+    def index(self, key: str) -> int:
+        return [column.key for column in self.columns].index(key)
 
 
 def export_query(request: ExportRequest) -> sa.Select[Any]:
@@ -109,9 +126,11 @@ def export_query(request: ExportRequest) -> sa.Select[Any]:
     counts = (
         sa.select(
             Victim.incident_id.label("incident_id"),
-            sa.func.count().label("victims"),
+            sa.func.count().label(VICTIMS.key),
             *(
-                sa.func.sum(sa.case((Victim.outcome == outcome, 1), else_=0)).label(outcome)
+                sa.func.sum(sa.case((Victim.outcome == outcome, 1), else_=0)).label(
+                    f"victims_{outcome}"
+                )
                 for outcome in OUTCOME.codes
             ),
         )
@@ -126,7 +145,11 @@ def export_query(request: ExportRequest) -> sa.Select[Any]:
         scoped_incidents(request.user, request.filters)
         .with_only_columns(
             *(getattr(Incident, name).label(key) for key, name in _ATTRIBUTES.items()),
-            *(sa.func.coalesce(counts.c[name], 0).label(name) for name in COUNTS),
+            *(
+                sa.func.coalesce(counts.c[c.key], 0).label(c.key)
+                for c in request.columns
+                if c.key in request.counts
+            ),
         )
         .join_from(Incident, counts, counts.c.incident_id == Incident.id, isouter=True)
         .order_by(*order)
@@ -156,21 +179,21 @@ def record(db: Session, request: ExportRequest, export_format: str, rows: int) -
 
 
 def rows(db: Session, request: ExportRequest) -> Iterator[list[Any]]:
-    """Each incident's values in the order of :data:`COLUMNS`, labelled in the language."""
+    """Each incident's values in the order of its columns, labelled in the language."""
     countries = {c.code: c.name(request.locale) for c in db.scalars(sa.select(Country))}
     statement = export_query(request).execution_options(yield_per=BATCH)
     with db.execute(statement) as result:
         for row in result.mappings():
-            yield [_value(column.key, row, countries, request.locale) for column in COLUMNS]
+            yield [_value(column.key, row, countries, request) for column in request.columns]
 
 
-def _value(key: str, row: sa.RowMapping, countries: dict[str, str], locale: str) -> Any:
+def _value(key: str, row: sa.RowMapping, countries: dict[str, str], request: ExportRequest) -> Any:
     value = row[key]
     if key in _LABELLED:
-        return _LABELLED[key].label(value, locale)
+        return _LABELLED[key].label(value, request.locale)
     if key in _COUNTRIES:
         return countries.get(value, value)
-    if key in COUNTS:
+    if key in request.counts:
         return int(value)
     return value
 
@@ -213,12 +236,8 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-_LATITUDE = [column.key for column in COLUMNS].index("latitude")
-_LONGITUDE = [column.key for column in COLUMNS].index("longitude")
-
-
-def feature(headers: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
-    latitude, longitude = row[_LATITUDE], row[_LONGITUDE]
+def feature(request: ExportRequest, headers: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+    latitude, longitude = row[request.index("latitude")], row[request.index("longitude")]
     geometry = None
     if latitude is not None and longitude is not None:
         geometry = {"type": "Point", "coordinates": [longitude, latitude]}
@@ -235,7 +254,7 @@ def geojson_chunks(db: Session, request: ExportRequest) -> Iterator[str]:
     pieces = ['{"type":"FeatureCollection","features":[\n']
     for number, row in enumerate(rows(db, request)):
         separator = ",\n" if number else ""
-        pieces.append(separator + json.dumps(feature(headers, row), ensure_ascii=False))
+        pieces.append(separator + json.dumps(feature(request, headers, row), ensure_ascii=False))
         if len(pieces) >= BATCH:
             yield "".join(pieces)
             pieces = []
@@ -284,19 +303,22 @@ def write_gpkg(db: Session, request: ExportRequest, path: Path) -> None:
     headers = request.headers()
     text_columns = [
         header
-        for header, column in zip(headers, COLUMNS, strict=True)
-        if column.key not in {*COUNTS, "latitude", "longitude"}
+        for header, column in zip(headers, request.columns, strict=True)
+        if column.key not in {*request.counts, "latitude", "longitude"}
     ]
 
-    count_columns = [h for h, c in zip(headers, COLUMNS, strict=True) if c.key in COUNTS]
+    count_columns = [
+        h for h, c in zip(headers, request.columns, strict=True) if c.key in request.counts
+    ]
+    latitude, longitude = request.index("latitude"), request.index("longitude")
 
     def frame(chunk: list[list[Any]]) -> Any:
         data = pd.DataFrame([[_json_value(v) for v in row] for row in chunk], columns=headers)
         data = data.astype(dict.fromkeys(text_columns, "object"))
-        data = data.astype({headers[_LATITUDE]: "float64", headers[_LONGITUDE]: "float64"})
+        data = data.astype({headers[latitude]: "float64", headers[longitude]: "float64"})
         data = data.astype(dict.fromkeys(count_columns, "int64"))
         geometry = [
-            Point(row[_LONGITUDE], row[_LATITUDE]) if row[_LATITUDE] is not None else None
+            Point(row[longitude], row[latitude]) if row[latitude] is not None else None
             for row in chunk
         ]
         return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")

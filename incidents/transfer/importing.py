@@ -26,7 +26,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -55,6 +55,7 @@ from incidents.recording.service import (
     take_references,
 )
 from incidents.signals import incidents_inserted, incidents_saved
+from incidents.transfer import un_layout
 from incidents.transfer.cells import (
     Cells,
     Layout,
@@ -74,6 +75,7 @@ from incidents.transfer.columns import (
     VICTIM_FIELDS,
     VICTIM_IMPORTED,
     Column,
+    country_lookups,
     fold,
     header_key,
     known_headers,
@@ -151,6 +153,10 @@ class ImportPlan:
     new: list[ParsedRow] = field(default_factory=list)
     already_imported: list[AlreadyImported] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # In the UN's layout (incidents.transfer.un_layout): its casualties of other types of
+    # incident, left out.
+    un_layout: bool = False
+    un_left_out: int = 0
 
     @property
     def ok(self) -> bool:
@@ -203,7 +209,8 @@ class _Reference:
 
     missions: dict[str, Mission]
     allowed_missions: frozenset[str]
-    countries: dict[str, str | None]
+    # Per kinds of country a field takes (capdb.reference.PLACES...), its lookup.
+    countries: dict[frozenset[str], dict[str, str | None]]
     latest: date
 
 
@@ -212,20 +219,9 @@ def _reference(db: Session, user: User) -> _Reference:
     return _Reference(
         missions=missions,
         allowed_missions=frozenset(m.code for m in policy.missions_for(db, user)),
-        countries=_country_lookup(db.scalars(sa.select(Country)).all()),
+        countries=country_lookups(db.scalars(sa.select(Country)).all()),
         latest=rules.latest_date(),
     )
-
-
-def _country_lookup(countries: Sequence[Country]) -> dict[str, str | None]:
-    """Folded code and names in both languages -> code; None for a name two countries share."""
-    lookup: dict[str, str | None] = {}
-    for country in countries:
-        for name in (country.name_en, country.name_fr):
-            key = fold(name)
-            lookup[key] = country.code if lookup.get(key, country.code) == country.code else None
-    lookup.update((country.code.casefold(), country.code) for country in countries)
-    return lookup
 
 
 # What a row records of the incident; its mission is read with its key.
@@ -241,6 +237,7 @@ def _parse_incident(cells: Cells, reference: _Reference, mission: Mission) -> In
     if cells.raw("country") is None:
         values["country_code"] = rules.country_where(None, mission)
     cells.refuse_all(rules.incident_problems(values, mission=mission, latest=reference.latest))
+    cells.refuse_all(rules.retired_problems(values, _RECORDED, None))
     # A required value that is missing or unreadable has been refused.
     return None if cells.problems else IncidentFields(**values)
 
@@ -258,6 +255,7 @@ def _parse_victim(
         f.model_attribute: read(cells, f, key(f.name), reference.countries) for f in VICTIM_IMPORTED
     }
     problems = rules.victim_problems(values, incident_date=occurred_on, latest=reference.latest)
+    problems |= rules.retired_problems(values, VICTIM_IMPORTED, None)
     cells.refuse_all({key(name): reasons for name, reasons in problems.items()})
     return None if len(cells.problems) > before else VictimFields(**values)
 
@@ -270,9 +268,14 @@ def check(
     filename: str,
     sha256: str = "",
     progress: Progress = _no_progress,
+    un_grouping: str = "day",
 ) -> ImportPlan:
-    """Check every row of the sheet; nothing is written."""
+    """Check every row of the sheet; nothing is written. A sheet in the UN's layout is read
+    as incidents grouped by ``un_grouping`` (:mod:`incidents.transfer.un_layout`)."""
     plan = ImportPlan(filename=filename, sha256=sha256, rows=len(sheet.rows))
+    if un_layout.is_un_layout(sheet.headers):
+        translated = un_layout.translate(db, sheet, un_grouping)
+        sheet, plan.un_layout, plan.un_left_out = translated.sheet, True, translated.left_out
     layout, plan.problems = _layout(sheet.headers, sheet.header_row, current_locale())
     if plan.problems:
         return plan
@@ -298,6 +301,8 @@ def check(
         if done % PROGRESS_STEP == 0:
             progress(PROGRESS_STEP)
     progress(len(keyed) % PROGRESS_STEP)
+    if plan.un_layout:  # the cells are the UN's, not in the columns checked
+        plan.problems = [replace(p, letter="") for p in plan.problems]
     return plan
 
 
@@ -473,11 +478,18 @@ def _incident_row(row: ParsedRow, reference: str, user: User, stamp: datetime) -
 
 
 def import_spreadsheet(
-    db: Session, user: User, data: bytes, filename: str, *, dry_run: bool = False
+    db: Session,
+    user: User,
+    data: bytes,
+    filename: str,
+    *,
+    dry_run: bool = False,
+    un_grouping: str = "day",
 ) -> ImportResult:
     """Read, check and, unless it is a dry run or a cell is wrong, write the file."""
     sheet = read_spreadsheet(data, filename)
-    plan = check(db, user, sheet, filename=filename, sha256=hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
+    plan = check(db, user, sheet, filename=filename, sha256=sha256, un_grouping=un_grouping)
     if dry_run or not plan.ok:
         return ImportResult(plan, dry_run)
     return ImportResult(plan, dry_run, write(db, user, plan))

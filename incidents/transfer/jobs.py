@@ -71,6 +71,7 @@ def import_job(work: JobWork) -> None:
         filename=filename,
         sha256=hashlib.sha256(data).hexdigest(),
         progress=step(_("Checking the rows")),
+        un_grouping=str(work.params.get("un_grouping", "day")),
     )
     if not plan.ok:
         report = ResultFile(

@@ -41,6 +41,7 @@ from incidents.filters import SORTED, from_request, invalid_filter, takes_filter
 from incidents.jobs import running
 from incidents.policy import case_or_404, incident_or_404
 from incidents.transfer import dossier, exporting, importing
+from incidents.transfer.un_layout import GROUPINGS
 from incidents.transfer.uploads import upload_path, uploads_folder
 
 bp = Blueprint("transfer", __name__, template_folder="../templates")
@@ -69,7 +70,7 @@ def import_form() -> str:
 def import_upload() -> Page:
     token = request.form.get("token")
     if token is not None:
-        return run_import(token, write=True)
+        return run_import(token, write=True, grouping=un_grouping())
     upload = request.files.get("file")
     filename = Path(upload.filename or "").name if upload else ""
     if upload is None or not filename:
@@ -80,7 +81,13 @@ def import_upload() -> Page:
     token = keep_upload(viewer(), data, filename)
     if len(data) and counted_rows(data, filename) > current_config().job_import_rows:
         return import_as_job(token, filename)
-    return run_import(token, write=False)
+    return run_import(token, write=False, grouping=un_grouping())
+
+
+def un_grouping() -> str:
+    """How a file in the UN's layout groups its casualties into incidents (as asked)."""
+    asked = request.values.get("un_grouping", "day")
+    return asked if asked in GROUPINGS else "day"
 
 
 def counted_rows(data: bytes, filename: str) -> int:
@@ -97,7 +104,12 @@ def import_as_job(token: str, filename: str) -> BaseResponse:
         db.session(),
         viewer(),
         "import",
-        {"token": token, "filename": filename, "locale": current_locale()},
+        {
+            "token": token,
+            "filename": filename,
+            "locale": current_locale(),
+            "un_grouping": un_grouping(),
+        },
     )
     return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
@@ -106,7 +118,7 @@ def upload_refused(reason: str) -> tuple[str, int]:
     return render_template("incidents/import.html", errors={"file": reason}), INVALID
 
 
-def run_import(token: str, *, write: bool) -> Page:
+def run_import(token: str, *, write: bool, grouping: str) -> Page:
     """Check the kept upload, and write it if asked and every cell is right."""
     session, user = db.session(), viewer()
     data, filename = kept_upload(user, token)
@@ -114,13 +126,14 @@ def run_import(token: str, *, write: bool) -> Page:
         sheet = importing.read_spreadsheet(data, filename)
     except importing.UnreadableFileError as error:
         return upload_refused(str(error))
+    sha256 = hashlib.sha256(data).hexdigest()
     plan = importing.check(
-        session, user, sheet, filename=filename, sha256=hashlib.sha256(data).hexdigest()
+        session, user, sheet, filename=filename, sha256=sha256, un_grouping=grouping
     )
     if not plan.ok:
-        return result_page("problems", plan, token), INVALID
+        return result_page("problems", plan, token, grouping=grouping), INVALID
     if not write:
-        return result_page("ready", plan, token)
+        return result_page("ready", plan, token, grouping=grouping)
     try:
         created = importing.write(session, user, plan)
     except importing.ImportConflictError:
@@ -130,15 +143,18 @@ def run_import(token: str, *, write: bool) -> Page:
         )
         return render_template("incidents/import.html", errors={"file": message}), 409
     upload_path(user, token).unlink(missing_ok=True)
-    return result_page("done", plan, token, created=len(created))
+    return result_page("done", plan, token, created=len(created), grouping=grouping)
 
 
-def result_page(stage: str, plan: importing.ImportPlan, token: str, *, created: int = 0) -> str:
+def result_page(
+    stage: str, plan: importing.ImportPlan, token: str, *, created: int = 0, grouping: str
+) -> str:
     return render_template(
         "incidents/import_result.html",
         stage=stage,
         plan=plan,
         token=token,
+        un_grouping=grouping,
         created=created,
         submitted=sum(1 for row in plan.new if row.status == "submitted"),
         shown_problems=plan.problems[:SHOWN_PROBLEMS],
@@ -155,7 +171,7 @@ def import_report(token: str) -> Response:
         sheet = importing.read_spreadsheet(data, filename)
     except importing.UnreadableFileError:
         abort(404)
-    plan = importing.check(session, user, sheet, filename=filename)
+    plan = importing.check(session, user, sheet, filename=filename, un_grouping=un_grouping())
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)

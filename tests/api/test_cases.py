@@ -123,7 +123,7 @@ def test_the_mission_opens_a_case(api_as: ApiAs, world: World) -> None:
         ({"incidents": []}, "incidents"),
         ({"incidents": ["one"]}, "incidents.0"),
         ({"jurisdiction": "divine"}, "jurisdiction"),
-        ({"prosecuting_state": "XXX"}, "prosecuting_state"),
+        ({"prosecuting_state": "XXX"}, "prosecuting_state"),  # a nationality, not a State
         ({"national_reference": "x" * 121}, "national_reference"),
     ],
 )

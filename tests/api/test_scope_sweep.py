@@ -39,11 +39,12 @@ RECORD_ARGUMENTS = {
 }  # fmt: skip
 # Arguments naming no record: a file format, a figure, the user's own upload, an asset, one
 # of the user's own notifications (another's answers 404: test_notification_pages.py), a
-# role's help page; and a saved view, which only its owner (and, shared, the analysts)
-# opens: tests/test_saved_views.py answers 404 to everyone else.
+# role's help page, a mission (reference data every signed-in user reads; only admins
+# change it); and a saved view, which only its owner (and, shared, the analysts) opens:
+# tests/test_saved_views.py answers 404 to everyone else.
 NOT_RECORDS = {
     "export_format", "file_format", "name", "token", "filename", "package", "notification_id",
-    "role", "view_id",
+    "role", "view_id", "code",
 }  # fmt: skip
 # Accounts and outgoing mail are the administrators' pages: everyone else is refused (403)
 # before any lookup.

@@ -1,0 +1,1 @@
+"""Reconciliation of capdb's fatalities with the UN's published figures."""
