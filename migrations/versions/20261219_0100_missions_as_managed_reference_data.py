@@ -11,7 +11,7 @@ would drop tables that every incident refers to. ``predecessor_code`` and ``succ
 name rows of their own table without a foreign key, which SQLite could not drop.
 
 Revision ID: 8e4a1c2d6f10
-Revises: 8d1b6e3f4a25
+Revises: 2792352e9d74
 Create Date: 2026-12-19 01:00:00.000000
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8e4a1c2d6f10"
-down_revision: str | None = "8d1b6e3f4a25"
+down_revision: str | None = "2792352e9d74"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
