@@ -22,7 +22,7 @@ from flask.cli import AppGroup
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 
-from capdb import db
+from capdb import db, vocabulary_terms
 from capdb.config import Config
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ def queue(app: Flask | None = None) -> Huey:
 
 
 def _in_app_context(app: Flask, function: Callable[..., Any]) -> Callable[..., Any]:
-    """The function, run in an application context with a session of its own.
+    """The function, run in an application context with a session of its own, and with
+    the vocabularies as admins keep them now (as every request has them).
 
     The session is committed when the function returns and rolled back when it raises;
     closing it is left to the context's teardown, as for a request.
@@ -67,6 +68,7 @@ def _in_app_context(app: Flask, function: Callable[..., Any]) -> Callable[..., A
     def run(*args: Any, **kwargs: Any) -> Any:
         # Jobs write: on SQLite their transactions take the write lock up front.
         with app.app_context(), db.writes():
+            vocabulary_terms.refresh_quietly(db.database().sessionmaker)
             try:
                 result = function(*args, **kwargs)
             except BaseException:

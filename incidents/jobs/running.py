@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from auth.models import User
 from capdb import db as database
-from capdb import jobs, vocabulary_terms
+from capdb import jobs
 from capdb.clock import now
 from capdb.config import current_config
 from incidents.models import Job
@@ -149,7 +149,6 @@ def run_job(job_id: int) -> None:
     if job is None or not claimed.rowcount:  # type: ignore[attr-defined]
         log.warning("job %s is not waiting to run; skipped", job_id)
         return
-    vocabulary_terms.refresh(db)  # as an admin keeps them now
     work = JobWork(db, job, job.owner)
     try:
         with force_locale(job.params.get("locale") or current_config().default_locale):

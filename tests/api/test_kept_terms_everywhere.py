@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from capdb import vocabulary_terms
+from capdb import jobs, vocabulary_terms
 from capdb.vocabularies import MEANS_OF_ATTACK, OUTCOME
 from incidents.filters import IncidentFilters
 from incidents.models import IncidentState
@@ -139,3 +140,17 @@ def test_the_trends_page_counts_former_states_under_todays_everywhere(
     assert "Serbia" in together.text
     page = client.get("/trends/?today_states=1").text
     assert "today_states=1" in page  # the charts' images and the saved view's query
+
+
+def test_a_worker_task_has_the_terms_as_admins_keep_them_now(app: Flask, db: Session) -> None:
+    seen: list[bool] = []
+
+    def work() -> None:
+        seen.append("drone" in MEANS_OF_ATTACK)
+
+    task = jobs.register_task(app, work, name="tests.kept_terms")
+    terms.add_term(db, MEANS_OF_ATTACK, "drone", Labels("Armed drone", "Drone armé"), by=None)
+    vocabulary_terms.reset()  # a worker that loaded the terms before the admin's change
+    assert "drone" not in MEANS_OF_ATTACK
+    task.call_local()
+    assert seen == [True]
