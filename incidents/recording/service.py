@@ -9,6 +9,7 @@ only ones a user may set: status, version, authorship and reference never come f
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
@@ -162,6 +163,23 @@ def format_reference(mission_code: str, year: int, number: int) -> str:
 def next_reference(db: Session, mission_code: str, year: int) -> str:
     """Take the next reference of the mission for the year, such as ``MINUSMA-2021-0042``."""
     return format_reference(mission_code, year, take_references(db, mission_code, year))
+
+
+def references_for(db: Session, keys: Sequence[tuple[str, int]]) -> list[str]:
+    """The next references of each (mission, year) of ``keys``, in their order, past any
+    number already in use (a clash would fail a whole import): each group's numbers taken
+    at once, the groups in order, so that two imports queue for each other's counters
+    rather than each holding one the other needs."""
+    groups = Counter(keys)
+    following = {}
+    for group in sorted(groups):
+        catch_up_references(db, *group)
+        following[group] = take_references(db, *group, groups[group])
+    references = []
+    for group in keys:
+        references.append(format_reference(*group, following[group]))
+        following[group] += 1
+    return references
 
 
 def _highest_number(db: Session, mission_code: str, year: int) -> int:

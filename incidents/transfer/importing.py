@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
@@ -47,13 +46,7 @@ from incidents.concerned import refresh_incident_states
 from incidents.fields import INCIDENT_FIELDS, Kind, named
 from incidents.models import Incident, Victim
 from incidents.recording import rules
-from incidents.recording.service import (
-    IncidentFields,
-    VictimFields,
-    catch_up_references,
-    format_reference,
-    take_references,
-)
+from incidents.recording.service import IncidentFields, VictimFields, references_for
 from incidents.signals import incidents_inserted, incidents_saved
 from incidents.transfer import un_layout
 from incidents.transfer.cells import (
@@ -410,7 +403,8 @@ def write(
 
 
 def _insert(db: Session, user: User, rows: Sequence[ParsedRow], progress: Progress) -> list[int]:
-    references = _references(db, rows)
+    keys = [(row.fields.mission_code, row.fields.occurred_on.year) for row in rows]
+    references = references_for(db, keys)
     stamp = now()
     ids: list[int] = []
     incidents = cast(sa.Table, Incident.__table__)
@@ -437,24 +431,6 @@ def _insert(db: Session, user: User, rows: Sequence[ParsedRow], progress: Progre
 def _values(record: IncidentFields | VictimFields) -> dict[str, Any]:
     """The dataclass's fields, shallow (``asdict`` deep-copies, which costs seconds here)."""
     return {f.name: getattr(record, f.name) for f in fields(record)}
-
-
-def _references(db: Session, rows: Sequence[ParsedRow]) -> list[str]:
-    """The next references of each mission and year, in the order of the rows; each
-    mission and year's numbers taken at once, in the order of the groups (so that two
-    imports wait for each other's counters rather than each holding one the other needs)."""
-    groups = Counter((row.fields.mission_code, row.fields.occurred_on.year) for row in rows)
-    following = {}
-    for group in sorted(groups):
-        # Past any number put in without the counter: a clash would fail the whole import.
-        catch_up_references(db, *group)
-        following[group] = take_references(db, *group, groups[group])
-    references = []
-    for row in rows:
-        group = (row.fields.mission_code, row.fields.occurred_on.year)
-        references.append(format_reference(*group, following[group]))
-        following[group] += 1
-    return references
 
 
 def _incident_row(row: ParsedRow, reference: str, user: User, stamp: datetime) -> dict[str, Any]:
