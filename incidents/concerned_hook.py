@@ -51,7 +51,7 @@ def _after_flush(session: Session, _context: object) -> None:
         _dirty(record, changes)
     for record in session.deleted:
         if isinstance(record, MissionHost):
-            changes.missions.add(record.mission_code)
+            _host(record, changes)
         elif isinstance(record, Victim):
             changes.incidents |= _incident_ids_of(record)
         elif isinstance(record, Incident):
@@ -76,7 +76,7 @@ def _new(record: object, changes: _Changes) -> None:
     elif isinstance(record, JudicialCase):
         changes.cases.add(record.id)
     elif isinstance(record, MissionHost):
-        changes.missions.add(record.mission_code)
+        _host(record, changes)
 
 
 def _dirty(record: object, changes: _Changes) -> None:
@@ -93,7 +93,14 @@ def _dirty(record: object, changes: _Changes) -> None:
     elif isinstance(record, Mission) and _changed(record, ("host_periods",)):
         changes.missions.add(record.code)
     elif isinstance(record, MissionHost):
-        changes.missions.add(record.mission_code)
+        _host(record, changes)
+
+
+def _host(host: MissionHost, changes: _Changes) -> None:
+    """A host period added, changed or removed on its own (through its mission's
+    ``host_periods``, the mission itself shows the change)."""
+    if host.mission_code:
+        changes.missions.add(host.mission_code)
 
 
 def _changed(record: object, names: Collection[str]) -> bool:

@@ -146,7 +146,9 @@ def grid_cells(
         sa.func.sum(cells_.c.x),
         sa.func.sum(cells_.c.y),
         sa.func.min(cells_.c.id),
-    ).group_by(cells_.c.gx, cells_.c.gy)
+    )
+    # Cells in one order (the kept sums' too: maps.map_tables), whatever the plan.
+    query = query.group_by(cells_.c.gx, cells_.c.gy).order_by(cells_.c.gx, cells_.c.gy)
     _without_jit(db)
     return [
         Cell(int(n), None if k is None else int(k), int(sx), int(sy), int(i) if n == 1 else None)

@@ -53,6 +53,7 @@ def grid_cells(db: Session, reading: Reading, grid: Grid) -> list[Cell] | None:
             t.gy.between(grid.south, grid.north),
         )
         .group_by(*keys)
+        .order_by(*keys)  # the cells in one order, whichever way they are read
     )
     return [
         Cell(int(n), int(k), int(x), int(y), int(i) if n == 1 else None)

@@ -18,6 +18,7 @@ from capdb.db import utcnow
 from capdb.reference import (
     HostPeriod,
     Mission,
+    MissionHost,
     load_reference,
     mission_hosts,
     set_mission_hosts,
@@ -137,6 +138,19 @@ def test_changing_a_missions_hosts_and_loading_the_reference_back(
     assert rows_of(db, incident) == {("NER", "host"), ("BFA", "host"), ("MLI", "place")}
     load_reference(db)
     assert rows_of(db, incident) == {("MLI", "host"), ("MLI", "place")}
+
+
+def test_a_host_period_added_or_removed_on_its_own(
+    db: Session, make_incident: IncidentFactory
+) -> None:
+    incident = make_incident()
+    host = MissionHost(mission_code="MINUSMA", country_code="DZA")
+    db.add(host)
+    db.flush()
+    assert ("DZA", "host") in rows_of(db, incident)
+    db.delete(host)
+    db.flush()
+    assert ("DZA", "host") not in rows_of(db, incident)
 
 
 def test_refresh_mission_hosts_after_a_change_in_sql(
