@@ -5,14 +5,17 @@ the filter: how many there are and how many reached a conviction, the same per c
 those incidents, and per step the cases that reached it with the median days it took
 (and, per country, to a conviction). :func:`tally_of` counts that from the cases one by
 one; :func:`table_tally` from the sums kept in ``figure_cases`` (the cases of a single
-incident) and the few cases that cover several incidents, counted one by one. A median
-is found in two reads whatever the number of cases: the buckets of days first, then the
-days of the one or two buckets that hold the middle.
+incident) and the sums of the few cases that cover several incidents, counted one by one
+(:func:`sums_of`, which :mod:`maps.shared_cases` keeps). A median is found in two reads
+whatever the number of cases: the buckets of days first, then the days of the one or two
+buckets that hold the middle.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -114,7 +117,9 @@ def _nth(days: Counter[int], rank: int) -> int:
 
 
 @dataclass
-class _Counting:
+class CaseSums:
+    """Cases summed as the tally needs them: per country, per step and its days."""
+
     cases: Counter[str] = field(default_factory=Counter)  # per country
     convictions: Counter[str] = field(default_factory=Counter)
     steps: dict[int, Days] = field(default_factory=lambda: defaultdict(Days))
@@ -123,18 +128,29 @@ class _Counting:
     convicted: int = 0
 
 
-def table_tally(db: Session, reading: Reading, shared: list[CaseProgress]) -> CaseTally | None:
-    """The tally from ``figure_cases``, with ``shared``, the visible cases of several
-    incidents counted one by one; None when the table cannot answer the filter."""
+def sums_of(cases: Iterable[CaseProgress]) -> CaseSums:
+    """The sums of cases counted one by one (those that cover several incidents)."""
+    sums = CaseSums()
+    for case in cases:
+        _add_case(sums, case)
+    return sums
+
+
+def answers(reading: Reading) -> bool:
+    """Whether ``figure_cases`` answers the reading's filter."""
+    return reading.year_rows(FigureCases.year) is not None and not reading.by_means_or_outcome
+
+
+def table_tally(db: Session, reading: Reading, shared: CaseSums) -> CaseTally | None:
+    """The tally from ``figure_cases``, with ``shared``, the sums of the visible cases of
+    several incidents; None when the table cannot answer the filter."""
     years = reading.year_rows(FigureCases.year)
-    if years is None or reading.by_means_or_outcome:
+    if years is None or not answers(reading):
         return None
     scope = [*reading.scope(FigureCases), years]
-    counting = _Counting()
+    counting = copy.deepcopy(shared)  # the shared sums may be kept for other readings
     _read_reached(db, scope, counting)
     _read_buckets(db, scope, counting)
-    for case in shared:
-        _add_case(counting, case)
     _read_days(db, scope, counting)
     by_country = {
         country: CountryCases(
@@ -153,7 +169,7 @@ def table_tally(db: Session, reading: Reading, shared: list[CaseProgress]) -> Ca
     )
 
 
-def _read_reached(db: Session, scope: list[sa.ColumnElement[bool]], counting: _Counting) -> None:
+def _read_reached(db: Session, scope: list[sa.ColumnElement[bool]], counting: CaseSums) -> None:
     rows = db.execute(
         sa.select(FigureCases.country, FigureCases.value, sa.func.sum(FigureCases.cases))
         .where(*scope, FigureCases.measure == REACHED)
@@ -167,7 +183,7 @@ def _read_reached(db: Session, scope: list[sa.ColumnElement[bool]], counting: _C
             counting.convicted += int(cases)
 
 
-def _read_buckets(db: Session, scope: list[sa.ColumnElement[bool]], counting: _Counting) -> None:
+def _read_buckets(db: Session, scope: list[sa.ColumnElement[bool]], counting: CaseSums) -> None:
     rows = db.execute(
         sa.select(
             FigureCases.country,
@@ -184,7 +200,7 @@ def _read_buckets(db: Session, scope: list[sa.ColumnElement[bool]], counting: _C
             counting.to_conviction[country].buckets[bucket] += int(cases)
 
 
-def _add_case(counting: _Counting, case: CaseProgress) -> None:
+def _add_case(counting: CaseSums, case: CaseProgress) -> None:
     counting.total += 1
     convicted = case.step >= Step.CONVICTED
     counting.convicted += convicted
@@ -199,7 +215,7 @@ def _add_case(counting: _Counting, case: CaseProgress) -> None:
                     counting.to_conviction[country].add(days)
 
 
-def _read_days(db: Session, scope: list[sa.ColumnElement[bool]], counting: _Counting) -> None:
+def _read_days(db: Session, scope: list[sa.ColumnElement[bool]], counting: CaseSums) -> None:
     """The days, one by one, of the buckets that hold a median."""
     wanted = {(step, b) for step, d in counting.steps.items() for b in d.middle_buckets()}
     convicted = int(Step.CONVICTED)

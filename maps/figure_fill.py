@@ -215,6 +215,20 @@ def _fill_counts(connection: sa.Connection) -> None:
             sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
         ).where(fine).group_by(*_scope(counts), year, counts.c.means),
     )  # fmt: skip
+    _insert(connection, "figure_counts", by_month_and_means(counts))
+
+
+def by_month_and_means(counts: Any) -> sa.Select[Any]:
+    """The rows of grain 3 (by month and means), summed from those of grain 2."""
+    return (
+        sa.select(
+            counts.c.state, sa.literal(3), counts.c.status, counts.c.mission, counts.c.month,
+            counts.c.means, sa.literal(NONE), sa.literal(0), sa.literal(0),
+            sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
+        )
+        .where(counts.c.grain == 2)
+        .group_by(*_scope(counts), counts.c.month, counts.c.means)
+    )  # fmt: skip
 
 
 def _fill_victims(connection: sa.Connection) -> None:

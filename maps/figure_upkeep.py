@@ -14,6 +14,9 @@ added before it and adds what they add after it:
 - Writes that bypass the ORM call :func:`changing` around them (the areas that boundaries
   give) or :func:`count_new_incidents` after them (an import); the demo seed fills the
   tables with :func:`rebuild`.
+- Each of these gives the cases that cover several incidents a new version when one of
+  their incidents is among those changed (:func:`shared_cases_version`): their figures are
+  counted one by one, and kept per version (:mod:`maps.shared_cases`).
 
 Every figure is read from the tables only once they are known to hold every incident
 (:func:`is_built`): a rebuild marks them so, as does the migration of an empty database.
@@ -23,6 +26,7 @@ what a rebuild would change.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,7 +51,7 @@ from maps.figure_facts import (
     load_facts,
 )
 from maps.figure_fill import fill
-from maps.models import FigureMark
+from maps.models import FigureMark, FigureVersion
 
 MARK = "built"
 CHUNK = 5_000  # incident ids per statement (SQLite binds at most 32,766 parameters)
@@ -55,6 +59,7 @@ FILL_CHUNK = 20_000  # incident ids per range when filling the tables
 # Past this many incidents changed at once, refilling the tables beats diffing them.
 REFILL_ABOVE = 50_000
 _PENDING = "capdb.figures.pending"
+SHARED_CASES = "shared_cases"  # the FigureVersion of the cases that cover several incidents
 
 # What an incident's figures depend on, besides its victims, cases and stage events.
 _INCIDENT = (
@@ -139,12 +144,47 @@ def changing(db: Session, incident_ids: Collection[int]) -> Iterator[None]:
         return
     before = contributions(db, incident_ids)
     yield
-    apply(db, difference(before, contributions(db, incident_ids)))
+    _write_difference(db, before, contributions(db, incident_ids))
 
 
 def count_new_incidents(db: Session, incident_ids: Collection[int]) -> None:
     """Add incidents written past the ORM (an import), once their victims are in."""
-    apply(db, contributions(db, incident_ids))
+    _write_difference(db, empty_sums(), contributions(db, incident_ids))
+
+
+def _write_difference(db: Session, before: Sums, after: Sums) -> None:
+    """Write what changed between what some incidents added before and after a change;
+    if one of them belongs to a case that covers several incidents (before or after), the
+    shared cases' version changes with it.
+
+    In the same flush, so that no reader, the writer's own requests included, can see the
+    change under the old version. Its row is locked until the commit, after the changed
+    incidents': writers of the shared cases' incidents (a few in a hundred) take turns.
+    """
+    apply(db, difference(before, after))
+    if before["figure_shared_cases"] or after["figure_shared_cases"]:
+        new_shared_cases_version(db)
+
+
+# The version of the shared cases' figures -------------------------------------------------------
+
+
+def shared_cases_version(db: Session) -> int | None:
+    """The version of the cases that cover several incidents: what was counted of them
+    for this value still holds. None where none is kept (nothing may be reused)."""
+    return db.scalar(sa.select(FigureVersion.version).where(FigureVersion.name == SHARED_CASES))
+
+
+def new_shared_cases_version(db: Session) -> None:
+    """Give the shared cases' version a new random value."""
+    connection = db.connection()
+    version = secrets.randbits(63)
+    insert = _insert(connection, table("figure_versions"))
+    insert = insert.values(name=SHARED_CASES, version=version)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["name"], set_={"version": insert.excluded.version}
+    )
+    connection.execute(upsert)
 
 
 # Filling from scratch --------------------------------------------------------------------------
@@ -163,6 +203,7 @@ def rebuild(db: Session) -> dict[str, int]:
     db.execute(sa.delete(FigureMark))
     db.add(FigureMark(name=MARK))
     db.flush()
+    new_shared_cases_version(db)
     return written
 
 
@@ -251,7 +292,7 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
 def _after_flush(session: Session, _context: object) -> None:
     for ids, new, before in session.info.pop(_PENDING, []):
         ids |= {incident.id for incident in new if incident.id is not None}
-        apply(session, difference(before, contributions(session, ids)))
+        _write_difference(session, before, contributions(session, ids))
 
 
 def _lock(session: Session, incident_ids: set[int]) -> None:

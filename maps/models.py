@@ -75,10 +75,12 @@ def _scope() -> tuple[Mapped[str], Mapped[str], Mapped[str]]:
 
 
 class FigureCount(Base):
-    """Incidents and fatalities, at three grains: ``0`` by country and justice step;
+    """Incidents and fatalities, at four grains: ``0`` by country and justice step;
     ``1`` by year (``month`` is ``YYYY00``) and means of attack; ``2`` by month
-    (``YYYYMM``), means, country, outcomes (a bit per outcome a victim had) and step. A
-    dimension a grain leaves out holds ``0`` or ``''``."""
+    (``YYYYMM``), means, country, outcomes (a bit per outcome a victim had) and step; ``3``
+    by month and means, which the time chart reads (its rows stop growing with the
+    incidents once each month, mission and means has one, where grain 2's go on filling
+    in their combinations). A dimension a grain leaves out holds ``0`` or ``''``."""
 
     __tablename__ = "figure_counts"
 
@@ -208,3 +210,17 @@ class FigureMark(Base):
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     made_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FigureVersion(Base):
+    """A version of figures counted outside the tables. ``shared_cases`` is the version of
+    the cases that cover several incidents, which every figure of cases counts one by one:
+    each change to one of them or to their incidents gives it a new random value (random,
+    so that a database restored from a backup never meets a value another state of the
+    data had), and what was counted of them for a value holds while it stands
+    (:mod:`maps.shared_cases`)."""
+
+    __tablename__ = "figure_versions"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger)

@@ -14,16 +14,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from functools import cached_property
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auth.models import User
 from incidents.filters import IncidentFilters
 from maps import stats, trend_tables
-from maps.case_tally import CaseTally, CountryCases, table_tally, tally_of
+from maps.case_tally import CaseTally, CountryCases, answers, table_tally, tally_of
 from maps.figure_reads import Reading, reading
 from maps.ladder import Step
-from maps.models import FigureSharedCase
+from maps.shared_cases import shared_case_sums
 from maps.stats import FunnelStep, HostState, Period
 
 NO_CASES = CountryCases(0, 0, None)
@@ -91,10 +90,9 @@ class TrendData:
 
     @cached_property
     def cases(self) -> CaseTally:
-        if self.reading is not None:
-            shared = sa.select(FigureSharedCase.case_id)
-            several = stats.case_progress(self.db, self.user, self.filters, among=shared)
-            found = table_tally(self.db, self.reading, several)
+        if self.reading is not None and answers(self.reading):
+            shared = shared_case_sums(self.db, self.user, self.filters)
+            found = table_tally(self.db, self.reading, shared)
             if found is not None:
                 return found
         return tally_of(self._progress)

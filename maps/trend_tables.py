@@ -17,8 +17,8 @@ from maps.figure_reads import Reading
 from maps.models import FigureCount, FigureVictims
 from maps.stats import Period, PeriodCount, StateCount, VictimGroup, period_label
 
-# The grains of figure_counts.
-BY_COUNTRY, BY_YEAR, BY_MONTH = 0, 1, 2
+# The grains of figure_counts (maps.models.FigureCount).
+BY_COUNTRY, BY_YEAR, BY_MONTH, BY_MONTH_AND_MEANS = 0, 1, 2, 3
 
 
 def _grain(reading: Reading, wanted: str) -> list[sa.ColumnElement[bool]] | None:
@@ -38,6 +38,8 @@ def _grain(reading: Reading, wanted: str) -> list[sa.ColumnElement[bool]] | None
     months = reading.months() if reading.dated else (0, 999_912)
     if months is None:
         return None
+    if wanted == "month" and not reading.filters.outcome:
+        return [t.grain == BY_MONTH_AND_MEANS, t.month.between(*months), *reading.means(t.means)]
     return [
         t.grain == BY_MONTH,
         t.month.between(*months),

@@ -1,0 +1,138 @@
+"""The cases that cover several incidents are counted once per version of them, and a
+change to one of them, or to one of their incidents, is in the next figure drawn.
+
+The sums of these cases are kept per viewer's scope, filter and version
+(:mod:`maps.shared_cases`); every figure of cases is compared with the same figure counted
+from the incidents, before and after changes that must (and must not) renew the version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from auth.models import User
+from demo.seed import seed_demo
+from incidents.filters import IncidentFilters
+from incidents.models import Incident, JudicialCase, StageEvent, case_incidents
+from maps import shared_cases
+from maps.case_tally import CaseTally
+from maps.figure_upkeep import shared_cases_version
+from maps.ladder import Step
+from maps.models import FigureSharedCase
+from maps.stats import Period
+from maps.trend_data import TrendData
+
+
+def tally(db: Session, user: User, filters: IncidentFilters, *, kept: bool = True) -> CaseTally:
+    return TrendData(db, user, filters, Period.YEAR, kept=kept).cases
+
+
+def viewer(db: Session, email: str) -> User:
+    return db.scalars(sa.select(User).where(User.email == email)).one()
+
+
+@pytest.fixture
+def demo(db: Session) -> Session:
+    seed_demo(db, 300, 2589)
+    return db
+
+
+def unconvicted_shared_case(db: Session) -> JudicialCase:
+    """A validated case of several validated incidents, not yet at a conviction."""
+    for case_id in db.scalars(
+        sa.select(FigureSharedCase.case_id).order_by(FigureSharedCase.case_id)
+    ):
+        case = db.get(JudicialCase, case_id)
+        assert case is not None
+        statuses = {incident.status for incident in case.incidents}
+        reached = {event.stage for event in case.stage_events if event.review_status == "validated"}
+        if (
+            statuses == {"validated"}
+            and case.review_status == "validated"
+            and not (reached & {"convicted", "sentenced"})
+        ):
+            return case
+    raise AssertionError("the demo data holds no shared case short of a conviction")
+
+
+@pytest.mark.parametrize("email", ["analyst@capdb.example", "chad@capdb.example"])
+def test_a_validated_conviction_shows_in_the_next_figure(
+    app: Flask, demo: Session, email: str
+) -> None:
+    user = viewer(demo, email)
+    with app.test_request_context():
+        before = tally(demo, user, IncidentFilters())
+        assert before == tally(demo, user, IncidentFilters(), kept=False)
+        version = shared_cases_version(demo)
+        case = unconvicted_shared_case(demo)
+        first = min(incident.occurred_on for incident in case.incidents)
+        demo.add(
+            StageEvent(
+                case=case,
+                stage="convicted",
+                occurred_on=first + timedelta(days=400),
+                review_status="validated",
+            )
+        )
+        demo.flush()
+        assert shared_cases_version(demo) != version
+        after = tally(demo, user, IncidentFilters())
+        assert after == tally(demo, user, IncidentFilters(), kept=False)
+    if user.role == "analyst":  # the analyst sees every validated case
+        assert after.convictions == before.convictions + 1
+    delays = {d.step: d.cases for d in after.delays}
+    assert delays[Step.CONVICTED] >= {d.step: d.cases for d in before.delays}[Step.CONVICTED]
+
+
+def test_an_incident_of_no_shared_case_keeps_the_version(demo: Session) -> None:
+    shared = sa.select(case_incidents.c.incident_id).where(
+        case_incidents.c.case_id.in_(sa.select(FigureSharedCase.case_id))
+    )
+    incident = demo.scalars(
+        sa.select(Incident).where(Incident.id.not_in(shared)).order_by(Incident.id)
+    ).first()
+    assert incident is not None
+    version = shared_cases_version(demo)
+    incident.status = "draft" if incident.status != "draft" else "submitted"
+    demo.flush()
+    assert shared_cases_version(demo) == version
+
+
+def test_an_incident_of_a_shared_case_renews_the_version(demo: Session) -> None:
+    case = unconvicted_shared_case(demo)
+    version = shared_cases_version(demo)
+    case.incidents[0].status = "submitted"
+    demo.flush()
+    assert shared_cases_version(demo) != version
+
+
+def test_sums_are_counted_once_per_scope_filter_and_version(
+    app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted: list[str] = []
+    count = shared_cases._count
+
+    def counting(db: Session, user: User, filters: IncidentFilters) -> object:
+        counted.append(user.email)
+        return count(db, user, filters)
+
+    monkeypatch.setattr(shared_cases, "_count", counting)
+    analyst, other = viewer(demo, "analyst@capdb.example"), viewer(demo, "mali@capdb.example")
+    in_2017 = IncidentFilters(date_from=date(2017, 1, 1), date_to=date(2017, 12, 31))
+    with app.test_request_context():
+        for _ in range(3):
+            tally(demo, analyst, IncidentFilters())
+            tally(demo, other, IncidentFilters())
+            tally(demo, analyst, in_2017)
+        assert counted == [analyst.email, other.email, analyst.email]
+        unconvicted_shared_case(demo).incidents[0].status = "submitted"
+        demo.flush()
+        assert tally(demo, analyst, IncidentFilters()) == tally(
+            demo, analyst, IncidentFilters(), kept=False
+        )
+    assert counted == [analyst.email, other.email, analyst.email, analyst.email]
