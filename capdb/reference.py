@@ -363,10 +363,19 @@ def _refresh(db: Session, mission: Mission, row: MissionRow, known: set[str]) ->
 
 def missions_among(db: Session, codes: frozenset[str] | None) -> list[Mission]:
     """The missions of these codes (every mission for None), by code."""
-    statement = sa.select(Mission).order_by(Mission.code)
+    return list(db.scalars(_among(sa.select(Mission), codes)))
+
+
+def mission_codes_among(db: Session, codes: frozenset[str] | None) -> list[str]:
+    """The codes alone of :func:`missions_among` (which loads each mission's hosts too)."""
+    return list(db.scalars(_among(sa.select(Mission.code), codes)))
+
+
+def _among(statement: sa.Select[Any], codes: frozenset[str] | None) -> sa.Select[Any]:
+    statement = statement.order_by(Mission.code)
     if codes is not None:
         statement = statement.where(Mission.code.in_(sorted(codes)))
-    return list(db.scalars(statement))
+    return statement
 
 
 def acronym_key(acronym: str) -> str:

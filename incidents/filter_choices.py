@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from auth.models import User
 from capdb.i18n import current_locale
-from capdb.reference import PLACES, Country, missions_among
+from capdb.reference import PLACES, Country, mission_codes_among
 from capdb.vocabularies import JUDICIAL_STAGE, MEANS_OF_ATTACK, OUTCOME, VERIFICATION_STATUS
 from incidents import policy
 
@@ -20,14 +20,14 @@ def filter_choices(session: sa.orm.Session, user: User) -> dict[str, list[tuple[
     """The options of the filter form, labelled in the viewer's language."""
     locale = current_locale()
     # A mission officer looks among its own missions' incidents; others among all.
-    missions = missions_among(session, policy.missions_seen(user))
+    missions = mission_codes_among(session, policy.missions_seen(user))
     states = country_choices(session, locale)
     if user.role == "member_state":
         # The focal point's own State first, before the world's.
         states = sorted(states, key=lambda choice: choice[0] != user.state_code)
     return {
-        "own_missions": [(m.code, m.code) for m in missions] if user.role == "mission" else [],
-        "mission": [(m.code, m.code) for m in missions],
+        "own_missions": [(code, code) for code in missions] if user.role == "mission" else [],
+        "mission": [(code, code) for code in missions],
         "state": states,
         "means_of_attack": [(t.code, t.label(locale)) for t in MEANS_OF_ATTACK],
         "outcome": [(t.code, t.label(locale)) for t in OUTCOME],

@@ -215,6 +215,13 @@ class ReferenceCounter(Base):
     last_number: Mapped[int]
 
 
+def pending_index(name: str, column: str) -> sa.Index:
+    """An index of the rows awaiting review alone: the work queues find them among a
+    million without reading the others (:mod:`incidents.policy_queues`)."""
+    pending = sa.text("review_status = 'pending' AND deleted_at IS NULL")
+    return sa.Index(name, column, postgresql_where=pending, sqlite_where=pending)
+
+
 class JudicialCase(Record, Base):
     __tablename__ = "judicial_cases"
 
@@ -245,6 +252,8 @@ class JudicialCase(Record, Base):
     stage_events: Mapped[list[StageEvent]] = relationship(
         back_populates="case", order_by="(StageEvent.occurred_on, StageEvent.id)"
     )
+
+    __table_args__ = (pending_index("ix_judicial_cases_pending", "id"),)
 
     def title(self) -> str:
         """How pages name the case, in the viewer's language: "Case 12 (NR-2021/7)"."""
@@ -284,6 +293,7 @@ class Defendant(Record, Base):
 
     __table_args__ = (
         sa.CheckConstraint("sentence_months IS NULL OR sentence_months >= 0", name="sentence"),
+        pending_index("ix_defendants_pending", "case_id"),
     )
 
 
@@ -308,6 +318,8 @@ class StageEvent(Record, Base):
     case: Mapped[JudicialCase] = relationship(back_populates="stage_events")
     defendant: Mapped[Defendant | None] = relationship()
     entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
+
+    __table_args__ = (pending_index("ix_stage_events_pending", "case_id"),)
 
 
 class CapacityAssistance(Record, Base):

@@ -67,15 +67,16 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
     ones while the shared cases' version stands, counted otherwise (and then kept)."""
     version = shared_cases_version(db)
     if version is None:
-        return _count(db, user, filters)
+        return count(db, user, filters)
     key = (figure_scope(user), filters, version)
     if (found := _kept.get(key)) is not None:
         return found
-    counted = _count(db, user, filters)
+    counted = count(db, user, filters)
     _kept.put(key, counted)
     return counted
 
 
-def _count(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
+def count(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
+    """The sums counted from the incidents, as after a change (what a reading then costs)."""
     among = sa.select(FigureSharedCase.case_id)
     return sums_of(stats.case_progress(db, user, filters, among=among))

@@ -115,13 +115,13 @@ def test_sums_are_counted_once_per_scope_filter_and_version(
     app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted: list[str] = []
-    count = shared_cases._count
+    count = shared_cases.count
 
     def counting(db: Session, user: User, filters: IncidentFilters) -> object:
         counted.append(user.email)
         return count(db, user, filters)
 
-    monkeypatch.setattr(shared_cases, "_count", counting)
+    monkeypatch.setattr(shared_cases, "count", counting)
     analyst, other = viewer(demo, "analyst@capdb.example"), viewer(demo, "mali@capdb.example")
     in_2017 = IncidentFilters(date_from=date(2017, 1, 1), date_to=date(2017, 12, 31))
     with app.test_request_context():
