@@ -20,11 +20,11 @@ counts) and every figure of the trends page (their counts, without drawing) for 
 page's default view and for 2017 by month, and what counting the cases of several
 incidents costs the first reading after a change to one of them; the trends page itself;
 and the CSV export of 2017's incidents (whose rows grow with the data: its time per 1,000
-rows is what should hold). Then the time to record an incident with 20 victims through the API, to submit it
-and to validate it. Load averages are printed with every size. The issue's budgets: 1M at
-most 1.5x the 100k time; lists under 30 ms (Chad's incident list included), map under
-300 ms, trends under 100 ms; each write under 100 ms at 1M; a worker under 250 MB after
-1,000 mixed requests.
+rows is what should hold). Then the time to record an incident with 20 victims through the
+API, to submit it and to validate it. Load averages are printed with every size. The
+issue's budgets: 1M at most 1.5x the 100k time; lists under 30 ms (Chad's incident list
+included), map under 300 ms, trends under 100 ms; each write under 100 ms at 1M; a worker
+under 250 MB after 1,000 mixed requests.
 """
 
 from __future__ import annotations

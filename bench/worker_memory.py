@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import secrets
 import time
 
 import psutil
@@ -27,10 +28,12 @@ SAHEL = "zoom=5&bbox=-12,8,20,24"
 
 
 def measure_memory(app: Flask, count: int) -> None:
-    analyst = create_accounts(app, "analyst", 1, missions=[], state=None, purpose="memory")[0]
+    # Accounts of this run's own: the schema is kept, with the accounts of earlier runs.
+    run = f"memory-{secrets.token_hex(3)}"
+    analyst = create_accounts(app, "analyst", 1, missions=[], state=None, purpose=run)[0]
     officer = create_accounts(app, "mission", 1, missions=["MINUSMA"], state=None,
-                              purpose="memory")[0]  # fmt: skip
-    chad = create_accounts(app, "member_state", 1, missions=[], state="TCD", purpose="memory")[0]
+                              purpose=run)[0]  # fmt: skip
+    chad = create_accounts(app, "member_state", 1, missions=[], state="TCD", purpose=run)[0]
     incidents = visible_ids(app, chad.email, Incident, 50)
     cases = visible_ids(app, chad.email, JudicialCase, 20)
     rng = random.Random(14)

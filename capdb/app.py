@@ -123,9 +123,18 @@ def count_new_incidents(db: Any, incident_ids: list[int]) -> None:
     count_new_incidents(db, incident_ids)
 
 
+def kept_total(db: Any, user: Any, filters: Any) -> int | None:
+    """A list's total from the figures kept for maps and trends, where they answer."""
+    from maps.figure_reads import reading
+    from maps.trend_tables import incidents_counted
+
+    found = reading(db, user, filters)
+    return None if found is None else incidents_counted(db, found)
+
+
 def register_features(app: Flask) -> None:
     from auth import audit, guard
-    from incidents import concerned_hook, history, search
+    from incidents import concerned_hook, history, search, totals
     from incidents.attachments import search as attachment_search
     from incidents.attachments import storage
     from incidents.signals import incidents_inserted, incidents_saved
@@ -148,6 +157,7 @@ def register_features(app: Flask) -> None:
     # Connecting the same function again is a no-op, whatever number of apps are made.
     incidents_saved.connect(place_incidents)
     incidents_inserted.connect(count_new_incidents)
+    totals.count_kept_with(kept_total)
     # The full-text search also finds incidents by the words of their documents.
     search.also_found_by(attachment_search.incidents_found)
     app.add_url_rule("/", endpoint="home", view_func=home)

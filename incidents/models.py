@@ -253,7 +253,11 @@ class JudicialCase(Record, Base):
         back_populates="case", order_by="(StageEvent.occurred_on, StageEvent.id)"
     )
 
-    __table_args__ = (pending_index("ix_judicial_cases_pending", "id"),)
+    __table_args__ = (
+        pending_index("ix_judicial_cases_pending", "id"),
+        # The oldest first: the stalled cases of a work queue.
+        sa.Index("ix_judicial_cases_created_at", "created_at", "id"),
+    )
 
     def title(self) -> str:
         """How pages name the case, in the viewer's language: "Case 12 (NR-2021/7)"."""

@@ -69,6 +69,17 @@ def counts_over_time(db: Session, reading: Reading, period: Period) -> list[Peri
     return counts
 
 
+def incidents_counted(db: Session, reading: Reading) -> int | None:
+    """How many incidents the reading's viewer sees that match its filter: the total of a
+    list, in a few rows whatever the number of incidents."""
+    rows = _grain(reading, "country") or _grain(reading, "month")
+    if rows is None:
+        return None
+    t = FigureCount
+    found = db.scalar(sa.select(sa.func.sum(t.incidents)).where(*reading.scope(t), *rows))
+    return int(found or 0)
+
+
 def counts_by_state(db: Session, reading: Reading) -> list[StateCount] | None:
     rows = _grain(reading, "country")
     if rows is None:

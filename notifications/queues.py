@@ -29,6 +29,9 @@ from incidents.policy_queues import (
 )
 
 SHOWN = 20
+# A queue's total is counted up to this many; past it, the home says "100+": a queue of
+# thousands (an analyst's stalled cases at a million incidents) costs what one of 100 does.
+COUNTED = 100
 # Columns kind, id, name, since: one row per item of a queue.
 Listing = sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]]
 
@@ -54,16 +57,18 @@ class Queue:
     title: str
     total: int
     items: list[QueueItem]
+    more: bool = False  # more than ``total`` wait: counting stopped at COUNTED
 
 
-def _first_and_total(db: Session, rows: Listing) -> tuple[list[sa.Row[Any]], int]:
+def _first_and_total(db: Session, rows: Listing) -> tuple[list[sa.Row[Any]], int, bool]:
+    """The first rows of a queue, how many it holds up to COUNTED, and whether more."""
     listed = rows.subquery()
-    found = db.execute(
-        sa.select(listed, sa.func.count().over().label("total"))
-        .order_by(listed.c.since, listed.c.id)
-        .limit(SHOWN)
-    ).all()
-    return list(found), (found[0].total if found else 0)
+    first = list(db.execute(sa.select(listed).order_by(listed.c.since, listed.c.id).limit(SHOWN)))
+    if len(first) < SHOWN:
+        return first, len(first), False
+    some = sa.select(listed.c.id).limit(COUNTED + 1).subquery()
+    counted = db.scalar(sa.select(sa.func.count()).select_from(some)) or 0
+    return first, min(counted, COUNTED), counted > COUNTED
 
 
 def _to_validate(user: User) -> Listing:
@@ -169,7 +174,7 @@ def queues_for(db: Session, user: User) -> list[Queue]:
     titles = _titles()
     queues = []
     for key in ROLE_QUEUES.get(user.role, ()):
-        rows, total = _first_and_total(db, QUERIES[key](user))
+        rows, total, more = _first_and_total(db, QUERIES[key](user))
         items = [_item(r.kind, r.id, r.name, r.since) for r in rows]
-        queues.append(Queue(key, titles[key], total, items))
+        queues.append(Queue(key, titles[key], total, items, more))
     return queues

@@ -20,10 +20,12 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from auth.models import User
+from capdb.app import kept_total
 from capdb.db import utcnow
 from demo.seed import seed_demo
-from incidents.filters import IncidentFilters
+from incidents.filters import IncidentFilters, listed_incidents
 from incidents.models import Incident, JudicialCase, StageEvent, Victim
+from incidents.totals import total
 from maps import map_data, map_tables, trend_tables
 from maps.charts import Figures
 from maps.figure_reads import reading
@@ -139,6 +141,21 @@ def test_every_trend_figure_both_ways(app: Flask, demo: Session, role: str) -> N
                 assert trend_tables.counts_over_time(demo, found, Period.YEAR) is not None
             for period in Period:
                 both_ways(demo, user, filters, period)
+
+
+@pytest.mark.parametrize("role", VIEWERS)
+def test_every_list_total_both_ways(app: Flask, demo: Session, role: str) -> None:
+    user = viewer(demo, VIEWERS[role])
+    with app.test_request_context():
+        for args, answered in FILTERS:
+            filters = filters_of(demo, args)
+            kept = kept_total(demo, user, filters)
+            counted = total(demo, listed_incidents(user, filters), exact=True)
+            assert counted.exact
+            if kept is not None:
+                assert kept == counted.count, args
+            other_state = user.state_code and args.get("state", user.state_code) != user.state_code
+            assert (kept is not None) == (answered and not other_state), args
 
 
 def test_the_sums_answer_the_common_views(app: Flask, demo: Session) -> None:

@@ -13,6 +13,7 @@ from auth.models import User
 from capdb.db import utcnow
 from incidents.comments import threads
 from incidents.models import Incident
+from notifications import queues as queues_module
 from notifications.queues import Queue, queues_for
 from tests.factories import IncidentFactory, LoginAs, UserFactory, VictimFactory
 from tests.test_cases import new_case, new_defendant, new_event
@@ -148,3 +149,28 @@ def test_each_roles_home_shows_its_queues(
     page = client.get("/").text
     for title in ["To validate", "Awaiting my answer", "Returned to me", "Stalled cases"]:
         assert (f">{title} <" in page) == (title in titles), title
+
+
+def test_a_long_queue_is_counted_up_to_a_bound(
+    app: Flask,
+    db: Session,
+    client: FlaskClient,
+    login_as: LoginAs,
+    make_incident: IncidentFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queues_module, "SHOWN", 2)
+    long_ago = utcnow() - timedelta(days=400)
+    cases = [new_case(db, make_incident(), state="MLI", created_at=long_ago) for _ in range(5)]
+    analyst = login_as("analyst")
+    with app.test_request_context():
+        monkeypatch.setattr(queues_module, "COUNTED", 5)
+        (exact,) = queues_for(db, analyst)
+        monkeypatch.setattr(queues_module, "COUNTED", 3)
+        (bounded,) = queues_for(db, analyst)
+    assert (exact.total, exact.more) == (5, False)
+    assert (bounded.total, bounded.more) == (3, True)
+    assert [item.label for item in bounded.items] == [f"Case {case.id}" for case in cases[:2]]
+    page = client.get("/").text
+    assert 'Stalled cases <span class="count">(3+)</span>' in page
+    assert "and over 1 more" in page

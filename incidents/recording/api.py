@@ -70,7 +70,13 @@ def list_incidents(query: dict[str, Any]) -> dict[str, Any]:
     user = viewer()
     statement = listed_incidents(user, query["filters"]).options(selectinload(Incident.victims))
     page = _page(session(), statement, query, sort=query["sort"])
-    counted = total(session(), listed_incidents(user, query["filters"]), exact=query["exact_total"])
+    filters = query["filters"]
+    counted = total(
+        session(),
+        listed_incidents(user, filters),
+        exact=query["exact_total"],
+        seen_by=(user, filters),
+    )
     return {
         "items": [resources.incident(user, record) for record in page.items],
         "next_cursor": page.next_cursor,

@@ -58,7 +58,12 @@ def index() -> tuple[str, int]:
             per_page=asked.per_page,
             q=filters.q,
         )
-        counted = total(session, listed_incidents(viewer(), filters), exact=asked.exact_total)
+        counted = total(
+            session,
+            listed_incidents(viewer(), filters),
+            exact=asked.exact_total,
+            seen_by=(viewer(), filters),
+        )
     context = {
         "total": counted,
         "filters": filters,
