@@ -8,11 +8,11 @@ from the incidents (:func:`maps.stats.case_progress`). That count grows with the
 100,000 incidents, some 10,000 at a million: most of a second), so its sums are kept in
 this process, keyed by what decides them: the viewer's figure scope (all analysts share
 one, as do the officers of the same missions and the focal points of one State), the
-filter, and the version of the shared cases (:func:`maps.figure_upkeep.
-shared_cases_version`), which every change to one of them or to one of their incidents
-renews in its transaction. A reading after a change, the writer's own included, finds a
-new version and counts again; a value computed from data newer than its version is never
-older than what that version promises.
+filter, and the version of the shared cases
+(:func:`maps.figure_upkeep.shared_cases_version`), which every change to one of them or to
+one of their incidents renews in its transaction. A reading after a change, the writer's
+own included, finds a new version and counts again; a value computed from data newer than
+its version is never older than what that version promises.
 """
 
 from __future__ import annotations
