@@ -226,6 +226,7 @@ def _add_counts(sums: Sums, fact: Fact, state: str, sign: int) -> None:
     key = (state, 2, s, m, month, fact.means, fact.country, fact.outcomes, fact.step)
     _add(table, key, values)
     _add(table, (state, 3, s, m, month, fact.means, NONE, 0, 0), values)
+    _add(table, (state, 4, s, m, month, NONE, fact.country, 0, fact.step), values)
 
 
 def _add_victim_rows(sums: Sums, fact: Fact, state: str, sign: int) -> None:

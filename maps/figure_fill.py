@@ -216,6 +216,7 @@ def _fill_counts(connection: sa.Connection) -> None:
         ).where(fine).group_by(*_scope(counts), year, counts.c.means),
     )  # fmt: skip
     _insert(connection, "figure_counts", by_month_and_means(counts))
+    _insert(connection, "figure_counts", by_month_and_country(counts))
 
 
 def by_month_and_means(counts: Any) -> sa.Select[Any]:
@@ -228,6 +229,19 @@ def by_month_and_means(counts: Any) -> sa.Select[Any]:
         )
         .where(counts.c.grain == 2)
         .group_by(*_scope(counts), counts.c.month, counts.c.means)
+    )  # fmt: skip
+
+
+def by_month_and_country(counts: Any) -> sa.Select[Any]:
+    """The rows of grain 4 (by month, country and step), summed from those of grain 2."""
+    return (
+        sa.select(
+            counts.c.state, sa.literal(4), counts.c.status, counts.c.mission, counts.c.month,
+            sa.literal(NONE), counts.c.country, sa.literal(0), counts.c.step,
+            sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
+        )
+        .where(counts.c.grain == 2)
+        .group_by(*_scope(counts), counts.c.month, counts.c.country, counts.c.step)
     )  # fmt: skip
 
 

@@ -75,12 +75,13 @@ def _scope() -> tuple[Mapped[str], Mapped[str], Mapped[str]]:
 
 
 class FigureCount(Base):
-    """Incidents and fatalities, at four grains: ``0`` by country and justice step;
+    """Incidents and fatalities, at five grains: ``0`` by country and justice step;
     ``1`` by year (``month`` is ``YYYY00``) and means of attack; ``2`` by month
     (``YYYYMM``), means, country, outcomes (a bit per outcome a victim had) and step; ``3``
-    by month and means, which the time chart reads (its rows stop growing with the
-    incidents once each month, mission and means has one, where grain 2's go on filling
-    in their combinations). A dimension a grain leaves out holds ``0`` or ``''``."""
+    by month and means, which the time chart reads, and ``4`` by month, country and step,
+    which the States and steps under a date filter read (their rows stop growing with the
+    incidents once each combination has one, where grain 2's go on filling in theirs). A
+    dimension a grain leaves out holds ``0`` or ``''``."""
 
     __tablename__ = "figure_counts"
 

@@ -18,7 +18,7 @@ from maps.models import FigureCount, FigureVictims
 from maps.stats import Period, PeriodCount, StateCount, VictimGroup, period_label
 
 # The grains of figure_counts (maps.models.FigureCount).
-BY_COUNTRY, BY_YEAR, BY_MONTH, BY_MONTH_AND_MEANS = 0, 1, 2, 3
+BY_COUNTRY, BY_YEAR, BY_MONTH, BY_MONTH_AND_MEANS, BY_MONTH_AND_COUNTRY = 0, 1, 2, 3, 4
 
 
 def _grain(reading: Reading, wanted: str) -> list[sa.ColumnElement[bool]] | None:
@@ -40,6 +40,8 @@ def _grain(reading: Reading, wanted: str) -> list[sa.ColumnElement[bool]] | None
         return None
     if wanted == "month" and not reading.filters.outcome:
         return [t.grain == BY_MONTH_AND_MEANS, t.month.between(*months), *reading.means(t.means)]
+    if wanted == "country" and not reading.by_means_or_outcome:
+        return [t.grain == BY_MONTH_AND_COUNTRY, t.month.between(*months)]
     return [
         t.grain == BY_MONTH,
         t.month.between(*months),
@@ -72,7 +74,7 @@ def counts_over_time(db: Session, reading: Reading, period: Period) -> list[Peri
 def incidents_counted(db: Session, reading: Reading) -> int | None:
     """How many incidents the reading's viewer sees that match its filter: the total of a
     list, in a few rows whatever the number of incidents."""
-    rows = _grain(reading, "country") or _grain(reading, "month")
+    rows = _grain(reading, "country")
     if rows is None:
         return None
     t = FigureCount
