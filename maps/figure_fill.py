@@ -215,33 +215,26 @@ def _fill_counts(connection: sa.Connection) -> None:
             sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
         ).where(fine).group_by(*_scope(counts), year, counts.c.means),
     )  # fmt: skip
-    _insert(connection, "figure_counts", by_month_and_means(counts))
-    _insert(connection, "figure_counts", by_month_and_country(counts))
+    # Grain 3 keeps the month and means; grain 4 the month, country and step.
+    _insert(connection, "figure_counts", by_month(counts, 3, counts.c.means))
+    _insert(connection, "figure_counts", by_month(counts, 4, counts.c.country, counts.c.step))
 
 
-def by_month_and_means(counts: Any) -> sa.Select[Any]:
-    """The rows of grain 3 (by month and means), summed from those of grain 2."""
+def by_month(counts: Any, grain: int, *kept: Any) -> sa.Select[Any]:
+    """The rows of a grain by month that keeps the ``kept`` columns of grain 2 (the others
+    as a grain leaves them out: ``''`` or 0), summed from those of grain 2."""
+    names = {column.name for column in kept}
+    dimensions = [
+        counts.c[name] if name in names else sa.literal(NONE if name in ("means", "country") else 0)
+        for name in ("means", "country", "outcomes", "step")
+    ]
     return (
         sa.select(
-            counts.c.state, sa.literal(3), counts.c.status, counts.c.mission, counts.c.month,
-            counts.c.means, sa.literal(NONE), sa.literal(0), sa.literal(0),
-            sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
+            counts.c.state, sa.literal(grain), counts.c.status, counts.c.mission, counts.c.month,
+            *dimensions, sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
         )
         .where(counts.c.grain == 2)
-        .group_by(*_scope(counts), counts.c.month, counts.c.means)
-    )  # fmt: skip
-
-
-def by_month_and_country(counts: Any) -> sa.Select[Any]:
-    """The rows of grain 4 (by month, country and step), summed from those of grain 2."""
-    return (
-        sa.select(
-            counts.c.state, sa.literal(4), counts.c.status, counts.c.mission, counts.c.month,
-            sa.literal(NONE), counts.c.country, sa.literal(0), counts.c.step,
-            sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
-        )
-        .where(counts.c.grain == 2)
-        .group_by(*_scope(counts), counts.c.month, counts.c.country, counts.c.step)
+        .group_by(*_scope(counts), counts.c.month, *kept)
     )  # fmt: skip
 
 

@@ -26,14 +26,11 @@ from maps.ladder import Step
 from maps.models import FigureSharedCase
 from maps.stats import Period
 from maps.trend_data import TrendData
+from tests.test_figure_equivalence import viewer
 
 
 def tally(db: Session, user: User, filters: IncidentFilters, *, kept: bool = True) -> CaseTally:
     return TrendData(db, user, filters, Period.YEAR, kept=kept).cases
-
-
-def viewer(db: Session, email: str) -> User:
-    return db.scalars(sa.select(User).where(User.email == email)).one()
 
 
 @pytest.fixture
