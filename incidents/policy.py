@@ -65,7 +65,9 @@ from incidents.policy_cases import prosecutes as prosecutes
 from incidents.policy_saved import may_delete_view as may_delete_view
 from incidents.policy_saved import may_share_views as may_share_views
 from incidents.policy_saved import visible_saved_views as visible_saved_views
+from incidents.visibility import CaseListing as CaseListing
 from incidents.visibility import Condition as Condition
+from incidents.visibility import case_listing as case_listing
 from incidents.visibility import concerns as concerns
 from incidents.visibility import hidden_incidents_known as hidden_incidents_known
 from incidents.visibility import visible_assistance as visible_assistance

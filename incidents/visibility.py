@@ -92,10 +92,13 @@ class IncidentListing:
     """The incidents a user sees, as a list builds them: ``condition`` over ``Incident``;
     for a Member State's focal point, also ``state``, whose rows of ``incident_states`` the
     list joins in place of :func:`concerns` (which ``condition`` then leaves out), so that
-    it can page through them in their index's date order."""
+    it can page through them in their index's date order; for an officer of several
+    missions, their ``missions``, whose ranges of the incidents' index a page reads one
+    each."""
 
     condition: Condition
     state: str | None = None
+    missions: tuple[str, ...] = ()
 
 
 def incident_listing(user: User | None) -> IncidentListing:
@@ -109,6 +112,9 @@ def incident_listing(user: User | None) -> IncidentListing:
         ):
             validated = sa.and_(Incident.deleted_at.is_(None), Incident.status == "validated")
             return IncidentListing(validated, user.state_code)
+        if user is not None and user.is_authenticated and user.role == "mission":
+            missions = tuple(sorted(user.mission_codes))
+            return IncidentListing(visible_incidents(user), missions=missions)
     except Exception:
         log.exception("access rule incident_listing failed; denying")
         return IncidentListing(sa.false())
@@ -164,6 +170,43 @@ def _cases_of_missions(user: User) -> sa.Select[int]:
     return (
         sa.select(CaseMission.case_id).where(CaseMission.mission_code.in_(missions)).correlate(None)
     )
+
+
+@dataclass(frozen=True)
+class CaseListing:
+    """The cases a user sees, as a list builds them: ``condition`` over ``JudicialCase``;
+    for a focal point or an officer, also the rows of ``case_states`` or ``case_missions``
+    that hold them (``rows``, whose ``key`` is one of ``values``: the State, the missions),
+    which the list reads in its index's order in place of the membership ``condition``
+    then leaves out (:func:`incidents.api.access.newest_cases`)."""
+
+    condition: Condition
+    rows: type[CaseState] | type[CaseMission] | None = None
+    key: str = ""
+    values: tuple[str, ...] = ()
+
+
+def case_listing(user: User | None) -> CaseListing:
+    """:func:`visible_cases` for a list."""
+    try:
+        if user is not None and user.is_authenticated and user.role == "member_state":
+            if not user.state_code:
+                return CaseListing(sa.false())
+            state = user.state_code
+            validated = JudicialCase.review_status == "validated"
+            prosecuted = JudicialCase.prosecuting_state_code == state
+            condition = sa.and_(JudicialCase.deleted_at.is_(None), sa.or_(validated, prosecuted))
+            return CaseListing(condition, CaseState, "state", (state,))
+        if user is not None and user.is_authenticated and user.role == "mission":
+            missions = tuple(sorted(user.mission_codes))
+            if not missions:
+                return CaseListing(sa.false())
+            undeleted = JudicialCase.deleted_at.is_(None)
+            return CaseListing(undeleted, CaseMission, "mission_code", missions)
+    except Exception:
+        log.exception("access rule case_listing failed; denying")
+        return CaseListing(sa.false())
+    return CaseListing(visible_cases(user))
 
 
 @_denying_condition

@@ -227,3 +227,36 @@ def test_a_member_states_list_pages_through_its_incidents_as_the_rule_has_them(
     expected = walk(db, scoped_incidents(chad, filters), sort)
     assert listed == expected
     assert listed  # the case is not empty
+
+
+@pytest.mark.parametrize("sort", ["-date", "date", "-reference", "relevance"])
+@pytest.mark.parametrize(
+    "args",
+    [{}, {"date_from": "2020-01-03", "date_to": "2020-01-07"}, {"mission": "MONUSCO"}],
+    ids=str,
+)
+def test_an_officer_of_several_missions_pages_through_them_merged(
+    app: Flask,
+    db: Session,
+    make_incident: IncidentFactory,
+    make_user: UserFactory,
+    sort: str,
+    args: dict[str, str],
+) -> None:
+    """Read one mission's range at a time (listed_incidents), the pages hold what the access
+    rule gives (scoped_incidents), in the same order, each incident once."""
+    day = date(2020, 1, 1)
+    missions = ("MONUSCO", "MINUSMA", "UNMISS")
+    for number in range(30):
+        make_incident(
+            reference=f"M-{number:03d}",
+            mission_code=missions[number % 3],
+            occurred_on=day + timedelta(days=number // 4),  # ties across missions
+        )
+    officer = make_user("mission", missions=("MONUSCO", "MINUSMA"))
+    filters, errors = parse(app, db, **args)
+    assert errors == {}
+    listed = walk(db, listed_incidents(officer, filters), sort)
+    expected = walk(db, scoped_incidents(officer, filters), sort)
+    assert listed == expected
+    assert len(set(listed)) == len(listed) >= 10

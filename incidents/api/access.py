@@ -19,7 +19,9 @@ from auth.access import viewer as viewer
 from auth.models import User
 from capdb.db import session as session
 from incidents.models import CapacityAssistance, Incident, JudicialCase, Victim
+from incidents.paging import first_of_each
 from incidents.policy import (
+    CaseListing,
     assistance_or_404,
     case_or_404,
     defendant_or_404,
@@ -123,3 +125,23 @@ def newest_first(
     rows = list(db.scalars(statement.order_by(id_column.desc()).limit(per_page + 1)))
     items = rows[:per_page]
     return items, items[-1].id if len(rows) > per_page else None
+
+
+def newest_cases(
+    db: Session, listing: CaseListing, conditions: list[Any], query: dict[str, Any]
+) -> tuple[list[JudicialCase], int | None]:
+    """:func:`newest_first` for the cases of a listing (:func:`incidents.policy.case_listing`)
+    that meet ``conditions``. A focal point's or an officer's are looked for among the first
+    of each of its rows' ranges (the State's, each mission's), read in their index's order:
+    in the cases' own order PostgreSQL would walk every newer case of other States or
+    missions first, ten times as many with ten times the data."""
+    statement = sa.select(JudicialCase).where(listing.condition, *conditions)
+    if listing.rows is not None:
+        rows = listing.rows
+        ranged = statement.join(rows, rows.case_id == JudicialCase.id)
+        if "cursor" in query:
+            ranged = ranged.where(rows.case_id < query["cursor"])
+        ranged = ranged.order_by(rows.case_id.desc()).limit(query["per_page"] + 1)
+        firsts = first_of_each(ranged, rows.case_id, getattr(rows, listing.key), listing.values)
+        statement = statement.where(JudicialCase.id.in_(firsts))
+    return newest_first(db, statement, JudicialCase.id, query)

@@ -15,7 +15,7 @@ from capdb.clock import now
 from incidents import policy
 from incidents.api import resources
 from incidents.api.access import (
-    newest_first,
+    newest_cases,
     session,
     viewer,
     with_case,
@@ -43,7 +43,7 @@ from incidents.justice.schemas import (
     StageEventSchema,
 )
 from incidents.models import Defendant, Incident, JudicialCase, StageEvent, case_incidents
-from incidents.policy import sees_defendant_identity, visible_cases, visible_incidents
+from incidents.policy import sees_defendant_identity, visible_incidents
 
 blp = api_blueprint(
     "api_cases", __name__, "Judicial cases, their defendants and stages of proceedings."
@@ -61,9 +61,9 @@ DEFENDANT_FIELDS = tuple(DefendantInput().fields)
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     """The cases the viewer may see, newest first, one page at a time."""
     db, user = session(), viewer()
-    statement = sa.select(JudicialCase).where(visible_cases(user))
+    conditions = []
     if "incident" in query:
-        statement = statement.where(
+        conditions.append(
             sa.exists().where(
                 case_incidents.c.case_id == JudicialCase.id,
                 case_incidents.c.incident_id == query["incident"],
@@ -72,8 +72,8 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
             )
         )
     if "stage" in query:
-        statement = statement.where(JudicialCase.current_stage == query["stage"])
-    items, next_cursor = newest_first(db, statement, JudicialCase.id, query)
+        conditions.append(JudicialCase.current_stage == query["stage"])
+    items, next_cursor = newest_cases(db, policy.case_listing(user), conditions, query)
     return {"items": resources.judicial_cases(db, user, items), "next_cursor": next_cursor}
 
 

@@ -6,8 +6,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from capdb.clock import now
+from incidents.models import JudicialCase, Victim
+from incidents.policy import visible_cases
 from tests.api.conftest import ApiAs, ApiClient, World, errors_of, json_of
+from tests.factories import IncidentFactory
 from tests.test_assistance import REFUSED_FILTERS
 
 
@@ -407,3 +413,68 @@ def test_the_assistance_list_refuses_what_the_page_refuses(
     response = api_as("admin").get(f"/assistance?{query}")
     assert response.status_code == 400, query
     assert set(errors_of(response)) == {field}
+
+
+@pytest.mark.parametrize(
+    ("role", "bindings"),
+    [
+        ("mission", {"missions": ("MINUSMA", "MONUSCO")}),
+        ("mission", {"missions": ("MONUSCO",)}),
+        ("member_state", {"state": "TCD"}),
+        ("member_state", {"state": "MLI"}),
+        ("analyst", {}),
+    ],
+)
+@pytest.mark.parametrize("filters", ["", "&stage=reported"])
+def test_case_lists_page_through_what_the_rule_gives_each_case_once(
+    api_as: ApiAs,
+    db: Session,
+    make_incident: IncidentFactory,
+    role: str,
+    bindings: dict[str, Any],
+    filters: str,
+) -> None:
+    """Read in the order of the rows that hold a viewer's cases (one range per State or
+    mission, merged: newest_cases), the pages hold what the access rule gives, newest
+    first, each case once, even a case of several of the viewer's missions."""
+    places = (("MINUSMA", "MLI"), ("MONUSCO", "COD"), ("UNMISS", "SSD"))
+    incidents = []
+    for number in range(9):
+        mission, country = places[number % 3]
+        incident = make_incident(mission_code=mission, country_code=country, status="validated")
+        incident.victims.append(
+            Victim(category="contingent_military", nationality_code="TCD",
+                   contributing_country_code="TCD", outcome="injured")  # fmt: skip
+        )
+        incidents.append(incident)
+    for number in range(24):
+        linked = [incidents[number % 9]] + ([incidents[(number + 1) % 9]] if number % 4 else [])
+        db.add(
+            JudicialCase(
+                prosecuting_state_code=("TCD", "MLI", "COD")[number % 3],
+                jurisdiction="ordinary",
+                review_status="pending" if number % 5 == 0 else "validated",
+                current_stage="reported" if number % 2 else None,
+                deleted_at=now() if number == 7 else None,
+                incidents=linked,
+            )
+        )
+    db.flush()
+    api = api_as(role, **bindings)
+    expected = db.scalars(
+        sa.select(JudicialCase.id)
+        .where(visible_cases(api.user))
+        .where(*([JudicialCase.current_stage == "reported"] if filters else []))
+        .order_by(JudicialCase.id.desc())
+    ).all()
+    listed: list[int] = []
+    cursor = ""
+    while True:
+        page = api.get(f"/cases?per_page=4{filters}{cursor}").json
+        assert page is not None
+        listed.extend(item["id"] for item in page["items"])
+        if page["next_cursor"] is None:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert listed == expected
+    assert len(expected) >= 3
