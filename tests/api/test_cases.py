@@ -442,10 +442,9 @@ def test_case_lists_page_through_what_the_rule_gives_each_case_once(
     for number in range(9):
         mission, country = places[number % 3]
         incident = make_incident(mission_code=mission, country_code=country, status="validated")
-        incident.victims.append(
-            Victim(category="contingent_military", nationality_code="TCD",
-                   contributing_country_code="TCD", outcome="injured")  # fmt: skip
-        )
+        soldier = Victim(category="contingent_military", outcome="injured")
+        soldier.nationality_code = soldier.contributing_country_code = "TCD"
+        incident.victims.append(soldier)
         incidents.append(incident)
     for number in range(24):
         linked = [incidents[number % 9]] + ([incidents[(number + 1) % 9]] if number % 4 else [])
