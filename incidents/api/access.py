@@ -128,17 +128,23 @@ def newest_first(
 
 
 def newest_cases(
-    db: Session, listing: CaseListing, conditions: list[Any], query: dict[str, Any]
+    db: Session, listing: CaseListing, statement: sa.Select[Any], query: dict[str, Any]
 ) -> tuple[list[JudicialCase], int | None]:
-    """:func:`newest_first` for the cases of a listing (:func:`incidents.policy.case_listing`)
-    that meet ``conditions``. A focal point's or an officer's are looked for among the first
-    of each of its rows' ranges (the State's, each mission's), read in their index's order:
-    in the cases' own order PostgreSQL would walk every newer case of other States or
-    missions first, ten times as many with ten times the data."""
-    statement = sa.select(JudicialCase).where(listing.condition, *conditions)
+    """:func:`newest_first` for the cases of ``statement`` (over ``JudicialCase``) in a
+    listing (:func:`incidents.policy.case_listing`). A focal point's or an officer's are
+    looked for among the first of each of its rows' ranges (the State's, each mission's),
+    read in their index's order: in the cases' own order PostgreSQL would walk every newer
+    case of other States or missions first, ten times as many with ten times the data."""
+    statement = statement.where(listing.condition)
     if listing.rows is not None:
         rows = listing.rows
-        ranged = statement.join(rows, rows.case_id == JudicialCase.id)
+        # Each row's case is checked by a subquery, which PostgreSQL cannot make a join: as
+        # a join it merged the rows with every newer case, expecting the State's or the
+        # mission's cases spread evenly over time, which they are not.
+        kept = sa.select(sa.true()).where(JudicialCase.id == rows.case_id)
+        if statement.whereclause is not None:
+            kept = kept.where(statement.whereclause)
+        ranged = sa.select(rows.case_id).where(kept.scalar_subquery())
         if "cursor" in query:
             ranged = ranged.where(rows.case_id < query["cursor"])
         ranged = ranged.order_by(rows.case_id.desc()).limit(query["per_page"] + 1)

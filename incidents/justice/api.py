@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from capdb.clock import now
 from incidents import policy
@@ -61,9 +62,11 @@ DEFENDANT_FIELDS = tuple(DefendantInput().fields)
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     """The cases the viewer may see, newest first, one page at a time."""
     db, user = session(), viewer()
-    conditions = []
+    statement = sa.select(JudicialCase)
+    if user.role == "mission":  # whether it sees who the defendants are: by the incidents
+        statement = statement.options(selectinload(JudicialCase.incidents))
     if "incident" in query:
-        conditions.append(
+        statement = statement.where(
             sa.exists().where(
                 case_incidents.c.case_id == JudicialCase.id,
                 case_incidents.c.incident_id == query["incident"],
@@ -72,8 +75,8 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
             )
         )
     if "stage" in query:
-        conditions.append(JudicialCase.current_stage == query["stage"])
-    items, next_cursor = newest_cases(db, policy.case_listing(user), conditions, query)
+        statement = statement.where(JudicialCase.current_stage == query["stage"])
+    items, next_cursor = newest_cases(db, policy.case_listing(user), statement, query)
     return {"items": resources.judicial_cases(db, user, items), "next_cursor": next_cursor}
 
 
