@@ -18,6 +18,8 @@ from incidents.scope_models import CaseMission
 from incidents.visibility import (
     Condition,
     _denying_condition,
+    asked_of_each,
+    event_case_is,
     visible_cases,
     visible_comments,
     visible_incidents,
@@ -69,7 +71,7 @@ def updates_to_validate(user: User) -> Condition:
         visible_stage_events(user),
         StageEvent.review_status == "pending",
         StageEvent.deleted_at.is_(None),  # as the partial index of what is pending says
-        StageEvent.case_id.in_(_kept_cases(user)),
+        event_case_is(JudicialCase.id.in_(_kept_cases(user))),
     )
 
 
@@ -148,12 +150,8 @@ def requests_awaiting_answer(user: User) -> Condition:
     # Per request, one probe of its incident or case (as an IN, PostgreSQL compared each
     # request with every incident its officer sees: 370,000 for MINUSMA at a million).
     subject_seen = sa.or_(
-        sa.exists()
-        .where(Incident.id == Comment.incident_id, visible_incidents(user))
-        .correlate(Comment),
-        sa.exists()
-        .where(JudicialCase.id == Comment.case_id, visible_cases(user))
-        .correlate(Comment),
+        asked_of_each(Comment, Incident.id == Comment.incident_id, visible_incidents(user)),
+        asked_of_each(Comment, JudicialCase.id == Comment.case_id, visible_cases(user)),
     )
     return sa.and_(
         visible_comments(user),
@@ -177,7 +175,9 @@ def _reads(user: User, comment: type[Comment]) -> Condition:
 def stalled_cases(user: User, *, changed_since: date, opened_before: datetime) -> Condition:
     """Cases the user sees, not ended, with no counting stage event dated since
     ``changed_since`` and opened before ``opened_before``."""
-    recent = (
+    # A scalar subquery, asked of each case: as an anti-join PostgreSQL merged the cases
+    # with every stage event (440,000 read at a million incidents for 101 cases).
+    a_recent_one = (
         sa.select(StageEvent.id)
         .where(
             StageEvent.case_id == JudicialCase.id,
@@ -185,7 +185,8 @@ def stalled_cases(user: User, *, changed_since: date, opened_before: datetime) -
             StageEvent.deleted_at.is_(None),
             StageEvent.occurred_on >= changed_since,
         )
-        .exists()
+        .limit(1)
+        .scalar_subquery()
     )
     return sa.and_(
         visible_cases(user),
@@ -193,5 +194,5 @@ def stalled_cases(user: User, *, changed_since: date, opened_before: datetime) -
             JudicialCase.current_stage.is_(None), JudicialCase.current_stage.not_in(ENDED_STAGES)
         ),
         JudicialCase.created_at < opened_before,
-        sa.not_(recent),
+        a_recent_one.is_(None),
     )
