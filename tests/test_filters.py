@@ -189,12 +189,25 @@ def walk(db: Session, query: Any, sort: str) -> list[int]:
             return seen
 
 
-@pytest.mark.parametrize("sort", ["-date", "date", "-reference"])
-@pytest.mark.parametrize(
+LIST_FILTERS = pytest.mark.parametrize(
     "args",
     [{}, {"date_from": "2020-01-03", "date_to": "2020-01-07"}, {"mission": "MONUSCO"}],
     ids=str,
 )
+
+
+def listed_and_ruled(
+    app: Flask, db: Session, user: User, args: dict[str, str], sort: str
+) -> tuple[list[int], list[int]]:
+    """The pages of a list (listed_incidents) and of the access rule (scoped_incidents)."""
+    filters, errors = parse(app, db, **args)
+    assert errors == {}
+    listed = walk(db, listed_incidents(user, filters), sort)
+    return listed, walk(db, scoped_incidents(user, filters), sort)
+
+
+@pytest.mark.parametrize("sort", ["-date", "date", "-reference"])
+@LIST_FILTERS
 def test_a_member_states_list_pages_through_its_incidents_as_the_rule_has_them(
     app: Flask,
     db: Session,
@@ -220,21 +233,13 @@ def test_a_member_states_list_pages_through_its_incidents_as_the_rule_has_them(
                           nationality_code="TCD", contributing_country_code="TCD",
                           outcome="injured"))  # fmt: skip
     db.flush()
-    chad = make_user("member_state", state="TCD")
-    filters, errors = parse(app, db, **args)
-    assert errors == {}
-    listed = walk(db, listed_incidents(chad, filters), sort)
-    expected = walk(db, scoped_incidents(chad, filters), sort)
+    listed, expected = listed_and_ruled(app, db, make_user("member_state", state="TCD"), args, sort)
     assert listed == expected
     assert listed  # the case is not empty
 
 
 @pytest.mark.parametrize("sort", ["-date", "date", "-reference", "relevance"])
-@pytest.mark.parametrize(
-    "args",
-    [{}, {"date_from": "2020-01-03", "date_to": "2020-01-07"}, {"mission": "MONUSCO"}],
-    ids=str,
-)
+@LIST_FILTERS
 def test_an_officer_of_several_missions_pages_through_them_merged(
     app: Flask,
     db: Session,
@@ -254,9 +259,6 @@ def test_an_officer_of_several_missions_pages_through_them_merged(
             occurred_on=day + timedelta(days=number // 4),  # ties across missions
         )
     officer = make_user("mission", missions=("MONUSCO", "MINUSMA"))
-    filters, errors = parse(app, db, **args)
-    assert errors == {}
-    listed = walk(db, listed_incidents(officer, filters), sort)
-    expected = walk(db, scoped_incidents(officer, filters), sort)
+    listed, expected = listed_and_ruled(app, db, officer, args, sort)
     assert listed == expected
     assert len(set(listed)) == len(listed) >= 10
