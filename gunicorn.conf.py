@@ -25,8 +25,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # more to import: imported here, in the server's own process, every worker forked from it
 # has them at no cost to any request (see maps.warm_up).
 import maps.drawing
-import maps.folium_map  # noqa: F401
 from capdb.config import Config  # after the path above
+
+# folium imports pandas where it is installed (geopandas needs it, in the commands and
+# jobs that read boundaries), for DataFrames capdb never gives it: 30 MB more in every
+# worker. Hidden while folium loads; imported as usual by whatever asks for it later.
+sys.modules["pandas"] = None  # type: ignore[assignment]  # "import pandas" fails
+try:
+    import maps.folium_map  # noqa: F401
+finally:
+    del sys.modules["pandas"]
 
 _config = Config.from_env(os.environ)
 

@@ -148,6 +148,24 @@ def test_gunicorn_settings_come_from_capdb_variables(monkeypatch: pytest.MonkeyP
     )
 
 
+def test_the_server_process_loads_folium_without_pandas() -> None:
+    """What workers inherit: folium, without the pandas it would bring (geopandas's, for
+    the commands and jobs), which stays importable for whatever asks for it."""
+    check = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(ROOT / 'gunicorn.conf.py')!r})\n"
+        "import folium.utilities\n"
+        "print('maps.folium_map' in sys.modules, 'pandas' in sys.modules,"
+        " folium.utilities.pd is None)\n"
+        "import pandas\n"
+        "print(pandas.DataFrame is not None)\n"
+    )
+    loaded = subprocess.run(  # noqa: S603 (fixed arguments)
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert loaded.stdout.split() == ["True", "False", "True", "True"], loaded.stderr
+
+
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     certificate, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(  # noqa: S603 (fixed arguments)
