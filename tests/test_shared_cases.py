@@ -127,6 +127,11 @@ def test_sums_are_counted_once_per_scope_filter_and_version(
             tally(demo, other, IncidentFilters())
             tally(demo, analyst, in_2017)
         assert counted == [analyst.email, other.email, analyst.email]
+        # Read three times from the kept sums, the same as counted afresh: no reading
+        # added its own rows to the sums the next one reads.
+        assert tally(demo, analyst, IncidentFilters()) == tally(
+            demo, analyst, IncidentFilters(), kept=False
+        )
         unconvicted_shared_case(demo).incidents[0].status = "submitted"
         demo.flush()
         assert tally(demo, analyst, IncidentFilters()) == tally(
