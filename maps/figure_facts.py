@@ -32,7 +32,14 @@ from capdb.vocabularies import OUTCOME
 from incidents.models import Incident, IncidentState, JudicialCase, Victim, case_incidents
 from maps.grid import ORIGIN_X, ORIGIN_Y, SPAN, micro
 from maps.ladder import COUNTED_CASE, TIMED_STEPS, Step, stage_progress
-from maps.models import EVERYONE
+from maps.models import (
+    BY_COUNTRY,
+    BY_MONTH,
+    BY_MONTH_AND_COUNTRY,
+    BY_MONTH_AND_MEANS,
+    BY_YEAR,
+    EVERYONE,
+)
 
 # A condition on an incident id column: which incidents a query covers.
 Which = Callable[[Any], sa.ColumnElement[bool]]
@@ -220,13 +227,15 @@ def _add(table: dict[Key, list[int]], key: Key, values: tuple[int, ...]) -> None
 def _add_counts(sums: Sums, fact: Fact, state: str, sign: int) -> None:
     table, s, m = sums["figure_counts"], fact.status, fact.mission
     values = (sign, sign * fact.killed)
-    _add(table, (state, 0, s, m, 0, NONE, fact.country, 0, fact.step), values)
-    _add(table, (state, 1, s, m, fact.occurred_on.year * 100, fact.means, NONE, 0, 0), values)
+    _add(table, (state, BY_COUNTRY, s, m, 0, NONE, fact.country, 0, fact.step), values)
+    _add(table, (state, BY_YEAR, s, m, fact.occurred_on.year * 100, fact.means, NONE, 0, 0), values)
     month = month_of(fact.occurred_on)
-    key = (state, 2, s, m, month, fact.means, fact.country, fact.outcomes, fact.step)
+    key = (state, BY_MONTH, s, m, month, fact.means, fact.country, fact.outcomes, fact.step)
     _add(table, key, values)
-    _add(table, (state, 3, s, m, month, fact.means, NONE, 0, 0), values)
-    _add(table, (state, 4, s, m, month, NONE, fact.country, 0, fact.step), values)
+    _add(table, (state, BY_MONTH_AND_MEANS, s, m, month, fact.means, NONE, 0, 0), values)
+    _add(
+        table, (state, BY_MONTH_AND_COUNTRY, s, m, month, NONE, fact.country, 0, fact.step), values
+    )
 
 
 def _add_victim_rows(sums: Sums, fact: Fact, state: str, sign: int) -> None:

@@ -29,7 +29,14 @@ from maps.figure_facts import (
 )
 from maps.grid import ORIGIN_X, ORIGIN_Y, SPAN, micro
 from maps.ladder import COUNTED_CASE, TIMED_STEPS, Step, stage_progress
-from maps.models import EVERYONE
+from maps.models import (
+    BY_COUNTRY,
+    BY_MONTH,
+    BY_MONTH_AND_COUNTRY,
+    BY_MONTH_AND_MEANS,
+    BY_YEAR,
+    EVERYONE,
+)
 
 _SHARES = sa.Table(
     "figure_shares",
@@ -189,19 +196,19 @@ def _fill_counts(connection: sa.Connection) -> None:
     s = _SHARES
     keys = (s.c.month, s.c.means, s.c.country, s.c.outcomes, s.c.step)
     finest = sa.select(
-        s.c.state, sa.literal(2), s.c.status, s.c.mission, *keys,
+        s.c.state, sa.literal(BY_MONTH), s.c.status, s.c.mission, *keys,
         sa.func.count(), sa.func.sum(s.c.killed),
     ).group_by(*_scope(s), *keys)  # fmt: skip
     _insert(connection, "figure_counts", finest)
     counts = _table("figure_counts")
-    fine = counts.c.grain == 2
+    fine = counts.c.grain == BY_MONTH
     by_country = (counts.c.country, counts.c.step)
     _insert(
         connection,
         "figure_counts",
         sa.select(
-            counts.c.state, sa.literal(0), counts.c.status, counts.c.mission, sa.literal(0),
-            sa.literal(NONE), counts.c.country, sa.literal(0), counts.c.step,
+            counts.c.state, sa.literal(BY_COUNTRY), counts.c.status, counts.c.mission,
+            sa.literal(0), sa.literal(NONE), counts.c.country, sa.literal(0), counts.c.step,
             sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
         ).where(fine).group_by(*_scope(counts), *by_country),
     )  # fmt: skip
@@ -210,14 +217,18 @@ def _fill_counts(connection: sa.Connection) -> None:
         connection,
         "figure_counts",
         sa.select(
-            counts.c.state, sa.literal(1), counts.c.status, counts.c.mission, year,
+            counts.c.state, sa.literal(BY_YEAR), counts.c.status, counts.c.mission, year,
             counts.c.means, sa.literal(NONE), sa.literal(0), sa.literal(0),
             sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
         ).where(fine).group_by(*_scope(counts), year, counts.c.means),
     )  # fmt: skip
     # Grain 3 keeps the month and means; grain 4 the month, country and step.
-    _insert(connection, "figure_counts", by_month(counts, 3, counts.c.means))
-    _insert(connection, "figure_counts", by_month(counts, 4, counts.c.country, counts.c.step))
+    _insert(connection, "figure_counts", by_month(counts, BY_MONTH_AND_MEANS, counts.c.means))
+    _insert(
+        connection,
+        "figure_counts",
+        by_month(counts, BY_MONTH_AND_COUNTRY, counts.c.country, counts.c.step),
+    )
 
 
 def by_month(counts: Any, grain: int, *kept: Any) -> sa.Select[Any]:
@@ -233,7 +244,7 @@ def by_month(counts: Any, grain: int, *kept: Any) -> sa.Select[Any]:
             counts.c.state, sa.literal(grain), counts.c.status, counts.c.mission, counts.c.month,
             *dimensions, sa.func.sum(counts.c.incidents), sa.func.sum(counts.c.killed),
         )
-        .where(counts.c.grain == 2)
+        .where(counts.c.grain == BY_MONTH)
         .group_by(*_scope(counts), counts.c.month, *kept)
     )  # fmt: skip
 

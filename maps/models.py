@@ -74,6 +74,10 @@ def _scope() -> tuple[Mapped[str], Mapped[str], Mapped[str]]:
     )
 
 
+# The grains of figure_counts (FigureCount).
+BY_COUNTRY, BY_YEAR, BY_MONTH, BY_MONTH_AND_MEANS, BY_MONTH_AND_COUNTRY = 0, 1, 2, 3, 4
+
+
 class FigureCount(Base):
     """Incidents and fatalities, at five grains: ``0`` by country and justice step;
     ``1`` by year (``month`` is ``YYYY00``) and means of attack; ``2`` by month

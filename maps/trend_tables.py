@@ -14,11 +14,16 @@ from sqlalchemy.orm import Session
 
 from maps.figure_facts import NONE
 from maps.figure_reads import Reading
-from maps.models import FigureCount, FigureVictims
+from maps.models import (
+    BY_COUNTRY,
+    BY_MONTH,
+    BY_MONTH_AND_COUNTRY,
+    BY_MONTH_AND_MEANS,
+    BY_YEAR,
+    FigureCount,
+    FigureVictims,
+)
 from maps.stats import Period, PeriodCount, StateCount, VictimGroup, period_label
-
-# The grains of figure_counts (maps.models.FigureCount).
-BY_COUNTRY, BY_YEAR, BY_MONTH, BY_MONTH_AND_MEANS, BY_MONTH_AND_COUNTRY = 0, 1, 2, 3, 4
 
 
 def _grain(reading: Reading, wanted: str) -> list[sa.ColumnElement[bool]] | None:
