@@ -103,9 +103,12 @@ def load_average() -> str:
 
 
 @contextmanager
-def gunicorn(app: Flask, port: int, workers: int | None = None) -> Iterator[str]:
+def gunicorn(
+    app: Flask, port: int, workers: int | None = None, *, keep_redis: bool = False
+) -> Iterator[str]:
     """gunicorn with the shipped configuration, serving the scratch schema of ``app`` on
-    127.0.0.1:``port``, with Redis as production has it; yields its base URL.
+    127.0.0.1:``port``, with Redis as production has it (emptied first unless
+    ``keep_redis``, as for a server that follows another); yields its base URL.
 
     ``CAPDB_ENV=development``: the production settings are the same but for the session
     cookie's Secure flag, which would keep a plain-HTTP client from signing in.
@@ -123,7 +126,8 @@ def gunicorn(app: Flask, port: int, workers: int | None = None) -> Iterator[str]
         # emptied first, so that no chart is drawn before the run.
         "CAPDB_REDIS_URL": BENCH_REDIS,
     }
-    redis.Redis.from_url(BENCH_REDIS).flushdb()
+    if not keep_redis:
+        redis.Redis.from_url(BENCH_REDIS).flushdb()
     if workers is not None:
         environ["CAPDB_WEB_WORKERS"] = str(workers)
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
