@@ -80,6 +80,11 @@ class Days:
         days = {bucket: Counter(each) for bucket, each in self.days.items()}
         return Days(Counter(self.buckets), defaultdict(Counter, days))
 
+    def merge(self, other: Days) -> None:
+        self.buckets.update(other.buckets)
+        for bucket, days in other.days.items():
+            self.days[bucket].update(days)
+
     @property
     def cases(self) -> int:
         return sum(self.buckets.values())
@@ -140,6 +145,17 @@ class CaseSums:
             self.total,
             self.convicted,
         )
+
+    def merge(self, other: CaseSums) -> None:
+        """Add the cases ``other`` sums, none of which these sums hold."""
+        self.cases.update(other.cases)
+        self.convictions.update(other.convictions)
+        for step, days in other.steps.items():
+            self.steps[step].merge(days)
+        for country, days in other.to_conviction.items():
+            self.to_conviction[country].merge(days)
+        self.total += other.total
+        self.convicted += other.convicted
 
 
 def sums_of(cases: Iterable[CaseProgress]) -> CaseSums:

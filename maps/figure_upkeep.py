@@ -15,8 +15,9 @@ added before it and adds what they add after it:
   give) or :func:`count_new_incidents` after them (an import); the demo seed fills the
   tables with :func:`rebuild`.
 - Each of these gives the cases that cover several incidents a new version when one of
-  their incidents is among those changed (:func:`shared_cases_version`): their figures are
-  counted one by one, and kept per version (:mod:`maps.shared_cases`).
+  their incidents is among those changed, and notes which (:func:`shared_cases_version`,
+  :func:`shared_cases_changed`): their figures are counted one by one, kept per version,
+  and counted again for the changed cases only (:mod:`maps.shared_cases`).
 
 Every figure is read from the tables only once they are known to hold every incident
 (:func:`is_built`): a rebuild marks them so, as does the migration of an empty database.
@@ -51,7 +52,7 @@ from maps.figure_facts import (
     load_facts,
 )
 from maps.figure_fill import fill
-from maps.models import FigureMark, FigureVersion
+from maps.models import EVERY_CASE, FigureChange, FigureMark, FigureVersion
 
 MARK = "built"
 CHUNK = 5_000  # incident ids per statement (SQLite binds at most 32,766 parameters)
@@ -60,6 +61,7 @@ FILL_CHUNK = 20_000  # incident ids per range when filling the tables
 REFILL_ABOVE = 50_000
 _PENDING = "capdb.figures.pending"
 SHARED_CASES = "shared_cases"  # the FigureVersion of the cases that cover several incidents
+KEPT_CHANGES = 10_000  # the versions whose changes are kept: a reader older is counted afresh
 
 # What an incident's figures depend on, besides its victims, cases and stage events.
 _INCIDENT = (
@@ -162,29 +164,67 @@ def _write_difference(db: Session, before: Sums, after: Sums) -> None:
     incidents': writers of the shared cases' incidents (a few in a hundred) take turns.
     """
     apply(db, difference(before, after))
-    if before["figure_shared_cases"] or after["figure_shared_cases"]:
-        new_shared_cases_version(db)
+    shared = {key[0] for key in (*before["figure_shared_cases"], *after["figure_shared_cases"])}
+    if shared:
+        new_shared_cases_version(db, shared)
 
 
 # The version of the shared cases' figures -------------------------------------------------------
 
 
-def shared_cases_version(db: Session) -> int | None:
+@dataclass(frozen=True)
+class SharedVersion:
+    serial: int  # the changes it follows
+    value: int  # random: no other state of the data, restored or not, has had it
+
+
+def shared_cases_version(db: Session) -> SharedVersion | None:
     """The version of the cases that cover several incidents: what was counted of them
-    for this value still holds. None where none is kept (nothing may be reused)."""
-    return db.scalar(sa.select(FigureVersion.version).where(FigureVersion.name == SHARED_CASES))
+    for it still holds. None where none is kept (nothing may be reused)."""
+    row = db.execute(
+        sa.select(FigureVersion.serial, FigureVersion.version).where(
+            FigureVersion.name == SHARED_CASES
+        )
+    ).one_or_none()
+    return None if row is None else SharedVersion(*row)
 
 
-def new_shared_cases_version(db: Session) -> None:
-    """Give the shared cases' version a new random value."""
+def new_shared_cases_version(db: Session, case_ids: Collection[int] | None = None) -> None:
+    """Give the shared cases' version the next serial and a new random value, and note the
+    cases it changes (None: every one). Now and then, forget the oldest changes."""
     connection = db.connection()
-    version = secrets.randbits(63)
-    insert = _insert(connection, table("figure_versions"))
-    insert = insert.values(name=SHARED_CASES, version=version)
+    versions, changes = table("figure_versions"), table("figure_changes")
+    value = secrets.randbits(63)
+    insert = _insert(connection, versions).values(name=SHARED_CASES, version=value, serial=1)
     upsert = insert.on_conflict_do_update(
-        index_elements=["name"], set_={"version": insert.excluded.version}
+        index_elements=["name"],
+        set_={"version": insert.excluded.version, "serial": versions.c.serial + 1},
+    ).returning(versions.c.serial)
+    serial = connection.execute(upsert).scalar_one()
+    cases = sorted(case_ids) if case_ids is not None else [EVERY_CASE]
+    connection.execute(
+        sa.insert(changes), [{"serial": serial, "case_id": c, "version": value} for c in cases]
     )
-    connection.execute(upsert)
+    if serial % KEPT_CHANGES == 0:
+        connection.execute(sa.delete(changes).where(changes.c.serial <= serial - KEPT_CHANGES))
+
+
+def shared_cases_changed(db: Session, since: SharedVersion, now: SharedVersion) -> set[int] | None:
+    """The shared cases changed after version ``since``, up to ``now``; None when that
+    cannot be told: ``since`` is no version this database had (restored from elsewhere, or
+    its changes forgotten), or a change since touched every case."""
+    changes = sa.select(FigureChange.serial, FigureChange.case_id, FigureChange.version).where(
+        FigureChange.serial.between(since.serial, now.serial)
+    )
+    had_since, changed = False, set()
+    for serial, case_id, value in db.execute(changes):
+        if serial == since.serial:
+            had_since |= value == since.value
+        elif case_id == EVERY_CASE:
+            return None
+        else:
+            changed.add(case_id)
+    return changed if had_since else None
 
 
 # Filling from scratch --------------------------------------------------------------------------

@@ -220,12 +220,32 @@ class FigureMark(Base):
 class FigureVersion(Base):
     """A version of figures counted outside the tables. ``shared_cases`` is the version of
     the cases that cover several incidents, which every figure of cases counts one by one:
-    each change to one of them or to their incidents gives it a new random value (random,
-    so that a database restored from a backup never meets a value another state of the
-    data had), and what was counted of them for a value holds while it stands
-    (:mod:`maps.shared_cases`)."""
+    each change to one of them or to their incidents gives it the next ``serial`` and a new
+    random value (random, so that a database restored from a backup never meets a value
+    another state of the data had), and notes the cases it changed (:class:`FigureChange`).
+    What was counted of them for a version holds while it stands; after it, only the cases
+    changed since are counted again (:mod:`maps.shared_cases`)."""
 
     __tablename__ = "figure_versions"
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger)
+    serial: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+
+
+# In ``figure_changes``, a change to every shared case (a rebuild of the tables).
+EVERY_CASE = 0
+
+
+class FigureChange(Base):
+    """A shared case that the version of this serial and value changed (``EVERY_CASE``:
+    all of them); a reader that kept an earlier version finds here what changed since, and
+    that its version was one this database had (its serial and value are here)."""
+
+    __tablename__ = "figure_changes"
+
+    serial: Mapped[int] = mapped_column(sa.BigInteger)
+    case_id: Mapped[int] = mapped_column()
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (sa.PrimaryKeyConstraint("serial", "case_id"),)

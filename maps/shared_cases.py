@@ -1,24 +1,31 @@
-"""The cases that cover several incidents, in the figures of cases: counted one by one, and
-kept per viewer's scope and filter until one of them changes.
+"""The cases that cover several incidents, in the figures of cases: counted one by one,
+kept per viewer's scope and filter, and counted again only where they changed.
 
 ``figure_cases`` sums the cases of one incident each, as its incident's share; a case that
 covers several incidents counts once however many of them a viewer sees, and starts on
 the earliest of those: no sum kept per incident can say that, so these cases are counted
 from the incidents (:func:`maps.stats.case_progress`). That count grows with them (992 at
-100,000 incidents, some 10,000 at a million: most of a second), so its sums are kept in
-this process, keyed by what decides them: the viewer's figure scope (all analysts share
-one, as do the officers of the same missions and the focal points of one State), the
-filter, and the version of the shared cases
+100,000 incidents, some 10,000 at a million: half a second), so its sums are kept in this
+process, keyed by what decides them: the viewer's figure scope (all analysts share one, as
+do the officers of the same missions and the focal points of one State) and the filter.
+
+They are kept with the version of the shared cases they were counted at
 (:func:`maps.figure_upkeep.shared_cases_version`), which every change to one of them or to
-one of their incidents renews in its transaction. A reading after a change, the writer's
-own included, finds a new version and counts again; a value computed from data newer than
-its version is never older than what that version promises.
+one of their incidents moves on in its transaction, noting which cases it changed. Kept
+sums are split into ``PARTS`` by case id; a reading that finds a newer version counts again
+the parts that hold a case changed since (:func:`maps.figure_upkeep.shared_cases_changed`),
+and only those: a few hundred cases at a million incidents, rather than all of them. Where
+what changed cannot be told (a rebuild, a restored database, changes long forgotten) it
+counts them all. A value computed from data newer than its version is never older than what
+that version promises, and the next reading counts the newer changes' parts again.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,12 +35,22 @@ from incidents.figure_scope import FigureScope, figure_scope
 from incidents.filters import IncidentFilters
 from maps import stats
 from maps.case_tally import CaseSums, sums_of
-from maps.figure_upkeep import shared_cases_version
+from maps.figure_upkeep import SharedVersion, shared_cases_changed, shared_cases_version
 from maps.models import FigureSharedCase
 
-KEPT = 256  # sums kept per process: a few hundred scopes and filters, a few kB each
+KEPT = 128  # sums kept per process: scopes and filters, some 100 kB each at a million
+PARTS = 32  # the kept sums of a scope and filter, split by case id
 
-Key = tuple[FigureScope, IncidentFilters, int]
+Key = tuple[FigureScope, IncidentFilters]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The sums of one scope and filter at a version: per part, and all parts together."""
+
+    version: SharedVersion
+    parts: dict[int, CaseSums]
+    total: CaseSums
 
 
 class _Kept:
@@ -41,19 +58,19 @@ class _Kept:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.sums: OrderedDict[Key, CaseSums] = OrderedDict()
+        self.sums: OrderedDict[Key, Kept] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: Key) -> CaseSums | None:
+    def get(self, key: Key) -> Kept | None:
         with self.lock:
             found = self.sums.get(key)
             if found is not None:
                 self.sums.move_to_end(key)
             return found
 
-    def put(self, key: Key, sums: CaseSums) -> None:
+    def put(self, key: Key, kept: Kept) -> None:
         with self.lock:
-            self.sums[key] = sums
+            self.sums[key] = kept
             self.sums.move_to_end(key)
             while len(self.sums) > self.size:
                 self.sums.popitem(last=False)
@@ -64,19 +81,45 @@ _kept = _Kept(KEPT)
 
 def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
     """The sums of the visible cases of several incidents that match the filter: kept
-    ones while the shared cases' version stands, counted otherwise (and then kept)."""
+    ones while the shared cases' version stands; after a change, the kept ones with the
+    parts that hold a changed case counted again; counted afresh otherwise (and kept)."""
     version = shared_cases_version(db)
     if version is None:
         return count(db, user, filters)
-    key = (figure_scope(user), filters, version)
-    if (found := _kept.get(key)) is not None:
-        return found
-    counted = count(db, user, filters)
-    _kept.put(key, counted)
-    return counted
+    key = (figure_scope(user), filters)
+    found = _kept.get(key)
+    if found is not None and found.version == version:
+        return found.total
+    changed = shared_cases_changed(db, found.version, version) if found is not None else None
+    if found is None or changed is None:
+        parts = count_parts(db, user, filters, None)
+    else:
+        parts = dict(found.parts)
+        again = {case_id % PARTS for case_id in changed}
+        counted = count_parts(db, user, filters, again)
+        for part in again:
+            parts[part] = counted.get(part, CaseSums())
+    total = CaseSums()
+    for sums in parts.values():
+        total.merge(sums)
+    _kept.put(key, Kept(version, parts, total))
+    return total
+
+
+def count_parts(
+    db: Session, user: User, filters: IncidentFilters, parts: Collection[int] | None
+) -> dict[int, CaseSums]:
+    """The sums of these parts (None: all), counted from the incidents."""
+    among = sa.select(FigureSharedCase.case_id)
+    if parts is not None:
+        among = among.where((FigureSharedCase.case_id % PARTS).in_(sorted(parts)))
+    progress = defaultdict(list)
+    for case in stats.case_progress(db, user, filters, among=among):
+        progress[case.case_id % PARTS].append(case)
+    return {part: sums_of(cases) for part, cases in progress.items()}
 
 
 def count(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
-    """The sums counted from the incidents, as after a change (what a reading then costs)."""
+    """The sums counted from the incidents, as after a rebuild (what a reading then costs)."""
     among = sa.select(FigureSharedCase.case_id)
     return sums_of(stats.case_progress(db, user, filters, among=among))

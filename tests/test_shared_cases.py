@@ -8,6 +8,7 @@ from the incidents, before and after changes that must (and must not) renew the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 import pytest
@@ -21,7 +22,12 @@ from incidents.filters import IncidentFilters
 from incidents.models import Incident, JudicialCase, StageEvent, case_incidents
 from maps import shared_cases
 from maps.case_tally import CaseTally
-from maps.figure_upkeep import shared_cases_version
+from maps.figure_upkeep import (
+    SharedVersion,
+    new_shared_cases_version,
+    shared_cases_changed,
+    shared_cases_version,
+)
 from maps.ladder import Step
 from maps.models import FigureSharedCase
 from maps.stats import Period
@@ -111,14 +117,16 @@ def test_an_incident_of_a_shared_case_renews_the_version(demo: Session) -> None:
 def test_sums_are_counted_once_per_scope_filter_and_version(
     app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counted: list[str] = []
-    count = shared_cases.count
+    counted: list[tuple[str, frozenset[int] | None]] = []
+    count_parts = shared_cases.count_parts
 
-    def counting(db: Session, user: User, filters: IncidentFilters) -> object:
-        counted.append(user.email)
-        return count(db, user, filters)
+    def counting(
+        db: Session, user: User, filters: IncidentFilters, parts: Collection[int] | None
+    ) -> object:
+        counted.append((user.email, None if parts is None else frozenset(parts)))
+        return count_parts(db, user, filters, parts)
 
-    monkeypatch.setattr(shared_cases, "count", counting)
+    monkeypatch.setattr(shared_cases, "count_parts", counting)
     analyst, other = viewer(demo, "analyst@capdb.example"), viewer(demo, "mali@capdb.example")
     in_2017 = IncidentFilters(date_from=date(2017, 1, 1), date_to=date(2017, 12, 31))
     with app.test_request_context():
@@ -126,15 +134,53 @@ def test_sums_are_counted_once_per_scope_filter_and_version(
             tally(demo, analyst, IncidentFilters())
             tally(demo, other, IncidentFilters())
             tally(demo, analyst, in_2017)
-        assert counted == [analyst.email, other.email, analyst.email]
+        assert counted == [(analyst.email, None), (other.email, None), (analyst.email, None)]
         # Read three times from the kept sums, the same as counted afresh: no reading
         # added its own rows to the sums the next one reads.
         assert tally(demo, analyst, IncidentFilters()) == tally(
             demo, analyst, IncidentFilters(), kept=False
         )
-        unconvicted_shared_case(demo).incidents[0].status = "submitted"
+        incident = unconvicted_shared_case(demo).incidents[0]
+        changed = set(
+            demo.scalars(
+                sa.select(case_incidents.c.case_id).where(
+                    case_incidents.c.incident_id == incident.id,
+                    case_incidents.c.case_id.in_(sa.select(FigureSharedCase.case_id)),
+                )
+            )
+        )
+        incident.status = "submitted"
         demo.flush()
+        # Only the parts that hold a changed case are counted again, and the sums are
+        # those counted afresh.
         assert tally(demo, analyst, IncidentFilters()) == tally(
             demo, analyst, IncidentFilters(), kept=False
         )
-    assert counted == [analyst.email, other.email, analyst.email, analyst.email]
+    again = frozenset(case_id % shared_cases.PARTS for case_id in changed)
+    assert counted[3:] == [(analyst.email, again)]
+    assert len(again) < shared_cases.PARTS
+
+
+def test_what_changed_is_told_only_since_a_version_this_database_had(demo: Session) -> None:
+    first, second = demo.scalars(
+        sa.select(FigureSharedCase.case_id).order_by(FigureSharedCase.case_id).limit(2)
+    ).all()
+    start = shared_cases_version(demo)
+    assert start is not None
+    new_shared_cases_version(demo, {first})
+    middle = shared_cases_version(demo)
+    new_shared_cases_version(demo, {second})
+    now = shared_cases_version(demo)
+    assert middle is not None
+    assert now is not None
+    assert shared_cases_changed(demo, start, now) == {first, second}
+    assert shared_cases_changed(demo, middle, now) == {second}
+    assert shared_cases_changed(demo, now, now) == set()
+    # A version of the same serial that this database never had (a restored one's).
+    elsewhere = SharedVersion(middle.serial, middle.value ^ 1)
+    assert shared_cases_changed(demo, elsewhere, now) is None
+    new_shared_cases_version(demo)  # every case, as a rebuild
+    latest = shared_cases_version(demo)
+    assert latest is not None
+    assert shared_cases_changed(demo, middle, latest) is None
+    assert shared_cases_changed(demo, latest, latest) == set()
