@@ -85,6 +85,13 @@ class Days:
         for bucket, days in other.days.items():
             self.days[bucket].update(days)
 
+    def take(self, other: Days) -> None:
+        self.buckets -= other.buckets
+        for bucket, days in other.days.items():
+            self.days[bucket] -= days
+            if not self.days[bucket]:
+                del self.days[bucket]
+
     @property
     def cases(self) -> int:
         return sum(self.buckets.values())
@@ -156,6 +163,18 @@ class CaseSums:
             self.to_conviction[country].merge(days)
         self.total += other.total
         self.convicted += other.convicted
+
+    def take(self, other: CaseSums) -> None:
+        """Take away the cases ``other`` sums, all of which these sums hold (what none of
+        them holds any more goes, as if never counted)."""
+        self.cases -= other.cases
+        self.convictions -= other.convictions
+        for step, days in other.steps.items():
+            self.steps[step].take(days)
+        for country, days in other.to_conviction.items():
+            self.to_conviction[country].take(days)
+        self.total -= other.total
+        self.convicted -= other.convicted
 
 
 def sums_of(cases: Iterable[CaseProgress]) -> CaseSums:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -332,39 +332,37 @@ def case_progress(
     if among is not None:
         cases = cases.where(linked.c.case_id.in_(among))
         joined = joined.where(JudicialCase.id.in_(among))
-    progress, starts = stage_progress(cases), case_starts(user, cases)
-    query = (
-        joined.add_columns(
-            JudicialCase.id,
-            scoped.c.id,
-            scoped.c.country_code,
-            starts.c.started_on,
-            # A case with no validated event yet has been opened, and no more.
-            sa.func.coalesce(progress.c.step, int(Step.CASE_OPENED)),
-            *(progress.c[f"first_{int(timed)}"] for timed in TIMED_STEPS),
-        )
-        .join(starts, starts.c.case_id == JudicialCase.id)
-        .outerjoin(progress, progress.c.case_id == JudicialCase.id)
-    )
+    starts = case_starts(user, cases)
+    query = joined.add_columns(
+        JudicialCase.id, scoped.c.id, scoped.c.country_code, starts.c.started_on
+    ).join(starts, starts.c.case_id == JudicialCase.id)
     # One row per case and incident; all but the incident and its country are the case's.
     incidents: dict[int, set[int]] = defaultdict(set)
     countries: dict[int, set[str]] = defaultdict(set)
-    own: dict[int, Sequence[Any]] = {}
-    for row in db.execute(query):
-        incidents[row[0]].add(row[1])
-        countries[row[0]].add(row[2])
-        own[row[0]] = row
-    return [
-        CaseProgress(
-            case_id=case_id,
-            incidents=frozenset(incidents[case_id]),
-            countries=frozenset(countries[case_id]),
-            started_on=row[3],
-            step=Step(row[4]),
-            first_on={timed: day for timed, day in zip(TIMED_STEPS, row[5:], strict=True) if day},
+    started: dict[int, date] = {}
+    for case_id, incident_id, country, started_on in db.execute(query):
+        incidents[case_id].add(incident_id)
+        countries[case_id].add(country)
+        started[case_id] = started_on
+    # The steps apart: joined to the rows above, PostgreSQL expected a single row of a few
+    # hundred cases and looped over every case's steps for each.
+    steps = {row[0]: row[1:] for row in db.execute(sa.select(stage_progress(cases)))}
+    # A case with no validated event yet has been opened, and no more.
+    opened = (int(Step.CASE_OPENED), *(None for _ in TIMED_STEPS))
+    found = []
+    for case_id, started_on in started.items():
+        step, *first_on = steps.get(case_id, opened)
+        found.append(
+            CaseProgress(
+                case_id=case_id,
+                incidents=frozenset(incidents[case_id]),
+                countries=frozenset(countries[case_id]),
+                started_on=started_on,
+                step=Step(step),
+                first_on={t: day for t, day in zip(TIMED_STEPS, first_on, strict=True) if day},
+            )
         )
-        for case_id, row in own.items()
-    ]
+    return found
 
 
 def days_to_steps(db: Session, user: User, filters: IncidentFilters) -> list[StepDelay]:
