@@ -62,6 +62,19 @@ def remembered(key: str, make: Callable[[], str]) -> str:
     return str(found)
 
 
+def shared_value(key: str) -> object:
+    """What a process of the deployment shared under the key (None: nothing, or a cache
+    that failed)."""
+    _recent, shared = current_app.extensions["capdb.cache"]
+    return _get(shared, key)
+
+
+def share(key: str, value: object) -> None:
+    """Keep a value for every process of the deployment (any value pickle can store)."""
+    _recent, shared = current_app.extensions["capdb.cache"]
+    _set(shared, key, value)
+
+
 def _get(shared: BaseCache, key: str) -> object:
     try:
         return shared.get(key)
@@ -70,7 +83,7 @@ def _get(shared: BaseCache, key: str) -> object:
         return None
 
 
-def _set(shared: BaseCache, key: str, value: str) -> None:
+def _set(shared: BaseCache, key: str, value: object) -> None:
     try:
         shared.set(key, value)
     except Exception as error:

@@ -191,7 +191,11 @@ def shared_cases_version(db: Session) -> SharedVersion | None:
 
 def new_shared_cases_version(db: Session, case_ids: Collection[int] | None = None) -> None:
     """Give the shared cases' version the next serial and a new random value, and note the
-    cases it changes (None: every one). Now and then, forget the oldest changes."""
+    cases it changes (None: every one). Now and then, forget the oldest changes.
+
+    The version's row stays locked until the commit, so serials commit in their order: a
+    reader that sees a serial sees every change noted up to it.
+    """
     connection = db.connection()
     versions, changes = table("figure_versions"), table("figure_changes")
     value = secrets.randbits(63)

@@ -20,7 +20,7 @@ from auth.models import User
 from demo.seed import seed_demo
 from incidents.filters import IncidentFilters
 from incidents.models import Incident, JudicialCase, StageEvent, case_incidents
-from maps import shared_cases
+from maps import figure_upkeep, shared_cases
 from maps.case_tally import CaseTally
 from maps.figure_upkeep import (
     SharedVersion,
@@ -29,7 +29,7 @@ from maps.figure_upkeep import (
     shared_cases_version,
 )
 from maps.ladder import Step
-from maps.models import FigureSharedCase
+from maps.models import FigureChange, FigureSharedCase
 from maps.stats import Period
 from maps.trend_data import TrendData
 from tests.test_figure_equivalence import viewer
@@ -184,3 +184,51 @@ def test_what_changed_is_told_only_since_a_version_this_database_had(demo: Sessi
     assert latest is not None
     assert shared_cases_changed(demo, middle, latest) is None
     assert shared_cases_changed(demo, latest, latest) == set()
+
+
+def test_changes_older_than_those_kept_are_forgotten(
+    demo: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(figure_upkeep, "KEPT_CHANGES", 3)
+    case_id = demo.scalars(sa.select(FigureSharedCase.case_id).limit(1)).one()
+    versions = []
+    for _ in range(6):
+        new_shared_cases_version(demo, {case_id})
+        version = shared_cases_version(demo)
+        assert version is not None
+        versions.append(version)
+    # Each serial that is a multiple of three forgets those three or more before it.
+    serials = set(demo.scalars(sa.select(FigureChange.serial)))
+    assert versions[0].serial not in serials
+    assert {v.serial for v in versions[-2:]} <= serials
+    assert shared_cases_changed(demo, versions[0], versions[-1]) is None
+    assert shared_cases_changed(demo, versions[-2], versions[-1]) == {case_id}
+
+
+def test_another_process_starts_from_the_sums_one_counted(
+    app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted: list[frozenset[int] | None] = []
+    count_parts = shared_cases.count_parts
+
+    def counting(
+        db: Session, user: User, filters: IncidentFilters, parts: Collection[int] | None
+    ) -> object:
+        counted.append(None if parts is None else frozenset(parts))
+        return count_parts(db, user, filters, parts)
+
+    monkeypatch.setattr(shared_cases, "count_parts", counting)
+    analyst = viewer(demo, "analyst@capdb.example")
+    with app.test_request_context():
+        tally(demo, analyst, IncidentFilters())  # counted in full, and shared
+        # Another process: none of the sums of this one, the deployment's shared cache.
+        monkeypatch.setattr(shared_cases, "_kept", shared_cases._Kept(shared_cases.KEPT))
+        incident = unconvicted_shared_case(demo).incidents[0]
+        incident.status = "submitted"
+        demo.flush()
+        assert tally(demo, analyst, IncidentFilters()) == tally(
+            demo, analyst, IncidentFilters(), kept=False
+        )
+    assert counted[0] is None
+    assert counted[1] is not None
+    assert len(counted[1]) < shared_cases.PARTS
