@@ -96,9 +96,8 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
     if version is None:
         return count(db, user, filters)
     key = (figure_scope(user), filters)
-    found = _kept.get(key)
-    if found is None or found.version != version:
-        found = _latest(found, _shared(key))
+    # A process's own sums, or where it has none (a new worker), those it would count anew.
+    found = _kept.get(key) or _shared(key)
     if found is not None and found.version == version:
         _kept.put(key, found)
         return found.total
@@ -134,12 +133,6 @@ def _shared(key: Key) -> Kept | None:
 
 def _shared_key(key: Key) -> str:
     return cache.digest("shared case sums", *key)
-
-
-def _latest(one: Kept | None, other: Kept | None) -> Kept | None:
-    if one is None or other is None:
-        return one or other
-    return max(one, other, key=lambda kept: kept.version.serial)
 
 
 def count_parts(
