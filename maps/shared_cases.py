@@ -19,10 +19,10 @@ what changed cannot be told (a rebuild, a restored database, changes long forgot
 counts them all. A value computed from data newer than its version is never older than what
 that version promises, and the next reading counts the newer changes' parts again.
 
-Sums counted in full (or mostly) are also shared with every process of the deployment
-(:mod:`capdb.cache`: Redis, or the instance folder), under a digest of the scope and filter:
-a new worker starts from them and counts again what changed since, where it would count
-all of them.
+Sums counted in full (as when more than half the parts changed) are also shared with every
+process of the deployment (:mod:`capdb.cache`: Redis, or the instance folder), under a
+digest of the scope and filter: a new worker starts from them and counts again what changed
+since, where it would count all of them.
 """
 
 from __future__ import annotations
@@ -102,14 +102,15 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
         _kept.put(key, found)
         return found.total
     changed = shared_cases_changed(db, found.version, version) if found is not None else None
-    if found is None or changed is None:
-        again: set[int] | None = None
+    again = {case_id % PARTS for case_id in changed} if changed is not None else None
+    if found is None or again is None or len(again) > PARTS // 2:
         parts = count_parts(db, user, filters, None)
         total = CaseSums()
         for sums in parts.values():
             total.merge(sums)
+        # Worth sharing: another process (a new worker, another host) starts from it.
+        cache.share(_shared_key(key), Kept(version, parts, total))
     else:
-        again = {case_id % PARTS for case_id in changed}
         counted = count_parts(db, user, filters, again)
         parts, total = dict(found.parts), found.total.copy()
         for part in again:
@@ -118,11 +119,7 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
             if (now := counted.get(part)) is not None:
                 parts[part] = now
                 total.merge(now)
-    kept = Kept(version, parts, total)
-    _kept.put(key, kept)
-    if again is None or len(again) > PARTS // 2:
-        # Worth sharing: another process (a new worker, another host) starts from it.
-        cache.share(_shared_key(key), kept)
+    _kept.put(key, Kept(version, parts, total))
     return total
 
 
