@@ -179,7 +179,7 @@ def measure_figures(app: Flask) -> dict[str, float]:
 
 def counts(
     app: Flask, email: str, args: dict[str, str], period: Period
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Median times of the time chart's counts, and of every figure's and the summary's
     (without drawing), each made afresh as a request makes them; of counting all the cases
     of several incidents, as the first reading after a rebuild does; and of the first

@@ -1,11 +1,15 @@
-"""A cache of derived markup shared by every process of a deployment (cachelib).
+"""A cache of derived values shared by every process of a deployment (cachelib).
 
-What goes in is costly to make and the same for everyone who may ask for it, such as a
-chart drawn from a figure's table: it is keyed by a digest of what it was made from, so a
-viewer can only ever get what their own data would have made, and nothing in it needs to
-expire on a change. It lives in Redis when ``CAPDB_REDIS_URL`` is set (every host shares
-it), else in the instance folder (every process of the host shares it); each process also
-keeps its most recent answers. A cache that fails is only slower: the value is made again.
+What goes in is costly to make and the same for everyone who may ask for it. A chart drawn
+from a figure's table is keyed by a digest of what it was made from, so a viewer can only
+ever get what their own data would have made, and nothing in it needs to expire on a change
+(:func:`remembered`). Values that carry the version of the data they were made from, such as
+the sums of the shared cases (:mod:`maps.shared_cases`), are kept under a digest of what
+decides them and replaced (:func:`share`, :func:`shared_value`): their reader checks the
+version. The cache lives in Redis when ``CAPDB_REDIS_URL`` is set (every host shares it),
+else in the instance folder (every process of the host shares it); each process also keeps
+its most recent charts. A cache that fails, or is not there (outside an application), is
+only slower: the value is made again.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 from collections.abc import Callable
 
 from cachelib import BaseCache, FileSystemCache, RedisCache, SimpleCache
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from capdb import redis_store
 from capdb.config import Config
@@ -63,16 +67,18 @@ def remembered(key: str, make: Callable[[], str]) -> str:
 
 
 def shared_value(key: str) -> object:
-    """What a process of the deployment shared under the key (None: nothing, or a cache
-    that failed)."""
+    """What a process of the deployment shared under the key (None: nothing, or no cache)."""
+    if not has_app_context():
+        return None
     _recent, shared = current_app.extensions["capdb.cache"]
     return _get(shared, key)
 
 
 def share(key: str, value: object) -> None:
     """Keep a value for every process of the deployment (any value pickle can store)."""
-    _recent, shared = current_app.extensions["capdb.cache"]
-    _set(shared, key, value)
+    if has_app_context():
+        _recent, shared = current_app.extensions["capdb.cache"]
+        _set(shared, key, value)
 
 
 def _get(shared: BaseCache, key: str) -> object:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -81,11 +82,13 @@ class Days:
         return Days(Counter(self.buckets), defaultdict(Counter, days))
 
     def merge(self, other: Days) -> None:
+        """Add the cases ``other`` holds, none of which this holds."""
         self.buckets.update(other.buckets)
         for bucket, days in other.days.items():
             self.days[bucket].update(days)
 
     def take(self, other: Days) -> None:
+        """Take away the cases ``other`` holds, all of which this holds."""
         self.buckets -= other.buckets
         for bucket, days in other.days.items():
             self.days[bucket] -= days
@@ -169,12 +172,21 @@ class CaseSums:
         them holds any more goes, as if never counted)."""
         self.cases -= other.cases
         self.convictions -= other.convictions
-        for step, days in other.steps.items():
-            self.steps[step].take(days)
-        for country, days in other.to_conviction.items():
-            self.to_conviction[country].take(days)
+        _take_each(self.steps, other.steps)
+        _take_each(self.to_conviction, other.to_conviction)
         self.total -= other.total
         self.convicted -= other.convicted
+
+
+Key = TypeVar("Key", int, str)
+
+
+def _take_each(held: dict[Key, Days], taken: dict[Key, Days]) -> None:
+    """Take each of ``taken``'s days from ``held``'s; those left with no case go."""
+    for key, days in taken.items():
+        held[key].take(days)
+        if not held[key].cases:
+            del held[key]
 
 
 def sums_of(cases: Iterable[CaseProgress]) -> CaseSums:

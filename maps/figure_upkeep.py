@@ -174,6 +174,8 @@ def _write_difference(db: Session, before: Sums, after: Sums) -> None:
 
 @dataclass(frozen=True)
 class SharedVersion:
+    """A version of the shared cases (``figure_versions``; ``value`` is its ``version``)."""
+
     serial: int  # the changes it follows
     value: int  # random: no other state of the data, restored or not, has had it
 
@@ -196,6 +198,8 @@ def new_shared_cases_version(db: Session, case_ids: Collection[int] | None = Non
     The version's row stays locked until the commit, so serials commit in their order: a
     reader that sees a serial sees every change noted up to it.
     """
+    if case_ids is not None and not case_ids:
+        return
     connection = db.connection()
     versions, changes = table("figure_versions"), table("figure_changes")
     value = secrets.randbits(63)

@@ -49,6 +49,9 @@ from maps.models import FigureSharedCase
 # and the parts' own containers; 64 parts took 3 MB).
 KEPT = 32
 PARTS = 32  # the kept sums of a scope and filter, split by case id
+# What the shared copies were made with: a release that changes how the sums are counted or
+# kept changes it, so that no process reads sums another release made.
+SUMS_FORMAT = 1
 
 Key = tuple[FigureScope, IncidentFilters]
 
@@ -62,7 +65,7 @@ class Kept:
     total: CaseSums
 
 
-class _Kept:
+class _Recent:
     """The most recently used sums, safe to share between a worker's threads."""
 
     def __init__(self, size: int) -> None:
@@ -85,7 +88,7 @@ class _Kept:
                 self.sums.popitem(last=False)
 
 
-_kept = _Kept(KEPT)
+_kept = _Recent(KEPT)
 
 
 def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
@@ -103,13 +106,19 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
         return found.total
     changed = shared_cases_changed(db, found.version, version) if found is not None else None
     again = {case_id % PARTS for case_id in changed} if changed is not None else None
-    if found is None or again is None or len(again) > PARTS // 2:
+    if found is not None and again == set():
+        parts, total = found.parts, found.total  # nothing this process sums has changed
+    elif found is None or again is None or len(again) > PARTS // 2:
         parts = count_parts(db, user, filters, None)
         total = CaseSums()
         for sums in parts.values():
             total.merge(sums)
-        # Worth sharing: another process (a new worker, another host) starts from it.
-        cache.share(_shared_key(key), Kept(version, parts, total))
+        # Worth sharing: another process (a new worker, another host) starts from it. Only
+        # if no change came during the count: such sums hold data newer than their version,
+        # which this process counts again with the next change, but which a process started
+        # after a restore to that version could not know.
+        if shared_cases_version(db) == version:
+            cache.share(_shared_key(key), Kept(version, parts, total))
     else:
         counted = count_parts(db, user, filters, again)
         parts, total = dict(found.parts), found.total.copy()
@@ -125,11 +134,11 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
 
 def _shared(key: Key) -> Kept | None:
     found = cache.shared_value(_shared_key(key))
-    return found if isinstance(found, Kept) else None
+    return found if isinstance(found, Kept) and isinstance(found.total, CaseSums) else None
 
 
 def _shared_key(key: Key) -> str:
-    return cache.digest("shared case sums", *key)
+    return cache.digest("shared case sums", SUMS_FORMAT, PARTS, *key)
 
 
 def count_parts(
@@ -149,6 +158,6 @@ def count_parts(
 
 
 def count(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
-    """The sums counted from the incidents, as after a rebuild (what a reading then costs)."""
+    """The sums counted from the incidents, in one (where no version is kept)."""
     among = sa.select(FigureSharedCase.case_id)
     return sums_of(stats.case_progress(db, user, filters, among=among))

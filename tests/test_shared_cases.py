@@ -1,9 +1,10 @@
 """The cases that cover several incidents are counted once per version of them, and a
 change to one of them, or to one of their incidents, is in the next figure drawn.
 
-The sums of these cases are kept per viewer's scope, filter and version
-(:mod:`maps.shared_cases`); every figure of cases is compared with the same figure counted
-from the incidents, before and after changes that must (and must not) renew the version.
+The sums of these cases are kept per viewer's scope and filter, at a version, and counted
+again where a change touched them (:mod:`maps.shared_cases`); every figure of cases is
+compared with the same figure counted from the incidents, before and after changes that
+must (and must not) renew the version.
 """
 
 from __future__ import annotations
@@ -141,16 +142,16 @@ def test_sums_are_counted_once_per_scope_filter_and_version(
             demo, analyst, IncidentFilters(), kept=False
         )
         incident = unconvicted_shared_case(demo).incidents[0]
-        changed = set(
-            demo.scalars(
-                sa.select(case_incidents.c.case_id).where(
-                    case_incidents.c.incident_id == incident.id,
-                    case_incidents.c.case_id.in_(sa.select(FigureSharedCase.case_id)),
-                )
-            )
-        )
+        before = shared_cases_version(demo)
         incident.status = "submitted"
         demo.flush()
+        now = shared_cases_version(demo)
+        assert before is not None
+        assert now is not None
+        # The cases of the incident, and those of the incidents sharing a case with it.
+        changed = shared_cases_changed(demo, before, now)
+        assert changed
+        assert {case.id for case in incident.cases} & changed
         # Only the parts that hold a changed case are counted again, and the sums are
         # those counted afresh.
         assert tally(demo, analyst, IncidentFilters()) == tally(
@@ -222,7 +223,7 @@ def test_another_process_starts_from_the_sums_one_counted(
     with app.test_request_context():
         tally(demo, analyst, IncidentFilters())  # counted in full, and shared
         # Another process: none of the sums of this one, the deployment's shared cache.
-        monkeypatch.setattr(shared_cases, "_kept", shared_cases._Kept(shared_cases.KEPT))
+        monkeypatch.setattr(shared_cases, "_kept", shared_cases._Recent(shared_cases.KEPT))
         incident = unconvicted_shared_case(demo).incidents[0]
         incident.status = "submitted"
         demo.flush()
