@@ -181,10 +181,10 @@ def counts(
     app: Flask, email: str, args: dict[str, str], period: Period
 ) -> tuple[float, float, float, float]:
     """Median times of the time chart's counts, and of every figure's and the summary's
-    (without drawing), each made afresh as a request makes them; of counting all the cases
-    of several incidents, as the first reading after a rebuild does; and of the first
-    reading of their sums after a change to one of them (the others reuse the sums kept:
-    :mod:`maps.shared_cases`)."""
+    (without drawing), each made afresh as a request makes them; and of the first reading
+    of the sums of the cases of several incidents after a rebuild (all counted, then shared
+    with other processes) and after a change to one of them (the others reuse the sums
+    kept: :mod:`maps.shared_cases`). Each change is made in the bench's transaction only."""
     with app.test_request_context(), app.extensions["capdb.db"].sessionmaker() as db:
         user = db.scalars(sa.select(User).where(User.email == email)).one()
         filters, errors = IncidentFilters.parse(db, args)
@@ -199,7 +199,9 @@ def counts(
             figures.summary()
 
         def shared() -> None:
-            shared_cases.count(db, user, filters)
+            # A rebuild's new version (every case changed), then the reading after it.
+            new_shared_cases_version(db)
+            shared_cases.shared_case_sums(db, user, filters)
 
         # A change to one shared case, as a validated step of it makes (its version moves
         # on, in this transaction only), then the reading after it.

@@ -345,7 +345,9 @@ def case_progress(
         countries[case_id].add(country)
         started[case_id] = started_on
     # The steps apart: joined to the rows above, PostgreSQL expected a single row of a few
-    # hundred cases and looped over every case's steps for each.
+    # hundred cases and looped over every case's steps for each. (A step validated between
+    # the two statements may show here before its case's next reading; the version it moves
+    # on has that reading count the case again.)
     steps = {row[0]: row[1:] for row in db.execute(sa.select(stage_progress(cases)))}
     # A case with no validated event yet has been opened, and no more.
     opened = (int(Step.CASE_OPENED), *(None for _ in TIMED_STEPS))
