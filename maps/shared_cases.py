@@ -97,7 +97,7 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
     parts that hold a changed case counted again; counted afresh otherwise (and kept)."""
     version = shared_cases_version(db)
     if version is None:
-        return count(db, user, filters)
+        return _summed(count_parts(db, user, filters, None))
     key = (figure_scope(user), filters)
     # A process's own sums, or where it has none (a new worker), those it would count anew.
     found = _kept.get(key) or _shared(key)
@@ -110,9 +110,7 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
         parts, total = found.parts, found.total  # nothing this process sums has changed
     elif found is None or again is None or len(again) > PARTS // 2:
         parts = count_parts(db, user, filters, None)
-        total = CaseSums()
-        for sums in parts.values():
-            total.merge(sums)
+        total = _summed(parts)
         # Worth sharing: another process (a new worker, another host) starts from it. Only
         # if no change came during the count: such sums hold data newer than their version,
         # which this process counts again with the next change, but which a process started
@@ -157,7 +155,8 @@ def count_parts(
     return {part: sums_of(cases) for part, cases in progress.items()}
 
 
-def count(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
-    """The sums counted from the incidents, in one (where no version is kept)."""
-    among = sa.select(FigureSharedCase.case_id)
-    return sums_of(stats.case_progress(db, user, filters, among=among))
+def _summed(parts: dict[int, CaseSums]) -> CaseSums:
+    total = CaseSums()
+    for sums in parts.values():
+        total.merge(sums)
+    return total
