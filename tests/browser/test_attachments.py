@@ -33,6 +33,9 @@ def test_files_dropped_or_chosen_are_sent_one_by_one(
     page.goto(f"/incidents/{incident_id}")
     page.get_by_role("link", name="Documents").click()
     expect(page.get_by_role("heading", name="Documents", exact=True)).to_be_visible()
+    # The page's deferred script listens for drops once the page has loaded; a drop before
+    # that would go to the browser, not to the form.
+    page.wait_for_load_state("load")
 
     # A program renamed as a PDF, dropped on the form: refused, with the reason.
     dropped = page.evaluate_handle(
