@@ -6,15 +6,15 @@ those incidents, and per step the cases that reached it with the median days it 
 (and, per country, to a conviction). :func:`tally_of` counts that from the cases one by
 one; :func:`table_tally` from the sums kept in ``figure_cases`` (the cases of a single
 incident) and the sums of the few cases that cover several incidents, counted one by one
-(:func:`sums_of`, which :mod:`maps.shared_cases` keeps). A median is found in two reads
-whatever the number of cases: the buckets of days first, then the days of the one or two
-buckets that hold the middle.
+(kept by :mod:`maps.shared_cases`). A median is found in two reads whatever the number of
+cases: the buckets of days first, then the days of the one or two buckets that hold the
+middle.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -168,6 +168,21 @@ class CaseSums:
         self.total -= other.total
         self.convicted -= other.convicted
 
+    def add(self, countries: Collection[str], convicted: bool, days: Iterable[int | None]) -> None:
+        """Add one case: the countries of its incidents, whether it reached a conviction,
+        and the days it took to each of the timed steps (None: not reached)."""
+        self.total += 1
+        self.convicted += convicted
+        for country in countries:
+            self.cases[country] += 1
+            self.convictions[country] += convicted
+        for step, took in zip(TIMED_STEPS, days, strict=True):
+            if took is not None:
+                self.steps[int(step)].add(took)
+                if step == Step.CONVICTED:
+                    for country in countries:
+                        self.to_conviction[country].add(took)
+
 
 Key = TypeVar("Key", int, str)
 
@@ -178,14 +193,6 @@ def _take_each(held: dict[Key, Days], taken: dict[Key, Days]) -> None:
         held[key].take(days)
         if not held[key].cases:
             del held[key]
-
-
-def sums_of(cases: Iterable[CaseProgress]) -> CaseSums:
-    """The sums of cases counted one by one (those that cover several incidents)."""
-    sums = CaseSums()
-    for case in cases:
-        _add_case(sums, case)
-    return sums
 
 
 def answers(reading: Reading) -> bool:
@@ -250,21 +257,6 @@ def _read_buckets(db: Session, scope: list[sa.ColumnElement[bool]], counting: Ca
         counting.steps[step].buckets[bucket] += int(cases)
         if step == Step.CONVICTED:
             counting.to_conviction[country].buckets[bucket] += int(cases)
-
-
-def _add_case(counting: CaseSums, case: CaseProgress) -> None:
-    counting.total += 1
-    convicted = case.step >= Step.CONVICTED
-    counting.convicted += convicted
-    for country in case.countries:
-        counting.cases[country] += 1
-        counting.convictions[country] += convicted
-    for step in TIMED_STEPS:
-        if (days := case.days_to(step)) is not None:
-            counting.steps[int(step)].add(days)
-            if step == Step.CONVICTED:
-                for country in case.countries:
-                    counting.to_conviction[country].add(days)
 
 
 def _read_days(db: Session, scope: list[sa.ColumnElement[bool]], counting: CaseSums) -> None:

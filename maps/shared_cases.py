@@ -11,25 +11,28 @@ do the officers of the same missions and the focal points of one State) and the 
 
 They are kept with the version of the shared cases they were counted at
 (:func:`maps.figure_upkeep.shared_cases_version`), which every change to one of them or to
-one of their incidents moves on in its transaction, noting which cases it changed. Kept
-sums are split into ``PARTS`` by case id; a reading that finds a newer version counts again
-the parts that hold a case changed since (:func:`maps.figure_upkeep.shared_cases_changed`),
-and only those: a few hundred cases at a million incidents, rather than all of them. Where
-what changed cannot be told (a rebuild, a restored database, changes long forgotten) it
-counts them all. A value computed from data newer than its version is never older than what
-that version promises, and the next reading counts the newer changes' parts again.
+one of their incidents moves on in its transaction, noting which cases it changed; and with
+what each case added to them (:class:`Shares`). A reading that finds a newer version takes
+away what the cases changed since (:func:`maps.figure_upkeep.shared_cases_changed`) had
+added, and adds what they add now, counted again: the cases a change touched, whatever the
+number of the others. Where what changed cannot be told (a rebuild, a restored database,
+changes long forgotten), or more changed than is worth counting one by one, it counts them
+all. A value computed from data newer than its version is never older than what that
+version promises, and the next reading counts the newer changes' cases again.
 
-Sums counted in full (as when more than half the parts changed) are also shared with every
-process of the deployment (:mod:`capdb.cache`: Redis, or the instance folder), under a
-digest of the scope and filter: a new worker starts from them and counts again what changed
-since, where it would count all of them.
+Sums counted in full are also shared with every process of the deployment
+(:mod:`capdb.cache`: Redis, or the instance folder), under a digest of the scope and
+filter: a new worker starts from them and counts again what changed since, where it would
+count all of them.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Collection
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -40,28 +43,88 @@ from capdb import cache
 from incidents.figure_scope import FigureScope, figure_scope
 from incidents.filters import IncidentFilters
 from maps import stats
-from maps.case_tally import CaseSums, sums_of
+from maps.case_tally import CaseSums
 from maps.figure_upkeep import SharedVersion, shared_cases_changed, shared_cases_version
+from maps.ladder import TIMED_STEPS, Step
 from maps.models import FigureSharedCase
+from maps.stats import CaseProgress
 
-# Sums kept per process, of so many scopes and filters: some 2 MB each at a million
-# incidents (the days each case took to each step: 0.6 MB for all, as much again in parts,
-# and the parts' own containers; 64 parts took 3 MB).
+# Sums kept per process, of so many scopes and filters: some 1 MB each at a million
+# incidents (the days each case took to each step: 0.6 MB; what each case added: 0.4 MB).
 KEPT = 32
-PARTS = 32  # the kept sums of a scope and filter, split by case id
+# Past so many changed cases, a reading counts them all (one statement) rather than these.
+COUNT_ALL_ABOVE = 1000
 # What the shared copies were made with: a release that changes how the sums are counted or
 # kept changes it, so that no process reads sums another release made.
-SUMS_FORMAT = 1
+SUMS_FORMAT = 2
 
 Key = tuple[FigureScope, IncidentFilters]
+
+NOT_REACHED = -(2**31)  # the days to a step a case has not reached, in an array of int32
+WIDTH = 2 + len(TIMED_STEPS)  # per case: its countries, whether convicted, days to each step
+
+
+@dataclass(frozen=True)
+class Shares:
+    """What each counted case added to the sums, in arrays by case id: 36 bytes a case
+    (some 300 as tuples). Never changed: :meth:`replaced` makes new ones."""
+
+    ids: array[int]  # ascending
+    rows: array[int]  # WIDTH per case: its countries' index, convicted, the days to each step
+    countries: tuple[frozenset[str], ...]  # each set of countries its cases' incidents are in
+
+    @classmethod
+    def of(cls, cases: Iterable[CaseProgress]) -> Shares:
+        shares = cls(array("q"), array("i"), ())
+        return shares.replaced((), cases)
+
+    def sums(self, case_ids: Iterable[int] | None = None) -> CaseSums:
+        """The sums of these cases (None: all)."""
+        sums = CaseSums()
+        if case_ids is None:
+            places: Iterable[int] = range(len(self.ids))
+        else:
+            found = ((bisect_left(self.ids, case_id), case_id) for case_id in set(case_ids))
+            places = [place for place, case_id in found if self._holds(place, case_id)]
+        for place in places:
+            countries, convicted, *days = self.rows[place * WIDTH : (place + 1) * WIDTH]
+            taken = [None if d == NOT_REACHED else d for d in days]
+            sums.add(self.countries[countries], bool(convicted), taken)
+        return sums
+
+    def replaced(self, case_ids: Collection[int], cases: Iterable[CaseProgress]) -> Shares:
+        """These shares, less those of ``case_ids``, with those of ``cases`` (counted
+        again: a changed case counted no more, such as one deleted, is gone). Copied a
+        slice at a time, between the cases that change."""
+        counted = {case.case_id: case for case in cases}
+        countries = {group: index for index, group in enumerate(self.countries)}
+        ids, rows, start = array("q"), array("i"), 0
+        for case_id in sorted({*case_ids, *counted}):
+            place = bisect_left(self.ids, case_id, start)
+            ids += self.ids[start:place]
+            rows += self.rows[start * WIDTH : place * WIDTH]
+            start = place + self._holds(place, case_id)  # its old share is left out
+            if (case := counted.get(case_id)) is not None:
+                ids.append(case_id)
+                rows.append(countries.setdefault(case.countries, len(countries)))
+                rows.append(case.step >= Step.CONVICTED)
+                for step in TIMED_STEPS:
+                    days = case.days_to(step)
+                    rows.append(NOT_REACHED if days is None else days)
+        ids += self.ids[start:]
+        rows += self.rows[start * WIDTH :]
+        return Shares(ids, rows, tuple(countries))
+
+    def _holds(self, place: int, case_id: int) -> bool:
+        return place < len(self.ids) and self.ids[place] == case_id
 
 
 @dataclass(frozen=True)
 class Kept:
-    """The sums of one scope and filter at a version: per part, and all parts together."""
+    """The sums of one scope and filter at a version, and what each case added to them."""
 
     version: SharedVersion
-    parts: dict[int, CaseSums]
+    shares: Shares
     total: CaseSums
 
 
@@ -94,10 +157,10 @@ _kept = _Recent(KEPT)
 def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseSums:
     """The sums of the visible cases of several incidents that match the filter: kept
     ones while the shared cases' version stands; after a change, the kept ones with the
-    parts that hold a changed case counted again; counted afresh otherwise (and kept)."""
+    changed cases counted again; counted afresh otherwise (and kept)."""
     version = shared_cases_version(db)
     if version is None:
-        return _summed(count_parts(db, user, filters, None))
+        return Shares.of(count_cases(db, user, filters, None)).sums()
     key = (figure_scope(user), filters)
     # A process's own sums, or where it has none (a new worker), those it would count anew.
     found = _kept.get(key) or _shared(key)
@@ -105,58 +168,40 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
         _kept.put(key, found)
         return found.total
     changed = shared_cases_changed(db, found.version, version) if found is not None else None
-    again = {case_id % PARTS for case_id in changed} if changed is not None else None
-    if found is not None and again == set():
-        parts, total = found.parts, found.total  # nothing this process sums has changed
-    elif found is None or again is None or len(again) > PARTS // 2:
-        parts = count_parts(db, user, filters, None)
-        total = _summed(parts)
+    if found is not None and changed == set():
+        shares, total = found.shares, found.total  # no shared case has changed
+    elif found is None or changed is None or len(changed) > COUNT_ALL_ABOVE:
+        shares = Shares.of(count_cases(db, user, filters, None))
+        total = shares.sums()
         # Worth sharing: another process (a new worker, another host) starts from it. Only
         # if no change came during the count: such sums hold data newer than their version,
         # which this process counts again with the next change, but which a process started
         # after a restore to that version could not know.
         if shared_cases_version(db) == version:
-            cache.share(_shared_key(key), Kept(version, parts, total))
+            cache.share(_shared_key(key), Kept(version, shares, total))
     else:
-        counted = count_parts(db, user, filters, again)
-        parts, total = dict(found.parts), found.total.copy()
-        for part in again:
-            if (before := parts.pop(part, None)) is not None:
-                total.take(before)
-            if (now := counted.get(part)) is not None:
-                parts[part] = now
-                total.merge(now)
-    _kept.put(key, Kept(version, parts, total))
+        shares = found.shares.replaced(changed, count_cases(db, user, filters, changed))
+        total = found.total.copy()
+        total.take(found.shares.sums(changed))
+        total.merge(shares.sums(changed))
+    _kept.put(key, Kept(version, shares, total))
     return total
 
 
 def _shared(key: Key) -> Kept | None:
     found = cache.shared_value(_shared_key(key))
-    return found if isinstance(found, Kept) and isinstance(found.total, CaseSums) else None
+    return found if isinstance(found, Kept) and isinstance(found.shares, Shares) else None
 
 
 def _shared_key(key: Key) -> str:
-    return cache.digest("shared case sums", SUMS_FORMAT, PARTS, *key)
+    return cache.digest("shared case sums", SUMS_FORMAT, *key)
 
 
-def count_parts(
-    db: Session, user: User, filters: IncidentFilters, parts: Collection[int] | None
-) -> dict[int, CaseSums]:
-    """The sums of these parts (None: all), counted from the incidents."""
+def count_cases(
+    db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
+) -> list[CaseProgress]:
+    """These cases of several incidents (None: all), counted from the incidents."""
     among = sa.select(FigureSharedCase.case_id)
-    if parts is not None:
-        # The cases named, so that the planner knows how few they are (of a condition on
-        # their ids' remainder, it expects a handful, and joined their steps in a loop).
-        cases = db.scalars(among.where((FigureSharedCase.case_id % PARTS).in_(sorted(parts))))
-        among = sa.select(FigureSharedCase.case_id).where(FigureSharedCase.case_id.in_(cases.all()))
-    progress = defaultdict(list)
-    for case in stats.case_progress(db, user, filters, among=among):
-        progress[case.case_id % PARTS].append(case)
-    return {part: sums_of(cases) for part, cases in progress.items()}
-
-
-def _summed(parts: dict[int, CaseSums]) -> CaseSums:
-    total = CaseSums()
-    for sums in parts.values():
-        total.merge(sums)
-    return total
+    if case_ids is not None:
+        among = among.where(FigureSharedCase.case_id.in_(sorted(case_ids)))
+    return stats.case_progress(db, user, filters, among=among)

@@ -15,6 +15,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from auth.models import User
@@ -22,16 +24,16 @@ from demo.seed import seed_demo
 from incidents.filters import IncidentFilters
 from incidents.models import Incident, JudicialCase, StageEvent, case_incidents
 from maps import figure_upkeep, shared_cases
-from maps.case_tally import CaseTally
+from maps.case_tally import CaseSums, CaseTally
 from maps.figure_upkeep import (
     SharedVersion,
     new_shared_cases_version,
     shared_cases_changed,
     shared_cases_version,
 )
-from maps.ladder import Step
+from maps.ladder import TIMED_STEPS, Step
 from maps.models import FigureChange, FigureSharedCase
-from maps.stats import Period
+from maps.stats import CaseProgress, Period
 from maps.trend_data import TrendData
 from tests.test_figure_equivalence import viewer
 
@@ -119,15 +121,15 @@ def test_sums_are_counted_once_per_scope_filter_and_version(
     app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted: list[tuple[str, frozenset[int] | None]] = []
-    count_parts = shared_cases.count_parts
+    count_cases = shared_cases.count_cases
 
     def counting(
-        db: Session, user: User, filters: IncidentFilters, parts: Collection[int] | None
+        db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
     ) -> object:
-        counted.append((user.email, None if parts is None else frozenset(parts)))
-        return count_parts(db, user, filters, parts)
+        counted.append((user.email, None if case_ids is None else frozenset(case_ids)))
+        return count_cases(db, user, filters, case_ids)
 
-    monkeypatch.setattr(shared_cases, "count_parts", counting)
+    monkeypatch.setattr(shared_cases, "count_cases", counting)
     analyst, other = viewer(demo, "analyst@capdb.example"), viewer(demo, "mali@capdb.example")
     in_2017 = IncidentFilters(date_from=date(2017, 1, 1), date_to=date(2017, 12, 31))
     with app.test_request_context():
@@ -152,14 +154,12 @@ def test_sums_are_counted_once_per_scope_filter_and_version(
         changed = shared_cases_changed(demo, before, now)
         assert changed
         assert {case.id for case in incident.cases} & changed
-        # Only the parts that hold a changed case are counted again, and the sums are
-        # those counted afresh.
+        # Only the changed cases are counted again, and the sums are those counted afresh.
         assert tally(demo, analyst, IncidentFilters()) == tally(
             demo, analyst, IncidentFilters(), kept=False
         )
-    again = frozenset(case_id % shared_cases.PARTS for case_id in changed)
-    assert counted[3:] == [(analyst.email, again)]
-    assert len(again) < shared_cases.PARTS
+    assert counted[3:] == [(analyst.email, frozenset(changed))]
+    assert len(changed) < len(demo.scalars(sa.select(FigureSharedCase.case_id)).all())
 
 
 def test_what_changed_is_told_only_since_a_version_this_database_had(demo: Session) -> None:
@@ -210,26 +210,75 @@ def test_another_process_starts_from_the_sums_one_counted(
     app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted: list[frozenset[int] | None] = []
-    count_parts = shared_cases.count_parts
+    count_cases = shared_cases.count_cases
 
     def counting(
-        db: Session, user: User, filters: IncidentFilters, parts: Collection[int] | None
+        db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
     ) -> object:
-        counted.append(None if parts is None else frozenset(parts))
-        return count_parts(db, user, filters, parts)
+        counted.append(None if case_ids is None else frozenset(case_ids))
+        return count_cases(db, user, filters, case_ids)
 
-    monkeypatch.setattr(shared_cases, "count_parts", counting)
+    monkeypatch.setattr(shared_cases, "count_cases", counting)
     analyst = viewer(demo, "analyst@capdb.example")
     with app.test_request_context():
         tally(demo, analyst, IncidentFilters())  # counted in full, and shared
         # Another process: none of the sums of this one, the deployment's shared cache.
         monkeypatch.setattr(shared_cases, "_kept", shared_cases._Recent(shared_cases.KEPT))
         incident = unconvicted_shared_case(demo).incidents[0]
+        before = shared_cases_version(demo)
         incident.status = "submitted"
         demo.flush()
+        now = shared_cases_version(demo)
         assert tally(demo, analyst, IncidentFilters()) == tally(
             demo, analyst, IncidentFilters(), kept=False
         )
-    assert counted[0] is None
-    assert counted[1] is not None
-    assert len(counted[1]) < shared_cases.PARTS
+    # Counted in full by the first process; by the second, only the cases changed since.
+    assert before is not None
+    assert now is not None
+    assert counted == [None, shared_cases_changed(demo, before, now)]
+    assert {case.id for case in incident.cases} <= (counted[1] or set())
+
+
+# What each case added, kept apart from the sums --------------------------------------------------
+
+cases = st.lists(
+    st.builds(
+        CaseProgress,
+        case_id=st.integers(1, 60),
+        incidents=st.just(frozenset()),
+        countries=st.frozensets(st.sampled_from(["MLI", "TCD", "CAF", "SSD"]), min_size=1),
+        started_on=st.just(date(2015, 1, 1)),
+        step=st.sampled_from(list(Step)),
+        first_on=st.dictionaries(
+            st.sampled_from(TIMED_STEPS),
+            st.integers(0, 4000).map(lambda d: date(2015, 1, 1) + timedelta(days=d)),
+        ),
+    ),
+    unique_by=lambda case: case.case_id,
+)
+
+
+def summed(progress: list[CaseProgress]) -> CaseSums:
+    sums = CaseSums()
+    for case in progress:
+        sums.add(case.countries, case.step >= Step.CONVICTED, map(case.days_to, TIMED_STEPS))
+    return sums
+
+
+@given(before=cases, after=cases, also=st.sets(st.integers(1, 60)))
+def test_shares_replaced_sum_as_the_cases_counted_afresh(
+    before: list[CaseProgress], after: list[CaseProgress], also: set[int]
+) -> None:
+    """A reading after a change: the changed cases (some counted no more, some new) are
+    taken from the kept sums and added again as counted now."""
+    changed = {case.case_id for case in after} | also
+    kept = shared_cases.Shares.of(before)
+    assert kept.sums() == summed(before)
+    now = [case for case in before if case.case_id not in changed] + after
+    replaced = kept.replaced(changed, after)
+    assert replaced.sums() == summed(now)
+    assert list(replaced.ids) == sorted(case.case_id for case in now)
+    total = kept.sums()
+    total.take(kept.sums(changed))
+    total.merge(replaced.sums(changed))
+    assert total == summed(now)
