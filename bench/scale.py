@@ -210,11 +210,13 @@ def counts(
             shared_cases.shared_case_sums(db, user, filters)
 
         # A change to one shared case, as a validated step of it makes (its version moves
-        # on, in this transaction only), then the reading after it.
-        one_case = sa.select(FigureSharedCase.case_id).order_by(sa.func.random()).limit(1)
+        # on, in this transaction only), then the reading after it. The cases are drawn
+        # beforehand: drawing one among them all grows with them.
+        drawn = sa.select(FigureSharedCase.case_id).order_by(sa.func.random()).limit(REPEATS + 1)
+        changing = iter(db.scalars(drawn).all())
 
         def after_a_change() -> None:
-            new_shared_cases_version(db, {db.scalar(one_case) or 0})
+            new_shared_cases_version(db, {next(changing)})
             shared_cases.shared_case_sums(db, user, filters)
 
         return (

@@ -4,8 +4,8 @@ kept per viewer's scope and filter, and counted again only where they changed.
 ``figure_cases`` sums the cases of one incident each, as its incident's share; a case that
 covers several incidents counts once however many of them a viewer sees, and starts on
 the earliest of those: no sum kept per incident can say that, so these cases are counted
-from the incidents (:func:`maps.stats.case_progress`). That count grows with them (992 at
-100,000 incidents, some 10,000 at a million: half a second), so its sums are kept in this
+from the incidents (:func:`count_cases`). That count grows with them (992 at 100,000
+incidents, some 10,000 at a million: a quarter of a second), so its sums are kept in this
 process, keyed by what decides them: the viewer's figure scope (all analysts share one, as
 do the officers of the same missions and the focal points of one State) and the filter.
 
@@ -31,9 +31,10 @@ from __future__ import annotations
 import threading
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -41,11 +42,13 @@ from sqlalchemy.orm import Session
 from auth.models import User
 from capdb import cache
 from incidents.figure_scope import FigureScope, figure_scope
-from incidents.filters import IncidentFilters
+from incidents.filters import IncidentFilters, scoped_incidents
+from incidents.models import Incident, JudicialCase, case_incidents
+from incidents.policy import visible_cases, visible_incidents
 from maps import stats
 from maps.case_tally import CaseSums
 from maps.figure_upkeep import SharedVersion, shared_cases_changed, shared_cases_version
-from maps.ladder import TIMED_STEPS, Step
+from maps.ladder import COUNTED_CASE, TIMED_STEPS, Step
 from maps.models import FigureSharedCase
 from maps.stats import CaseProgress
 
@@ -200,8 +203,41 @@ def _shared_key(key: Key) -> str:
 def count_cases(
     db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
 ) -> list[CaseProgress]:
-    """These cases of several incidents (None: all), counted from the incidents."""
-    among = sa.select(FigureSharedCase.case_id)
+    """These cases of several incidents (None: all), counted from their incidents.
+
+    Each case's visible incidents are read once, with whether each matches the filter: a
+    case counts if one does, starts on the earliest of them all and is in the countries of
+    those that match (as :func:`maps.stats.case_progress` counts every case). The shared
+    cases are few, so this costs less than finding the filter's incidents and then their
+    cases (at a million incidents, 190 ms of SQL for all of them, against 390). (A step
+    validated between the two
+    statements may show here before its case's next reading; the version it moves on has
+    that reading count the case again.)
+    """
+    candidates = sa.select(FigureSharedCase.case_id)
     if case_ids is not None:
-        among = among.where(FigureSharedCase.case_id.in_(sorted(case_ids)))
-    return stats.case_progress(db, user, filters, among=among)
+        candidates = candidates.where(FigureSharedCase.case_id.in_(sorted(case_ids)))
+    links = sa.alias(case_incidents, name="links")
+    matching = scoped_incidents(user, filters).with_only_columns(Incident.id).subquery("matching")
+    rows = db.execute(
+        sa.select(links.c.case_id, Incident.occurred_on, Incident.country_code, matching.c.id)
+        .select_from(links)
+        .join(Incident, Incident.id == links.c.incident_id)
+        .join(JudicialCase, JudicialCase.id == links.c.case_id)
+        .join(matching, matching.c.id == Incident.id, isouter=True)
+        .where(links.c.case_id.in_(candidates), visible_incidents(user))
+        .where(visible_cases(user), COUNTED_CASE)
+    )
+    started: dict[int, date] = {}
+    countries: dict[int, set[str]] = defaultdict(set)
+    incidents: dict[int, set[int]] = defaultdict(set)
+    for case_id, occurred_on, country, matched in rows:
+        started[case_id] = min(occurred_on, started.get(case_id, occurred_on))
+        if matched is not None:
+            countries[case_id].add(country)
+            incidents[case_id].add(matched)
+    steps = stats.case_steps(db, candidates)
+    return [
+        stats.progress_of(case_id, incidents[case_id], countries[case_id], started[case_id], steps)
+        for case_id in incidents
+    ]

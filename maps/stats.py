@@ -311,11 +311,8 @@ class CaseProgress:
         return None if reached is None else (reached - self.started_on).days
 
 
-def case_progress(
-    db: Session, user: User, filters: IncidentFilters, among: sa.Select[Any] | None = None
-) -> list[CaseProgress]:
-    """Every visible case of the visible incidents that match the filter (and, if given,
-    whose id ``among`` selects).
+def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[CaseProgress]:
+    """Every visible case of the visible incidents that match the filter.
 
     A case starts on the earliest of its incidents the viewer sees, whether or not the
     filter matches it: a filter on dates must not move a case's start into its middle.
@@ -329,9 +326,6 @@ def case_progress(
         .join(scoped, scoped.c.id == linked.c.incident_id)
         .correlate(None)
     )
-    if among is not None:
-        cases = cases.where(linked.c.case_id.in_(among))
-        joined = joined.where(JudicialCase.id.in_(among))
     starts = case_starts(user, cases)
     query = joined.add_columns(
         JudicialCase.id, scoped.c.id, scoped.c.country_code, starts.c.started_on
@@ -345,26 +339,35 @@ def case_progress(
         countries[case_id].add(country)
         started[case_id] = started_on
     # The steps apart: joined to the rows above, PostgreSQL expected a single row of a few
-    # hundred cases and looped over every case's steps for each. (A step validated between
-    # the two statements may show here before its case's next reading; the version it moves
-    # on has that reading count the case again.)
-    steps = {row[0]: row[1:] for row in db.execute(sa.select(stage_progress(cases)))}
-    # A case with no validated event yet has been opened, and no more.
-    opened = (int(Step.CASE_OPENED), *(None for _ in TIMED_STEPS))
-    found = []
-    for case_id, started_on in started.items():
-        step, *first_on = steps.get(case_id, opened)
-        found.append(
-            CaseProgress(
-                case_id=case_id,
-                incidents=frozenset(incidents[case_id]),
-                countries=frozenset(countries[case_id]),
-                started_on=started_on,
-                step=Step(step),
-                first_on={t: day for t, day in zip(TIMED_STEPS, first_on, strict=True) if day},
-            )
-        )
-    return found
+    # hundred cases and looped over every case's steps for each.
+    steps = case_steps(db, cases)
+    return [
+        progress_of(case_id, incidents[case_id], countries[case_id], started_on, steps)
+        for case_id, started_on in started.items()
+    ]
+
+
+Steps = dict[int, tuple[Any, ...]]  # per case: the highest step, the first day of each timed
+
+
+def case_steps(db: Session, cases: sa.Select[Any]) -> Steps:
+    """The steps of these cases (a query of case ids) that have a validated event."""
+    return {row[0]: tuple(row[1:]) for row in db.execute(sa.select(stage_progress(cases)))}
+
+
+def progress_of(
+    case_id: int, incidents: set[int], countries: set[str], started_on: date, steps: Steps
+) -> CaseProgress:
+    """How far a case got, from its :func:`case_steps` (none: opened, and no more)."""
+    step, *first_on = steps.get(case_id, (int(Step.CASE_OPENED), *(None for _ in TIMED_STEPS)))
+    return CaseProgress(
+        case_id=case_id,
+        incidents=frozenset(incidents),
+        countries=frozenset(countries),
+        started_on=started_on,
+        step=Step(step),
+        first_on={t: day for t, day in zip(TIMED_STEPS, first_on, strict=True) if day},
+    )
 
 
 def days_to_steps(db: Session, user: User, filters: IncidentFilters) -> list[StepDelay]:
