@@ -347,7 +347,7 @@ def case_progress(db: Session, user: User, filters: IncidentFilters) -> list[Cas
     ]
 
 
-Steps = dict[int, tuple[Any, ...]]  # per case: the highest step, the first day of each timed
+Steps = dict[int, tuple[Any, ...]]  # per case id: highest step, first day of each timed step
 
 
 def case_steps(db: Session, cases: sa.Select[Any]) -> Steps:
