@@ -20,10 +20,10 @@ changes long forgotten), or more changed than is worth counting one by one, it c
 all. A value computed from data newer than its version is never older than what that
 version promises, and the next reading counts the newer changes' cases again.
 
-Sums counted in full are also shared with every process of the deployment
-(:mod:`capdb.cache`: Redis, or the instance folder), under a digest of the scope and
-filter: a new worker starts from them and counts again what changed since, where it would
-count all of them.
+Sums counted in full, and those counted again ``SHARE_EVERY`` versions after, are also shared
+with every process of the deployment (:mod:`capdb.cache`: Redis, or the instance folder),
+under a digest of the scope and filter: a new worker starts from them and counts again what
+changed since, where it would count all of them.
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ from maps.stats import CaseProgress
 KEPT = 32
 # Past so many changed cases, a reading counts them all (one statement) rather than these.
 COUNT_ALL_ABOVE = 1000
+# Sums counted again are shared anew once so many versions newer than the shared copy, so
+# that a new worker (gunicorn replaces each after some 2,000 requests) starts from recent
+# ones, rather than counting them all once 1,000 cases changed since the last full count.
+SHARE_EVERY = 100
+NOT_SHARED = -SHARE_EVERY  # before every serial by SHARE_EVERY at least
 # What the shared copies were made with: a release that changes how the sums are counted or
 # kept changes it, so that no process reads sums another release made.
 SUMS_FORMAT = 2
@@ -129,6 +134,7 @@ class Kept:
     version: SharedVersion
     shares: Shares
     total: CaseSums
+    shared: int  # the serial of the version of the copy in the shared cache (NOT_SHARED: none)
 
 
 class _Recent:
@@ -172,22 +178,25 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
         return found.total
     changed = shared_cases_changed(db, found.version, version) if found is not None else None
     if found is not None and changed == set():
-        shares, total = found.shares, found.total  # no shared case has changed
+        shares, total, shared = found.shares, found.total, found.shared  # none has changed
     elif found is None or changed is None or len(changed) > COUNT_ALL_ABOVE:
         shares = Shares.of(count_cases(db, user, filters, None))
-        total = shares.sums()
-        # Worth sharing: another process (a new worker, another host) starts from it. Only
-        # if no change came during the count: such sums hold data newer than their version,
-        # which this process counts again with the next change, but which a process started
-        # after a restore to that version could not know.
-        if shared_cases_version(db) == version:
-            cache.share(_shared_key(key), Kept(version, shares, total))
+        total, shared = shares.sums(), NOT_SHARED
     else:
         shares = found.shares.replaced(changed, count_cases(db, user, filters, changed))
         total = found.total.copy()
         total.take(found.shares.sums(changed))
         total.merge(shares.sums(changed))
-    _kept.put(key, Kept(version, shares, total))
+        shared = found.shared
+    # Worth sharing, once counted in full or SHARE_EVERY versions after the shared copy:
+    # another process (a new worker, another host) starts from it. Only if no change came
+    # during the count: such sums hold data newer than their version, which this process
+    # counts again with the next change, but which a process started after a restore to that
+    # version could not know.
+    if version.serial - shared >= SHARE_EVERY and shared_cases_version(db) == version:
+        cache.share(_shared_key(key), Kept(version, shares, total, version.serial))
+        shared = version.serial
+    _kept.put(key, Kept(version, shares, total, shared))
     return total
 
 

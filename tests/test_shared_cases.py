@@ -239,6 +239,39 @@ def test_another_process_starts_from_the_sums_one_counted(
     assert {case.id for case in incident.cases} <= (counted[1] or set())
 
 
+@pytest.mark.parametrize("share_every", [1, 2])
+def test_sums_counted_again_are_shared_every_so_many_versions(
+    app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch, share_every: int
+) -> None:
+    """A new worker starts from sums counted again after changes, once they are
+    ``SHARE_EVERY`` versions newer than the shared copy: it counts nothing more."""
+    monkeypatch.setattr(shared_cases, "SHARE_EVERY", share_every)
+    counted: list[frozenset[int] | None] = []
+    count_cases = shared_cases.count_cases
+
+    def counting(
+        db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
+    ) -> object:
+        counted.append(None if case_ids is None else frozenset(case_ids))
+        return count_cases(db, user, filters, case_ids)
+
+    monkeypatch.setattr(shared_cases, "count_cases", counting)
+    analyst = viewer(demo, "analyst@capdb.example")
+    with app.test_request_context():
+        tally(demo, analyst, IncidentFilters())  # counted in full, and shared
+        new_shared_cases_version(demo, {unconvicted_shared_case(demo).id})  # one version on
+        tally(demo, analyst, IncidentFilters())  # that case counted again
+        # Another process: none of the sums of this one, the deployment's shared cache.
+        monkeypatch.setattr(shared_cases, "_kept", shared_cases._Recent(shared_cases.KEPT))
+        assert tally(demo, analyst, IncidentFilters()) == tally(
+            demo, analyst, IncidentFilters(), kept=False
+        )
+    case = frozenset({unconvicted_shared_case(demo).id})
+    # Shared again one version after the full count: the new process counts nothing. Not
+    # yet shared two versions after: it counts the changed case again.
+    assert counted == ([None, case] if share_every == 1 else [None, case, case])
+
+
 # What each case added, kept apart from the sums --------------------------------------------------
 
 cases = st.lists(
