@@ -48,6 +48,25 @@ def demo(db: Session) -> Session:
     return db
 
 
+Counted = tuple[str, frozenset[int] | None]  # a viewer's address, the cases counted (None: all)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[Counted]:
+    """Each count of the shared cases, in order, as the figures ask for them."""
+    counts: list[Counted] = []
+    count_cases = shared_cases.count_cases
+
+    def counting(
+        db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
+    ) -> object:
+        counts.append((user.email, None if case_ids is None else frozenset(case_ids)))
+        return count_cases(db, user, filters, case_ids)
+
+    monkeypatch.setattr(shared_cases, "count_cases", counting)
+    return counts
+
+
 def unconvicted_shared_case(db: Session) -> JudicialCase:
     """A validated case of several validated incidents, not yet at a conviction."""
     for case_id in db.scalars(
@@ -118,18 +137,8 @@ def test_an_incident_of_a_shared_case_renews_the_version(demo: Session) -> None:
 
 
 def test_sums_are_counted_once_per_scope_filter_and_version(
-    app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
+    app: Flask, demo: Session, counted: list[Counted]
 ) -> None:
-    counted: list[tuple[str, frozenset[int] | None]] = []
-    count_cases = shared_cases.count_cases
-
-    def counting(
-        db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
-    ) -> object:
-        counted.append((user.email, None if case_ids is None else frozenset(case_ids)))
-        return count_cases(db, user, filters, case_ids)
-
-    monkeypatch.setattr(shared_cases, "count_cases", counting)
     analyst, other = viewer(demo, "analyst@capdb.example"), viewer(demo, "mali@capdb.example")
     in_2017 = IncidentFilters(date_from=date(2017, 1, 1), date_to=date(2017, 12, 31))
     with app.test_request_context():
@@ -207,18 +216,8 @@ def test_changes_older_than_those_kept_are_forgotten(
 
 
 def test_another_process_starts_from_the_sums_one_counted(
-    app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch
+    app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch, counted: list[Counted]
 ) -> None:
-    counted: list[frozenset[int] | None] = []
-    count_cases = shared_cases.count_cases
-
-    def counting(
-        db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
-    ) -> object:
-        counted.append(None if case_ids is None else frozenset(case_ids))
-        return count_cases(db, user, filters, case_ids)
-
-    monkeypatch.setattr(shared_cases, "count_cases", counting)
     analyst = viewer(demo, "analyst@capdb.example")
     with app.test_request_context():
         tally(demo, analyst, IncidentFilters())  # counted in full, and shared
@@ -235,27 +234,22 @@ def test_another_process_starts_from_the_sums_one_counted(
     # Counted in full by the first process; by the second, only the cases changed since.
     assert before is not None
     assert now is not None
-    assert counted == [None, shared_cases_changed(demo, before, now)]
-    assert {case.id for case in incident.cases} <= (counted[1] or set())
+    changed = shared_cases_changed(demo, before, now)
+    assert counted == [(analyst.email, None), (analyst.email, changed)]
+    assert {case.id for case in incident.cases} <= (changed or set())
 
 
 @pytest.mark.parametrize("share_every", [1, 2])
 def test_sums_counted_again_are_shared_every_so_many_versions(
-    app: Flask, demo: Session, monkeypatch: pytest.MonkeyPatch, share_every: int
+    app: Flask,
+    demo: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    counted: list[Counted],
+    share_every: int,
 ) -> None:
     """A new worker starts from sums counted again after changes, once they are
     ``SHARE_EVERY`` versions newer than the shared copy: it counts nothing more."""
     monkeypatch.setattr(shared_cases, "SHARE_EVERY", share_every)
-    counted: list[frozenset[int] | None] = []
-    count_cases = shared_cases.count_cases
-
-    def counting(
-        db: Session, user: User, filters: IncidentFilters, case_ids: Collection[int] | None
-    ) -> object:
-        counted.append(None if case_ids is None else frozenset(case_ids))
-        return count_cases(db, user, filters, case_ids)
-
-    monkeypatch.setattr(shared_cases, "count_cases", counting)
     analyst = viewer(demo, "analyst@capdb.example")
     with app.test_request_context():
         tally(demo, analyst, IncidentFilters())  # counted in full, and shared
@@ -266,10 +260,11 @@ def test_sums_counted_again_are_shared_every_so_many_versions(
         assert tally(demo, analyst, IncidentFilters()) == tally(
             demo, analyst, IncidentFilters(), kept=False
         )
-    case = frozenset({unconvicted_shared_case(demo).id})
+    case = (analyst.email, frozenset({unconvicted_shared_case(demo).id}))
     # Shared again one version after the full count: the new process counts nothing. Not
     # yet shared two versions after: it counts the changed case again.
-    assert counted == ([None, case] if share_every == 1 else [None, case, case])
+    everything = (analyst.email, None)
+    assert counted == ([everything, case] if share_every == 1 else [everything, case, case])
 
 
 # What each case added, kept apart from the sums --------------------------------------------------
