@@ -61,7 +61,6 @@ COUNT_ALL_ABOVE = 1000
 # that a new worker (gunicorn replaces each after some 2,000 requests) starts from recent
 # ones, rather than counting them all once 1,000 cases changed since the last full count.
 SHARE_EVERY = 100
-NOT_SHARED = -SHARE_EVERY  # before every serial by SHARE_EVERY at least
 # What the shared copies were made with: a release that changes how the sums are counted or
 # kept changes it, so that no process reads sums another release made.
 SUMS_FORMAT = 2
@@ -134,7 +133,7 @@ class Kept:
     version: SharedVersion
     shares: Shares
     total: CaseSums
-    shared: int  # the serial of the version of the copy in the shared cache (NOT_SHARED: none)
+    shared: int | None  # the serial of the version of the copy in the shared cache, if any
 
 
 class _Recent:
@@ -181,7 +180,7 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
         shares, total, shared = found.shares, found.total, found.shared  # none has changed
     elif found is None or changed is None or len(changed) > COUNT_ALL_ABOVE:
         shares = Shares.of(count_cases(db, user, filters, None))
-        total, shared = shares.sums(), NOT_SHARED
+        total, shared = shares.sums(), None
     else:
         shares = found.shares.replaced(changed, count_cases(db, user, filters, changed))
         total = found.total.copy()
@@ -193,7 +192,8 @@ def shared_case_sums(db: Session, user: User, filters: IncidentFilters) -> CaseS
     # during the count: such sums hold data newer than their version, which this process
     # counts again with the next change, but which a process started after a restore to that
     # version could not know.
-    if version.serial - shared >= SHARE_EVERY and shared_cases_version(db) == version:
+    stale = shared is None or version.serial - shared >= SHARE_EVERY
+    if stale and shared_cases_version(db) == version:
         cache.share(_shared_key(key), Kept(version, shares, total, version.serial))
         shared = version.serial
     _kept.put(key, Kept(version, shares, total, shared))
